@@ -1,0 +1,258 @@
+"""Pages to chunks that follow the text's structure: sections, paragraphs, list items, table rows."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .models import Chunk, LoadedDocument
+
+TokenCounter = Callable[[Sequence[str]], list[int]]
+
+_BULLET = re.compile(r"^([-*\u2022\u25aa\u25cf\u2013\u25e6]\s*|\(?[a-z0-9]{1,3}[.)]\s+)", re.I)
+_NUMBERED_HEADING = re.compile(r"^(\d+(\.\d+)*\.?|part \d+|chapter \d+|section \d+)\s+[A-Z]", re.I)
+_PAGE_NUMBER = re.compile(r"^(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$", re.I)
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+_TERMINAL = (".", "!", "?", ":", ";", ",")
+_MD_INLINE = re.compile(r"(\*\*|__|`)")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
+
+
+@dataclass
+class Block:
+    """A unit of text that is never split unless it alone is too long for a chunk."""
+
+    text: str
+    page_start: int
+    page_end: int
+    heading: bool = False
+    joinable: bool = True  # a paragraph that may run on across a page break
+
+
+def _norm_boilerplate(line: str) -> str:
+    return re.sub(r"\d+", "#", line.lower()).strip()
+
+
+def _boilerplate_lines(pages: Sequence[Sequence[str]]) -> set[str]:
+    """Returns normalised lines that repeat at the top or bottom of many pages: headers, footers."""
+    if len(pages) < 3:
+        return set()
+    counts: Counter[str] = Counter()
+    for lines in pages:
+        edge = {_norm_boilerplate(x) for x in list(lines[:3]) + list(lines[-3:]) if x}
+        counts.update(edge)
+    threshold = max(3, len(pages) // 2)
+    return {line for line, n in counts.items() if n >= threshold and line}
+
+
+_FUNCTION_WORDS = {"of", "and", "the", "to", "for", "in", "on", "a", "an", "with", "by", "or", "at"}
+
+
+def _looks_like_heading(line: str, outline: set[str], next_line: str = "") -> bool:
+    key = line.lower().rstrip(" .")
+    if outline:
+        return key in outline
+    if len(line) > 80 or len(line.split()) > 12 or line.endswith(_TERMINAL):
+        return False
+    if next_line[:1].islower() or line.split()[-1].lower() in _FUNCTION_WORDS:
+        return False  # the line runs on: a wrapped sentence or title, not a heading
+    if _BULLET.match(line) and not _NUMBERED_HEADING.match(line):
+        return False
+    if _NUMBERED_HEADING.match(line):
+        return True
+    letters = [c for c in line if c.isalpha()]
+    if len(letters) >= 4 and all(c.isupper() for c in letters):
+        return True
+    words = [w for w in re.findall(r"[A-Za-z][\w'-]*", line) if len(w) > 3]
+    if not words or not line[0].isupper():
+        return False
+    return sum(w[0].isupper() for w in words) / len(words) >= 0.6
+
+
+def _join(left: str, right: str, vocabulary: set[str]) -> str:
+    """Joins two wrapped lines, mending a word hyphenated across them."""
+    match = re.search(r"(\w+)-$", left)
+    if match and right[:1].islower():
+        head, tail = match.group(1), re.match(r"[\w]*", right).group(0)
+        if (head + tail).lower() in vocabulary or f"{head}-{tail}".lower() not in vocabulary:
+            return left[:-1] + right
+        return left + right
+    return f"{left} {right}"
+
+
+def _vocabulary(document: LoadedDocument) -> set[str]:
+    words: set[str] = set()
+    for page in document.pages:
+        words.update(w.lower() for w in re.findall(r"\w+(?:-\w+)*", page.text))
+    return words
+
+
+def _line_blocks(document: LoadedDocument) -> list[Block]:
+    """Blocks from a PDF's visual lines: wrapped lines are joined, short lines end a block."""
+    pages = [[x for x in p.text.splitlines() if x.strip()] for p in document.pages]
+    boilerplate = _boilerplate_lines(pages)
+    outline = {title.lower().rstrip(" .") for _, title in document.outline}
+    vocabulary = _vocabulary(document)
+    lengths = sorted(len(x) for lines in pages for x in lines if len(x) >= 20)
+    width = lengths[int(len(lengths) * 0.9)] if lengths else 80
+    blocks: list[Block] = []
+    for page, lines in zip(document.pages, pages, strict=True):
+        kept = []
+        for i, line in enumerate(lines):
+            at_edge = i < 3 or i >= len(lines) - 3
+            if at_edge and (_norm_boilerplate(line) in boilerplate or _PAGE_NUMBER.match(line)):
+                continue
+            kept.append(line)
+        open_block: Block | None = None
+        for i, line in enumerate(kept):
+            following = kept[i + 1] if i + 1 < len(kept) else ""
+            if _looks_like_heading(line, outline, following):
+                blocks.append(Block(line, page.number, page.number, heading=True, joinable=False))
+                open_block = None
+                continue
+            if open_block is not None and not _BULLET.match(line):
+                open_block.text = _join(open_block.text, line, vocabulary)
+            else:
+                open_block = Block(line, page.number, page.number)
+                blocks.append(open_block)
+            # A short line ends its paragraph, unless the next one plainly carries on from it
+            # (narrow columns beside an infobox or a figure wrap early).
+            runs_on = following[:1].islower() and not line.endswith((".", "!", "?"))
+            if len(line) < 0.7 * width and not runs_on:
+                open_block = None
+        if open_block is None and blocks and not blocks[-1].heading:
+            blocks[-1].joinable = not blocks[-1].text.endswith((".", "!", "?", ":"))
+    return _merge_across_pages(blocks, vocabulary)
+
+
+def _merge_across_pages(blocks: list[Block], vocabulary: set[str]) -> list[Block]:
+    merged: list[Block] = []
+    for block in blocks:
+        previous = merged[-1] if merged else None
+        if (
+            previous is not None
+            and not previous.heading
+            and not block.heading
+            and block.page_start == previous.page_end + 1
+            and not previous.text.endswith((".", "!", "?", ":"))
+            and block.text[:1].islower()
+        ):
+            previous.text = _join(previous.text, block.text, vocabulary)
+            previous.page_end = block.page_end
+            continue
+        merged.append(block)
+    return merged
+
+
+def _clean_markdown(line: str) -> str:
+    line = _MD_LINK.sub(r"\1", line)
+    return _MD_INLINE.sub("", line).strip()
+
+
+def _paragraph_blocks(document: LoadedDocument) -> list[Block]:
+    """Blocks from blank-line separated text (Markdown, HTML, Word, plain text)."""
+    blocks: list[Block] = []
+    for page in document.pages:
+        for para in re.split(r"\n\s*\n", page.text):
+            lines = [x.strip() for x in para.splitlines() if x.strip()]
+            current: list[str] = []
+
+            def flush() -> None:
+                if current:
+                    blocks.append(Block(_clean_markdown(" ".join(current)), page.number, page.number))
+                    current.clear()
+
+            for line in lines:
+                if re.match(r"^#{1,6}\s", line):
+                    flush()
+                    text = _clean_markdown(line.lstrip("#"))
+                    blocks.append(Block(text, page.number, page.number, heading=True))
+                elif line.startswith("|"):
+                    flush()
+                    cells = [c.strip() for c in line.strip("|").split("|")]
+                    if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
+                        continue  # the rule under a Markdown table's header
+                    blocks.append(Block(_clean_markdown(" | ".join(cells)), page.number, page.number))
+                elif _BULLET.match(line) or " | " in line:
+                    flush()
+                    current.append(line)
+                else:
+                    current.append(line)
+            flush()
+    return [b for b in blocks if b.text]
+
+
+def _split_long(text: str, limit: int, count: TokenCounter) -> list[str]:
+    """Splits a block that is too long for one chunk at sentence ends, then at words."""
+    sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
+    pieces: list[str] = []
+    for sentence, n in zip(sentences, count(sentences), strict=True):
+        if n <= limit:
+            pieces.append(sentence)
+            continue
+        words = sentence.split()
+        step = max(1, int(len(words) * limit / n * 0.9))
+        pieces.extend(" ".join(words[i : i + step]) for i in range(0, len(words), step))
+    return pieces
+
+
+def _units(blocks: list[Block], count: TokenCounter, max_tokens: int):
+    """Yields (block, tokens, section) for each body block, splitting blocks that are too long."""
+    body = [b for b in blocks if not b.heading]
+    tokens = iter(count([b.text for b in body]))
+    section = ""
+    for block in blocks:
+        if block.heading:
+            section = block.text
+            continue
+        n = next(tokens)
+        if n <= max_tokens:
+            yield block, n, section
+            continue
+        parts = _split_long(block.text, max_tokens, count)
+        for part, m in zip(parts, count(parts), strict=True):
+            yield Block(part, block.page_start, block.page_end), m, section
+
+
+def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: int) -> list[Chunk]:
+    """Returns the document's chunks in reading order, each within max_tokens model tokens.
+
+    Blocks are packed whole; a chunk never spans two sections.
+    """
+    blocks = _line_blocks(document) if document.layout == "lines" else _paragraph_blocks(document)
+    chunks: list[Chunk] = []
+    current: list[Block] = []
+    used = 0
+    current_section = ""
+
+    def flush() -> None:
+        if not current:
+            return
+        position = len(chunks)
+        chunks.append(
+            Chunk(
+                chunk_id=f"{document.doc_id}-{position:05d}",
+                doc_id=document.doc_id,
+                text="\n".join(b.text for b in current),
+                page_start=current[0].page_start,
+                page_end=max(b.page_end for b in current),
+                section=current_section,
+                position=position,
+            )
+        )
+        current.clear()
+
+    small = max_tokens // 6  # a section this small shares a chunk with the next one
+    for block, n, section in _units(blocks, count, max_tokens):
+        new_section = section != current_section and used >= small
+        if current and (new_section or used + n > max_tokens):
+            flush()
+            used = 0
+        if not current:
+            current_section = section
+        current.append(block)
+        used += n + 1
+    flush()
+    return chunks

@@ -1,0 +1,134 @@
+"""The command line: `assistant ingest`, `status`, `remove`. Every command is also a Python call."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .config import get_settings
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _fail(message: str, code: int = EXIT_FAILED) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _display(source: str) -> str:
+    try:
+        return os.path.relpath(source)
+    except ValueError:
+        return source
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from .ingest import Ingester
+
+    settings = get_settings()
+    if args.json or args.quiet or not sys.stderr.isatty():
+        settings = settings.model_copy(update={"progress": not (args.json or args.quiet)})
+    # A kill should stop as cleanly as Ctrl-C: committed documents stay, the rest is redone.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        report = Ingester(settings).ingest(args.paths, prune=args.prune, rebuild=args.rebuild)
+    except KeyboardInterrupt:
+        return _fail(
+            "interrupted: documents already committed are kept; run the same command again "
+            "to finish", EXIT_INTERRUPTED,
+        )
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        for failure in report.failed:
+            print(f"failed: {_display(failure.source)}: {failure.reason}", file=sys.stderr)
+        print(report.summary())
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .ingest import open_store
+
+    store = open_store(get_settings())
+    records = store.documents()
+    if args.json:
+        print(json.dumps({"location": store.location, "chunks": store.count(),
+                          "documents": [r.to_dict() for r in records]}, indent=2))
+        return EXIT_OK
+    if not records:
+        print(f"The index at {store.location} holds no documents: run `assistant ingest corpus/`.")
+        return EXIT_OK
+    print(f"{len(records)} documents, {sum(r.chunks for r in records)} chunks in {store.location}")
+    for r in records:
+        print(f"\n{r.title}\n  id {r.doc_id}  {r.pages} pages, {r.chunks} chunks, "
+              f"ingested {r.ingested_at}\n  source {_display(r.source)}")
+        fields = {k: v for k, v in r.meta.items() if k in ("jurisdiction", "kind", "publisher", "year")}
+        if fields:
+            print("  " + ", ".join(f"{k}: {v}" for k, v in fields.items()))
+    return EXIT_OK
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from .ingest import Ingester, open_store
+
+    settings = get_settings()
+    try:
+        record = Ingester(settings, store=open_store(settings)).remove(args.document)
+    except LookupError as err:
+        return _fail(str(err.args[0]))
+    print(f"removed {record.title} ({record.doc_id}, {_display(record.source)})")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="assistant",
+        description="An evidence assistant: cited, checked answers from the documents you index.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ingest = sub.add_parser("ingest", help="add folders or files to the index")
+    ingest.add_argument("paths", nargs="+", type=Path, help="folders or files (.pdf .md .txt .html .docx)")
+    ingest.add_argument("--prune", action="store_true",
+                        help="remove indexed documents whose files are gone from these folders")
+    ingest.add_argument("--rebuild", action="store_true", help="drop the index and build it anew")
+    ingest.add_argument("--json", action="store_true", help="print the summary as JSON")
+    ingest.add_argument("--quiet", action="store_true", help="no progress bars")
+    ingest.set_defaults(run=cmd_ingest)
+
+    status = sub.add_parser("status", help="list what the index holds")
+    status.add_argument("--json", action="store_true", help="print as JSON")
+    status.set_defaults(run=cmd_status)
+
+    remove = sub.add_parser("remove", help="drop one document from the index")
+    remove.add_argument("document", help="its id (or the first 6+ characters), source path or title")
+    remove.set_defaults(run=cmd_remove)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from pydantic import ValidationError
+
+    from .store import StoreError
+
+    args = build_parser().parse_args(argv)
+    try:
+        get_settings()
+    except ValidationError as err:
+        problems = "; ".join(
+            f"ASSISTANT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in err.errors()
+        )
+        return _fail(f"bad setting: {problems}", EXIT_USAGE)
+    try:
+        return args.run(args)
+    except StoreError as err:
+        return _fail(str(err))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

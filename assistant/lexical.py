@@ -1,0 +1,127 @@
+"""The lexical (BM25) index, derived from the committed chunks and rebuilt when they change."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .models import DocumentRecord
+from .store import Store, StoredChunk
+
+_TOKEN = re.compile(r"\w\w+|\d")
+
+
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+def tokenize(text: str, stopwords: frozenset[str] | None = None) -> list[str]:
+    """Lower-cased word tokens without English stopwords; numbers are kept."""
+    stop = _stopwords() if stopwords is None else stopwords
+    return [t for t in _TOKEN.findall(text.lower()) if t not in stop]
+
+
+def fingerprint(records: Iterable[DocumentRecord]) -> str:
+    """Names the set of committed documents; the lexical index is valid only for this one."""
+    parts = sorted(
+        f"{r.source}:{r.doc_id}:{r.chunks}:{r.title}:{json.dumps(r.meta, sort_keys=True)}"
+        for r in records
+    )
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
+
+
+class LexicalIndex:
+    """BM25 over chunk texts (with their section and title), keyed by chunk id."""
+
+    def __init__(self, retriever, chunk_ids: list[str], fingerprint: str):
+        self._retriever = retriever
+        self.chunk_ids = chunk_ids
+        self.fingerprint = fingerprint
+        self._stop = _stopwords()
+
+    @classmethod
+    def build(cls, chunks: Sequence[StoredChunk], fingerprint: str) -> LexicalIndex:
+        import bm25s
+
+        stop = _stopwords()
+        corpus = [tokenize(lexical_text(c), stop) or ["\u2205"] for c in chunks]
+        retriever = bm25s.BM25()
+        if corpus:
+            retriever.index(corpus, show_progress=False)
+        return cls(retriever if corpus else None, [c.chunk_id for c in chunks], fingerprint)
+
+    def save(self, folder: Path) -> None:
+        """Writes the index beside a file naming its fingerprint, swapped in as one rename."""
+        partial = folder.with_name(folder.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        if self._retriever is not None:
+            self._retriever.save(str(partial), show_progress=False)
+        (partial / "chunks.json").write_text(
+            json.dumps({"fingerprint": self.fingerprint, "chunk_ids": self.chunk_ids})
+        )
+        old = folder.with_name(folder.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if folder.exists():
+            folder.rename(old)
+        partial.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex | None:
+        import bm25s
+
+        try:
+            info = json.loads((folder / "chunks.json").read_text())
+            retriever = (
+                bm25s.BM25.load(str(folder), show_progress=False) if info["chunk_ids"] else None
+            )
+        except (OSError, ValueError, KeyError):
+            return None
+        return cls(retriever, list(info["chunk_ids"]), str(info["fingerprint"]))
+
+    def scores(self, query: str) -> np.ndarray:
+        """Returns the BM25 score of every chunk for the query, in chunk_ids order."""
+        tokens = tokenize(query, self._stop)
+        if self._retriever is None or not tokens:
+            return np.zeros(len(self.chunk_ids), dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """Returns up to k (chunk id, score) pairs with a positive score, best first."""
+        scores = self.scores(query)
+        if not len(scores):
+            return []
+        top = np.argsort(-scores, kind="stable")[:k]
+        return [(self.chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+
+def lexical_text(chunk: StoredChunk) -> str:
+    meta = chunk.metadata
+    return " ".join(str(x) for x in (meta.get("doc_title", ""), meta.get("section", ""), chunk.text))
+
+
+def lexical_dir(store: Store) -> Path:
+    return store.settings.index_dir / "lexical" / store.settings.collection
+
+
+def ensure_lexical(store: Store, rebuild: bool = False) -> LexicalIndex:
+    """Returns the lexical index for what the store holds now, rebuilding it if it is stale."""
+    records = store.documents()
+    wanted = fingerprint(records)
+    folder = lexical_dir(store)
+    if not rebuild:
+        cached = LexicalIndex.load(folder)
+        if cached is not None and cached.fingerprint == wanted:
+            return cached
+    index = LexicalIndex.build(list(store.committed_chunks(records)), wanted)
+    index.save(folder)
+    return index

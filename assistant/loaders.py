@@ -1,0 +1,315 @@
+"""Files to pages. Every failure is a LoadError that names the file and the reason."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import re
+import unicodedata
+import zipfile
+from pathlib import Path
+
+from .models import Layout, LoadedDocument, Page
+
+SUPPORTED_SUFFIXES = {".pdf", ".md", ".markdown", ".txt", ".html", ".htm", ".docx"}
+
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+# A page with fewer characters than this is taken as having no text layer.
+_MIN_TEXT_CHARS = 20
+# Hyphens that NFKC keeps, and the private-use bullets of Symbol and Wingdings fonts.
+_CHAR_FOLDS = str.maketrans({"\u2010": "-", "\u2011": "-", "\uf0b7": "\u2022", "\uf0a7": "\u2022",
+                             "\uf076": "\u2022", "\uf0d8": "\u2022", "\uf0fc": "\u2022"})
+_NOT_A_TITLE = re.compile(r"https?://|www\.|\d{1,2}/\d{1,2}/\d{2,4}|^\W*\d+\W*$|^page \d", re.I)
+_UNHELPFUL_TITLES = re.compile(r"^(untitled|microsoft word\b|document\d*$|\s*$)", re.I)
+
+
+class LoadError(Exception):
+    """A file that cannot be read into pages; str() is one line naming file and reason."""
+
+    def __init__(self, source: str | Path, reason: str):
+        self.source = str(source)
+        self.reason = reason
+        super().__init__(f"{self.source}: {reason}")
+
+
+def content_hash(data: bytes) -> str:
+    """Returns the full SHA-256 of a file's bytes; a document's id is its first 16 digits."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def doc_id_for(data: bytes) -> str:
+    return content_hash(data)[:16]
+
+
+def normalise_text(text: str) -> str:
+    """Folds ligatures, non-breaking and odd spaces, and soft hyphens into plain text."""
+    text = unicodedata.normalize("NFKC", text)
+    text = text.replace("\u00ad", "").replace("\u200b", "")
+    text = text.translate(_CHAR_FOLDS)
+    text = re.sub(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+", " ", text)
+    return "\n".join(line.strip() for line in text.splitlines())
+
+
+def sniff(data: bytes) -> str:
+    """Names what the bytes are, whatever the file's name says: pdf, zip, html, text or binary."""
+    head = data[:2048]
+    if b"%PDF-" in head[:1024]:
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*")):
+        return "image"
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if stripped.startswith((b"<!doctype html", b"<html", b"<head", b"<body")):
+        return "html"
+    if b"\x00" in head:
+        return "binary"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as err:
+        # A multi-byte character cut at the end of the sample is still text.
+        if err.start < len(head) - 4:
+            return "binary"
+    return "text"
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    try:
+        size = path.stat().st_size
+    except OSError as err:
+        raise LoadError(path, f"cannot be read: {err.strerror or err}") from err
+    if not path.is_file():
+        raise LoadError(path, "is not a regular file")
+    if size == 0:
+        raise LoadError(path, "is empty (0 bytes)")
+    if size > max_bytes:
+        raise LoadError(
+            path, f"is {size / 1048576:.1f} MB, over the {max_bytes / 1048576:.1f} MB limit"
+        )
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise LoadError(path, f"cannot be read: {err.strerror or err}") from err
+
+
+def _check_type(path: Path, data: bytes) -> None:
+    kind = sniff(data)
+    suffix = path.suffix.lower()
+    expected = {".pdf": {"pdf"}, ".docx": {"zip"}}.get(suffix, {"text", "html"})
+    if kind in expected:
+        return
+    if suffix == ".pdf" and kind == "binary":
+        raise LoadError(path, "is not a readable PDF: it has no PDF header (corrupt or truncated)")
+    names = {"pdf": "a PDF", "zip": "a ZIP archive", "image": "an image", "html": "HTML",
+             "text": "plain text", "binary": "binary data"}
+    raise LoadError(path, f"content is {names[kind]}, not what its {suffix} extension says")
+
+
+def _decode(path: Path, data: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise LoadError(path, "is not valid UTF-8 or Windows-1252 text")
+
+
+def load_file(path: str | Path, max_bytes: int) -> LoadedDocument:
+    """Reads one file into pages; raises LoadError naming the file and the reason."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise LoadError(path, f"has an unsupported type {suffix or '(none)'}")
+    data = _read_bytes(path, max_bytes)
+    _check_type(path, data)
+    if suffix == ".pdf":
+        title, pages, outline = _load_pdf(path, data)
+        layout: Layout = "lines"
+    elif suffix == ".docx":
+        title, pages = _load_docx(path, data)
+        outline, layout = (), "blocks"
+    elif suffix in {".html", ".htm"}:
+        title, pages = _load_html(path, _decode(path, data))
+        outline, layout = (), "blocks"
+    else:
+        title, pages = _load_markdown(_decode(path, data))
+        outline, layout = (), "blocks"
+    if sum(len(p.text) for p in pages) < _MIN_TEXT_CHARS:
+        if suffix == ".pdf":
+            raise LoadError(path, "has no text layer (a scanned PDF?): it needs OCR first")
+        raise LoadError(path, "has no text to index")
+    title = title if title and not _UNHELPFUL_TITLES.match(title) else ""
+    return LoadedDocument(
+        doc_id=doc_id_for(data),
+        source=str(path),
+        title=title or _first_heading(pages, layout) or path.stem.replace("_", " "),
+        format=suffix.lstrip("."),
+        layout=layout,
+        pages=tuple(pages),
+        outline=tuple(outline),
+    )
+
+
+def _first_heading(pages: list[Page], layout: Layout) -> str:
+    """The document's first heading: a Markdown one, or the first short lines of a PDF."""
+    for page in pages[:2]:
+        lines = [x.strip() for x in page.text.splitlines() if x.strip()]
+        if layout == "blocks":
+            for line in lines:
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+            continue
+        title: list[str] = []
+        for line in lines[:12]:
+            if _NOT_A_TITLE.search(line) or sum(c.isalpha() for c in line) < 4:
+                if title:
+                    break
+                continue
+            if len(line) > 90 or line.endswith((".", ",", ";")):
+                break
+            title.append(line)
+            if len(" ".join(title)) > 100 or len(title) == 3:
+                break
+        if title:
+            return " ".join(title)
+    return ""
+
+
+def _load_pdf(path: Path, data: bytes) -> tuple[str, list[Page], list[tuple[int, str]]]:
+    from pypdf import PdfReader
+    from pypdf.errors import FileNotDecryptedError, PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            try:
+                ok = reader.decrypt("")
+            except (NotImplementedError, FileNotDecryptedError) as err:
+                raise LoadError(path, f"is encrypted and cannot be opened: {err}") from err
+            if not ok:
+                raise LoadError(path, "is encrypted: it needs a password to be read")
+        pages = [
+            Page(number=i + 1, text=normalise_text(page.extract_text() or ""))
+            for i, page in enumerate(reader.pages)
+        ]
+        if not pages:
+            raise LoadError(path, "is a PDF with no pages")
+        meta = reader.metadata
+        title = normalise_text(str(meta.title)).strip() if meta and meta.title else ""
+        outline = _pdf_outline(reader)
+    except LoadError:
+        raise
+    except FileNotDecryptedError as err:
+        raise LoadError(path, "is encrypted: it needs a password to be read") from err
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+            RecursionError, OSError, AssertionError, ZeroDivisionError) as err:
+        raise LoadError(path, f"is not a readable PDF (corrupt or truncated): {err}") from err
+    except Exception as err:  # pypdf raises many kinds on damaged files
+        raise LoadError(path, f"is not a readable PDF (corrupt or truncated): {err}") from err
+    return title, pages, outline
+
+
+def _pdf_outline(reader) -> list[tuple[int, str]]:
+    entries: list[tuple[int, str]] = []
+
+    def walk(items) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+                continue
+            try:
+                number = reader.get_destination_page_number(item)
+            except Exception:  # a broken outline entry is only a lost hint
+                continue
+            if number is not None and number >= 0 and item.title:
+                entries.append((number + 1, normalise_text(str(item.title)).strip()))
+
+    try:
+        walk(reader.outline)
+    except Exception:
+        return []
+    return entries
+
+
+def _load_markdown(text: str) -> tuple[str, list[Page]]:
+    # A form feed is the one page break plain text has.
+    parts = text.replace("\r\n", "\n").split("\f")
+    pages = [Page(i + 1, normalise_text(part)) for i, part in enumerate(parts)]
+    match = re.search(r"^#\s+(.+)$", text, re.M)
+    return (match.group(1).strip() if match else ""), pages
+
+
+def _load_html(path: Path, text: str) -> tuple[str, list[Page]]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(text, "html.parser")
+    for tag in soup(["script", "style", "nav", "footer", "header", "noscript", "template"]):
+        tag.decompose()
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    blocks: list[str] = []
+    body = soup.body or soup
+    for el in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "pre",
+                             "blockquote", "dt", "dd"]):
+        if el.find_parent(["li", "tr", "blockquote"]) and el.name in {"p", "li"}:
+            continue
+        if el.name == "tr":
+            cells = [c.get_text(" ", strip=True) for c in el.find_all(["td", "th"])]
+            line = " | ".join(c for c in cells if c)
+        else:
+            line = el.get_text(" ", strip=True)
+        if not line:
+            continue
+        if el.name[0] == "h" and el.name[1:].isdigit():
+            line = "#" * int(el.name[1]) + " " + line
+        elif el.name == "li":
+            line = "- " + line
+        blocks.append(line)
+    if not blocks:
+        blocks = [body.get_text("\n", strip=True)]
+    return title, [Page(1, normalise_text("\n\n".join(blocks)))]
+
+
+def _load_docx(path: Path, data: bytes) -> tuple[str, list[Page]]:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as err:
+        raise LoadError(path, f"is not a readable Word document: {err}") from err
+    pages: list[list[str]] = [[]]
+    body = document.element.body
+    for child in body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            paragraph = docx.text.paragraph.Paragraph(child, document)
+            text = paragraph.text.strip()
+            style = (paragraph.style.name if paragraph.style is not None else "") or ""
+            if text:
+                level = re.match(r"Heading (\d)", style)
+                if level:
+                    text = "#" * int(level.group(1)) + " " + text
+                elif style == "Title":
+                    text = "# " + text
+                elif style.startswith("List"):
+                    text = "- " + text
+                pages[-1].append(text)
+            if child.xpath('.//w:br[@w:type="page"]'):
+                pages.append([])
+        elif tag == "tbl":
+            table = docx.table.Table(child, document)
+            for row in table.rows:
+                cells = []
+                for cell in row.cells:
+                    value = cell.text.strip()
+                    if value and (not cells or cells[-1] != value):  # merged cells repeat
+                        cells.append(value)
+                if cells:
+                    pages[-1].append(" | ".join(cells))
+    title = (document.core_properties.title or "").strip()
+    result = [Page(i + 1, normalise_text("\n\n".join(blocks))) for i, blocks in enumerate(pages)]
+    while len(result) > 1 and not result[-1].text.strip():
+        result.pop()
+    return title, result

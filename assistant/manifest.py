@@ -1,0 +1,101 @@
+"""Document fields from a folder's manifest.yaml or a file's own sidecar (NAME.meta.yaml)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .models import MetaValue
+
+SIDECAR_SUFFIX = ".meta.yaml"
+KNOWN_FIELDS = ("title", "jurisdiction", "kind", "publisher", "date", "year", "licence", "url",
+                "official_source", "summary")
+
+
+class ManifestError(Exception):
+    """A manifest or sidecar that cannot be read; str() names the file and the reason."""
+
+
+def _scalar(value: Any) -> MetaValue | None:
+    if value is None:
+        return None
+    if isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return None
+
+
+def _fields(raw: dict[str, Any], where: str) -> dict[str, MetaValue]:
+    fields: dict[str, MetaValue] = {}
+    for key, value in raw.items():
+        if key == "file":
+            continue
+        scalar = _scalar(value)
+        if scalar is None:
+            if value is not None:
+                raise ManifestError(f"{where}: field {key!r} must be a single value, not {value!r}")
+            continue
+        fields[str(key)] = scalar
+    if "year" not in fields and isinstance(fields.get("date"), str):
+        year = str(fields["date"])[:4]
+        if year.isdigit():
+            fields["year"] = int(year)
+    return fields
+
+
+@cache
+def _read_yaml(path: Path, mtime_ns: int) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ManifestError(f"{path}: is not valid YAML{where}") from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise ManifestError(f"{path}: cannot be read: {err}") from err
+
+
+def read_manifest(path: Path) -> dict[str, dict[str, MetaValue]]:
+    """Returns the manifest's fields per file name (relative to the manifest's folder)."""
+    data = _read_yaml(path, path.stat().st_mtime_ns) or {}
+    entries = data.get("documents", []) if isinstance(data, dict) else data
+    if not isinstance(entries, list):
+        raise ManifestError(f"{path}: 'documents' must be a list of entries")
+    out: dict[str, dict[str, MetaValue]] = {}
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise ManifestError(f"{path}: entry {i + 1} is not a mapping")
+        if entry.get("file"):
+            out[str(entry["file"])] = _fields(entry, f"{path} entry {i + 1}")
+    return out
+
+
+def document_fields(file: Path, manifest_name: str = "manifest.yaml") -> dict[str, MetaValue]:
+    """Returns the fields given for a file: the nearest manifest's entry, then its sidecar's."""
+    file = file.resolve()
+    fields: dict[str, MetaValue] = {}
+    for folder in file.parents:
+        manifest = folder / manifest_name
+        if manifest.is_file():
+            entry = read_manifest(manifest).get(file.relative_to(folder).as_posix())
+            if entry is not None:
+                fields.update(entry)
+                break
+    sidecar = file.with_name(file.name + SIDECAR_SUFFIX)
+    if sidecar.is_file():
+        data = _read_yaml(sidecar, sidecar.stat().st_mtime_ns) or {}
+        if not isinstance(data, dict):
+            raise ManifestError(f"{sidecar}: must be a mapping of field: value")
+        fields.update(_fields(data, str(sidecar)))
+    return fields
+
+
+def fields_hash(fields: dict[str, MetaValue]) -> str:
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]

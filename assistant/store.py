@@ -1,0 +1,283 @@
+"""Chroma, embedded on disk or a Chroma server, behind one interface.
+
+Two collections: the chunks with their vectors, and a ledger with one row per source file.
+The ledger row is the commit point: a document's chunks count only once its row names
+its doc_id, so a reader never sees half a document or a mix of old and new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from .config import Settings
+from .models import Chunk, DocumentRecord, MetaValue
+
+_LEDGER_VECTOR = [0.0]  # the ledger holds no vectors, but Chroma wants one per row
+_PAGE = 5000
+
+
+class StoreError(Exception):
+    """The index cannot be opened or written; str() says why and what to do."""
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as the store holds it: its text, and metadata including its document's fields."""
+
+    chunk_id: str
+    text: str
+    metadata: dict[str, MetaValue]
+
+
+def source_key(source: str) -> str:
+    return hashlib.sha1(source.encode("utf-8")).hexdigest()[:20]
+
+
+def _client(settings: Settings):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as err:
+            raise StoreError(
+                f"the Chroma server at {settings.chroma_url} is not reachable ({err}); "
+                "start it, or unset ASSISTANT_CHROMA_URL to use the index on disk"
+            ) from err
+    path = settings.index_dir / "chroma"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as err:
+        raise StoreError(f"the index at {path} cannot be opened: {err}") from err
+
+
+class Store:
+    """The chunks and the ledger; every method names Chroma's failure in a StoreError."""
+
+    def __init__(self, settings: Settings, embedder_name: str, create: bool = True):
+        self.settings = settings
+        self.embedder_name = embedder_name
+        self.location = settings.chroma_url or str(settings.index_dir / "chroma")
+        self._client = _client(settings)
+        prefix = settings.collection
+        try:
+            if create:
+                self._chunks = self._client.get_or_create_collection(
+                    f"{prefix}-chunks",
+                    embedding_function=None,
+                    configuration={"hnsw": {"space": "cosine", "ef_search": 200,
+                                            "ef_construction": 200}},
+                    metadata={"embedder": embedder_name},
+                )
+                self._ledger = self._client.get_or_create_collection(
+                    f"{prefix}-ledger", embedding_function=None
+                )
+            else:
+                self._chunks = self._client.get_collection(f"{prefix}-chunks", embedding_function=None)
+                self._ledger = self._client.get_collection(f"{prefix}-ledger", embedding_function=None)
+        except StoreError:
+            raise
+        except Exception as err:
+            if not create and "does not exist" in str(err).lower():
+                raise StoreError(
+                    f"there is no index at {self.location}: run `assistant ingest corpus/` first"
+                ) from err
+            raise StoreError(f"the index at {self.location} cannot be opened: {err}") from err
+        built_with = (self._chunks.metadata or {}).get("embedder")
+        if built_with and built_with != embedder_name and self._chunks.count() > 0:
+            raise StoreError(
+                f"the index at {self.location} was built with embeddings {built_with!r}, but the "
+                f"settings give {embedder_name!r}: set ASSISTANT_EMBEDDING_BACKEND to match, or "
+                "rebuild with `assistant ingest --rebuild`"
+            )
+
+    # The ledger --------------------------------------------------------------------------
+
+    def documents(self) -> list[DocumentRecord]:
+        """Returns the committed documents, in the order of their sources."""
+        rows = self._call(lambda: self._ledger.get(include=["metadatas"]))
+        records = [_record_from(meta) for meta in rows["metadatas"] or []]
+        return sorted(records, key=lambda r: r.source)
+
+    def record_for(self, source: str) -> DocumentRecord | None:
+        rows = self._call(lambda: self._ledger.get(ids=[source_key(source)], include=["metadatas"]))
+        metas = rows["metadatas"] or []
+        return _record_from(metas[0]) if metas else None
+
+    def commit(self, record: DocumentRecord, meta_hash: str) -> None:
+        """Makes `record` the document for its source, in one write."""
+        row = {
+            "doc_id": record.doc_id, "source": record.source, "title": record.title,
+            "pages": record.pages, "chunks": record.chunks, "ingested_at": record.ingested_at,
+            "size_bytes": record.size_bytes, "meta": json.dumps(record.meta, sort_keys=True),
+            "meta_hash": meta_hash,
+        }
+        self._call(lambda: self._ledger.upsert(
+            ids=[source_key(record.source)], embeddings=[_LEDGER_VECTOR], metadatas=[row]
+        ))
+
+    def meta_hash(self, source: str) -> str | None:
+        rows = self._call(lambda: self._ledger.get(ids=[source_key(source)], include=["metadatas"]))
+        metas = rows["metadatas"] or []
+        return str(metas[0].get("meta_hash", "")) if metas else None
+
+    def uncommit(self, source: str) -> None:
+        self._call(lambda: self._ledger.delete(ids=[source_key(source)]))
+
+    # The chunks --------------------------------------------------------------------------
+
+    def add_chunks(
+        self, source: str, chunks: Sequence[Chunk], vectors: np.ndarray,
+        doc_meta: dict[str, MetaValue],
+    ) -> None:
+        """Writes a document's chunks; they stay invisible until the ledger commits them."""
+        key = source_key(source)
+        step = max(1, min(_PAGE, self._max_batch()))
+        for start in range(0, len(chunks), step):
+            part = chunks[start : start + step]
+            metadatas = [{**_chunk_meta(c, doc_meta), "source_key": key} for c in part]
+            self._call(lambda p=part, m=metadatas, s=start: self._chunks.upsert(
+                ids=[f"{key[:8]}-{c.chunk_id}" for c in p],
+                embeddings=vectors[s : s + len(p)],
+                documents=[c.text for c in p],
+                metadatas=m,
+            ))
+
+    def update_document_meta(
+        self, source: str, doc_id: str, doc_meta: dict[str, MetaValue]
+    ) -> None:
+        """Rewrites the document fields carried by each of a document's chunks."""
+        where = {"$and": [{"source_key": source_key(source)}, {"doc_id": doc_id}]}
+        rows = self._call(lambda: self._chunks.get(where=where, include=["metadatas"]))
+        ids, metas = rows["ids"], rows["metadatas"] or []
+        if not ids:
+            return
+        fixed = [
+            {**{k: v for k, v in m.items() if not k.startswith("doc_")},
+             **_doc_fields(doc_meta), "doc_id": doc_id}
+            for m in metas
+        ]
+        self._call(lambda: self._chunks.update(ids=ids, metadatas=fixed))
+
+    def delete_chunks_of(self, source: str, doc_id: str) -> None:
+        """Deletes the chunks one version of one source wrote."""
+        where = {"$and": [{"source_key": source_key(source)}, {"doc_id": doc_id}]}
+        self._call(lambda: self._chunks.delete(where=where))
+
+    def delete_uncommitted(self) -> int:
+        """Deletes chunks that no ledger row commits (left by an interrupted ingest)."""
+        committed = {(source_key(r.source), r.doc_id) for r in self.documents()}
+        stale = [
+            chunk_id
+            for ids, metas, _ in self._pages(include=["metadatas"])
+            for chunk_id, meta in zip(ids, metas, strict=True)
+            if (meta.get("source_key"), meta.get("doc_id")) not in committed
+        ]
+        for start in range(0, len(stale), _PAGE):
+            self._call(lambda s=start: self._chunks.delete(ids=stale[s : s + _PAGE]))
+        return len(stale)
+
+    def committed_chunks(
+        self, records: Sequence[DocumentRecord] | None = None
+    ) -> Iterator[StoredChunk]:
+        """Yields every committed chunk with its text and metadata, in a stable order."""
+        records = self.documents() if records is None else records
+        committed = {(source_key(r.source), r.doc_id) for r in records}
+        for ids, metas, texts in self._pages(include=["metadatas", "documents"]):
+            for chunk_id, meta, text in zip(ids, metas, texts, strict=True):
+                if (meta.get("source_key"), meta.get("doc_id")) in committed:
+                    yield StoredChunk(chunk_id, text or "", dict(meta))
+
+    def drop(self) -> None:
+        """Deletes both collections: the whole index, for a rebuild."""
+        prefix = self.settings.collection
+        for name in (f"{prefix}-chunks", f"{prefix}-ledger"):
+            try:
+                self._client.delete_collection(name)
+            except Exception:  # already gone
+                pass
+
+    def count(self) -> int:
+        return self._call(self._chunks.count)
+
+    def query(
+        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[StoredChunk, float]]:
+        """Returns up to k chunks nearest the vector, with their cosine similarity."""
+        result = self._call(lambda: self._chunks.query(
+            query_embeddings=[vector], n_results=k, where=where,
+            include=["metadatas", "documents", "distances"],
+        ))
+        out = []
+        for chunk_id, meta, text, distance in zip(
+            result["ids"][0], result["metadatas"][0], result["documents"][0],
+            result["distances"][0], strict=True,
+        ):
+            out.append((StoredChunk(chunk_id, text or "", dict(meta)), 1.0 - float(distance)))
+        return out
+
+    # Plumbing ----------------------------------------------------------------------------
+
+    def _pages(self, include: list[str]) -> Iterator[tuple[list[str], list[dict], list[str]]]:
+        offset = 0
+        while True:
+            rows = self._call(lambda o=offset: self._chunks.get(limit=_PAGE, offset=o, include=include))
+            ids = rows["ids"]
+            if not ids:
+                return
+            yield ids, rows.get("metadatas") or [{}] * len(ids), rows.get("documents") or [""] * len(ids)
+            offset += len(ids)
+
+    def _max_batch(self) -> int:
+        try:
+            return int(self._client.get_max_batch_size())
+        except Exception:
+            return _PAGE
+
+    def _call(self, fn):
+        try:
+            return fn()
+        except StoreError:
+            raise
+        except Exception as err:
+            raise StoreError(f"the index at {self.location} failed: {err}") from err
+
+
+def _doc_fields(doc_meta: dict[str, MetaValue]) -> dict[str, MetaValue]:
+    return {f"doc_{k}": v for k, v in doc_meta.items() if v is not None and v != ""}
+
+
+def _chunk_meta(chunk: Chunk, doc_meta: dict[str, MetaValue]) -> dict[str, MetaValue]:
+    return {
+        **_doc_fields(doc_meta),
+        "doc_id": chunk.doc_id,
+        "page_start": chunk.page_start,
+        "page_end": chunk.page_end,
+        "section": chunk.section,
+        "position": chunk.position,
+    }
+
+
+def _record_from(meta: dict[str, Any]) -> DocumentRecord:
+    return DocumentRecord(
+        doc_id=str(meta["doc_id"]), source=str(meta["source"]), title=str(meta["title"]),
+        pages=int(meta["pages"]), chunks=int(meta["chunks"]),
+        ingested_at=str(meta["ingested_at"]), size_bytes=int(meta["size_bytes"]),
+        meta=json.loads(str(meta.get("meta") or "{}")),
+    )
