@@ -28,7 +28,8 @@ class Block:
     page_start: int
     page_end: int
     heading: bool = False
-    joinable: bool = True  # a paragraph that may run on across a page break
+    continues: bool = False  # a later piece of a block split for length
+    guessed: bool = False  # a heading found by its look, not named by the file's structure
 
 
 def _norm_boilerplate(line: str) -> str:
@@ -109,7 +110,9 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
         for i, line in enumerate(kept):
             following = kept[i + 1] if i + 1 < len(kept) else ""
             if _looks_like_heading(line, outline, following):
-                blocks.append(Block(line, page.number, page.number, heading=True, joinable=False))
+                blocks.append(
+                    Block(line, page.number, page.number, heading=True, guessed=not outline)
+                )
                 open_block = None
                 continue
             if open_block is not None and not _BULLET.match(line):
@@ -122,8 +125,6 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
             runs_on = following[:1].islower() and not line.endswith((".", "!", "?"))
             if len(line) < 0.7 * width and not runs_on:
                 open_block = None
-        if open_block is None and blocks and not blocks[-1].heading:
-            blocks[-1].joinable = not blocks[-1].text.endswith((".", "!", "?", ":"))
     return _merge_across_pages(blocks, vocabulary)
 
 
@@ -199,21 +200,21 @@ def _split_long(text: str, limit: int, count: TokenCounter) -> list[str]:
 
 
 def _units(blocks: list[Block], count: TokenCounter, max_tokens: int):
-    """Yields (block, tokens, section) for each body block, splitting blocks that are too long."""
+    """Yields (block, tokens, heading) for each body block, splitting blocks that are too long."""
     body = [b for b in blocks if not b.heading]
     tokens = iter(count([b.text for b in body]))
-    section = ""
+    heading = Block("", 0, 0, heading=True)
     for block in blocks:
         if block.heading:
-            section = block.text
+            heading = block
             continue
         n = next(tokens)
         if n <= max_tokens:
-            yield block, n, section
+            yield block, n, heading
             continue
         parts = _split_long(block.text, max_tokens, count)
-        for part, m in zip(parts, count(parts), strict=True):
-            yield Block(part, block.page_start, block.page_end), m, section
+        for i, (part, m) in enumerate(zip(parts, count(parts), strict=True)):
+            yield Block(part, block.page_start, block.page_end, continues=i > 0), m, heading
 
 
 def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: int) -> list[Chunk]:
@@ -235,7 +236,10 @@ def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: in
             Chunk(
                 chunk_id=f"{document.doc_id}-{position:05d}",
                 doc_id=document.doc_id,
-                text="\n".join(b.text for b in current),
+                text="".join(
+                    ("" if i == 0 else " " if b.continues else "\n") + b.text
+                    for i, b in enumerate(current)
+                ),
                 page_start=current[0].page_start,
                 page_end=max(b.page_end for b in current),
                 section=current_section,
@@ -244,14 +248,18 @@ def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: in
         )
         current.clear()
 
-    small = max_tokens // 6  # a section this small shares a chunk with the next one
-    for block, n, section in _units(blocks, count, max_tokens):
-        new_section = section != current_section and used >= small
+    # Text under a guessed heading this small (infobox and table fragments, mostly) shares a
+    # chunk with what follows on the same page rather than standing alone.
+    small = max_tokens // 6
+    for block, n, heading in _units(blocks, count, max_tokens):
+        fragment = heading.guessed and used < small and block.page_start == current[-1].page_end \
+            if current else False
+        new_section = heading.text != current_section and not fragment
         if current and (new_section or used + n > max_tokens):
             flush()
             used = 0
         if not current:
-            current_section = section
+            current_section = heading.text
         current.append(block)
         used += n + 1
     flush()

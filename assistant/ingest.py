@@ -115,8 +115,10 @@ class Ingester:
         settings: Settings | None = None,
         embedder: Embedder | None = None,
         store: Store | None = None,
+        group_chunks: int = _GROUP_CHUNKS,
     ):
         self.settings = settings or get_settings()
+        self.group_chunks = group_chunks
         self.embedder = embedder or get_embedder(self.settings)
         self._store = store
 
@@ -152,7 +154,7 @@ class Ingester:
                     if item is None:
                         continue
                     pending.append(item)
-                    if sum(len(p.chunks) for p in pending) >= _GROUP_CHUNKS:
+                    if sum(len(p.chunks) for p in pending) >= self.group_chunks:
                         self._write(pending, report, progress)
                         pending = []
                 self._write(pending, report, progress)

@@ -9,11 +9,14 @@ import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import logging
+
 import numpy as np
 
 from .models import DocumentRecord
 from .store import Store, StoredChunk
 
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 _TOKEN = re.compile(r"\w\w+|\d")
 
 

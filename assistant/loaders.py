@@ -48,6 +48,8 @@ def normalise_text(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = text.replace("\u00ad", "").replace("\u200b", "")
     text = text.translate(_CHAR_FOLDS)
+    # Some fonts' bullets come out as control characters at the start of a line.
+    text = re.sub(r"(?m)^[\x7f\x95\x80-\x9f](?=\s)", "\u2022", text)
     text = re.sub(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+", " ", text)
     return "\n".join(line.strip() for line in text.splitlines())
 

@@ -1,0 +1,63 @@
+"""Real PDFs made in the tests, with known text on known pages."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+
+Block = tuple[str, str]  # ("h", heading) or ("p", paragraph) or ("li", list item)
+
+
+def make_pdf(
+    path: Path,
+    pages: Sequence[Sequence[Block]],
+    title: str = "",
+    outline: bool = True,
+    encrypt: str | None = None,
+    footer: str = "",
+) -> Path:
+    """Writes one PDF page per entry of `pages`; headings go into the outline when asked."""
+    pdf = canvas.Canvas(str(path), pagesize=A4, encrypt=encrypt)
+    if title:
+        pdf.setTitle(title)
+        pdf.setAuthor("tests")
+    width, height = A4
+    for number, blocks in enumerate(pages, start=1):
+        y = height - 72
+        for kind, text in blocks:
+            if kind == "h":
+                pdf.setFont("Helvetica-Bold", 14)
+                pdf.drawString(72, y, text)
+                if outline:
+                    key = f"h{number}-{int(y)}"
+                    pdf.bookmarkHorizontal(key, 0, y + 20)
+                    pdf.addOutlineEntry(text, key, level=0)
+                y -= 24
+                continue
+            pdf.setFont("Helvetica", 10)
+            prefix = "\u2022 " if kind == "li" else ""
+            for line in textwrap.wrap(prefix + text, 95):
+                pdf.drawString(72, y, line)
+                y -= 14
+            y -= 8
+        if footer:
+            pdf.setFont("Helvetica", 8)
+            pdf.drawString(72, 40, f"{footer}   Page {number} of {len(pages)}")
+        pdf.showPage()
+    pdf.save()
+    return path
+
+
+def make_scanned_pdf(path: Path, pages: int = 2) -> Path:
+    """A PDF with drawings but no text layer, as a scanner would make."""
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    for _ in range(pages):
+        for i in range(20):
+            pdf.rect(72, 100 + i * 30, 400, 12, fill=1)
+        pdf.showPage()
+    pdf.save()
+    return path

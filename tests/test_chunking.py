@@ -1,0 +1,102 @@
+"""Pages to chunks: sections, page spans, sizes within the model's limit, clean text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.chunking import chunk_document
+from assistant.embeddings import count_tokens
+from assistant.loaders import load_file
+from tests.pdfs import make_pdf
+
+MB = 1024 * 1024
+
+GOALS = ("Section 4 of the Act sets seven well-being goals: a prosperous Wales, a resilient Wales, "
+         "a healthier Wales, a more equal Wales, a Wales of cohesive communities, a Wales of vibrant "
+         "culture and thriving Welsh language, and a globally responsible Wales.")
+WAYS = ("The sustainable development principle has five ways of working: long-term, prevention, "
+        "integration, collaboration and involvement.")
+FILLER = ("Public bodies report each year on the steps they take to meet their objectives, and the "
+          "Auditor General examines how they apply the principle in what they do. ")
+
+
+def _report(tmp_path: Path, outline: bool = True) -> Path:
+    return make_pdf(
+        tmp_path / "act.pdf",
+        [
+            [("h", "Well-being Goals"), ("p", GOALS), ("p", FILLER * 3)],
+            [("h", "Ways of Working"), ("p", WAYS), ("li", "Long-term thinking"),
+             ("li", "Prevention of problems")],
+            [("h", "Reporting Duties"), ("p", FILLER * 12)],
+        ],
+        title="Well-being of Future Generations (Wales) Act 2015: a summary",
+        outline=outline,
+        footer="Summary of the Act",
+    )
+
+
+@pytest.mark.parametrize("outline", [True, False], ids=["with outline", "headings by heuristics"])
+def test_chunks_carry_their_pages_and_sections(tmp_path: Path, outline: bool):
+    chunks = chunk_document(load_file(_report(tmp_path, outline), MB), count_tokens, 200)
+    goals = next(c for c in chunks if "seven well-being goals" in c.text)
+    assert (goals.page_start, goals.page_end, goals.section) == (1, 1, "Well-being Goals")
+    ways = next(c for c in chunks if "five ways of working" in c.text)
+    assert (ways.page_start, ways.section) == (2, "Ways of Working")
+    reporting = [c for c in chunks if c.section == "Reporting Duties"]
+    assert len(reporting) >= 2 and all(c.page_start == 3 for c in reporting)
+    assert [c.position for c in chunks] == list(range(len(chunks)))
+    assert all(c.text.strip() for c in chunks)
+
+
+def test_chunks_fit_the_model_and_end_at_sentence_or_block_ends(tmp_path: Path):
+    chunks = chunk_document(load_file(_report(tmp_path), MB), count_tokens, 120)
+    sizes = count_tokens([c.text for c in chunks])
+    assert max(sizes) <= 120
+    for chunk in chunks:
+        assert chunk.text.rstrip().endswith((".", ":", "g", "s")), chunk.text[-40:]
+
+
+def test_headers_footers_and_page_numbers_are_dropped(tmp_path: Path):
+    chunks = chunk_document(load_file(_report(tmp_path), MB), count_tokens, 200)
+    text = "\n".join(c.text for c in chunks)
+    assert "Page 2 of 3" not in text and "Summary of the Act" not in text
+
+
+def test_list_items_stay_whole_units(tmp_path: Path):
+    chunks = chunk_document(load_file(_report(tmp_path), MB), count_tokens, 200)
+    lines = [line for c in chunks for line in c.text.splitlines()]
+    assert "\u2022 Long-term thinking" in lines and "\u2022 Prevention of problems" in lines
+
+
+def test_a_paragraph_running_over_a_page_break_is_one_block(tmp_path: Path):
+    long = ("The commissioner reviews how public bodies safeguard the ability of future "
+            "generations to meet their needs. It makes recommendations to them ") * 30
+    head, tail = long[:3000].rsplit(" ", 1)[0], "which they must take all reasonable steps to follow."
+    path = make_pdf(tmp_path / "run.pdf", [[("p", head)], [("p", tail)]])
+    chunks = chunk_document(load_file(path, MB), count_tokens, 250)
+    last = chunks[-1]
+    assert last.page_start == 1 and last.page_end == 2
+    assert "which they must take all reasonable steps" in last.text
+
+
+def test_words_hyphenated_at_a_line_end_are_mended(tmp_path: Path):
+    from assistant.models import LoadedDocument, Page
+
+    text = ("This long line of the report wraps at the right margin of the page in the govern-\n"
+            "ment's own words about well-\nbeing, which the report spells well-being elsewhere.")
+    doc = LoadedDocument("d" * 16, "x.pdf", "X", "pdf", "lines", (Page(1, text),))
+    chunk = chunk_document(doc, count_tokens, 200)[0]
+    assert "government's" in chunk.text and "well-being, which" in chunk.text
+
+
+def test_markdown_tables_and_headings(tmp_path: Path):
+    md = tmp_path / "npf.md"
+    md.write_text("# Scotland's framework\n\n## Revisions\n\n| Year | Outcomes |\n|---|---|\n"
+                  "| 2007 | 15 |\n| 2018 | 11 |\n\nThe **2018** revision set 11 outcomes.\n")
+    chunks = chunk_document(load_file(md, MB), count_tokens, 200)
+    assert chunks[0].section == "Revisions"
+    lines = chunks[0].text.splitlines()
+    assert "2018 | 11" in lines and "The 2018 revision set 11 outcomes." in lines
+    assert not any(set(line) <= set("|-: ") for line in lines)

@@ -1,0 +1,201 @@
+"""A folder to the index, with a real Chroma on disk and the real embedding model."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from assistant.ingest import Ingester, open_store
+from assistant.lexical import ensure_lexical
+from assistant.store import Store
+from tests.pdfs import make_pdf
+
+TOPICS = {
+    "wales.pdf": ("Wales", "The Future Generations Commissioner advises and reviews public bodies."),
+    "scotland.pdf": ("Scotland", "The National Performance Framework set 11 national outcomes in 2018."),
+    "ni.pdf": ("Northern Ireland", "The Programme for Government has nine priorities under three missions."),
+}
+
+
+def _corpus(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, (place, sentence) in TOPICS.items():
+        make_pdf(folder / name, [[("h", f"{place} Overview"), ("p", sentence)],
+                                 [("h", f"{place} Detail"), ("p", sentence.replace("The", "Again, the"))]],
+                 title=f"{place} summary")
+    (folder / "notes.md").write_text("# Whitehall notes\n\nMission boards bring in outside experts.\n")
+    return folder
+
+
+def _consistent(store: Store) -> dict[str, int]:
+    """Asserts the store holds exactly the committed chunks, once each; returns chunks per source."""
+    records = store.documents()
+    committed = list(store.committed_chunks())
+    assert store.count() == len(committed) == sum(r.chunks for r in records)
+    assert len({c.chunk_id for c in committed}) == len(committed)
+    return {Path(r.source).name: r.chunks for r in records}
+
+
+def test_ingest_builds_index_with_chunk_fields(settings, counting, tmp_path):
+    folder = _corpus(tmp_path / "docs")
+    (folder / "manifest.yaml").write_text(yaml.safe_dump({"documents": [
+        {"file": "wales.pdf", "jurisdiction": "Wales", "kind": "legislation",
+         "publisher": "Senedd", "date": "2015-04-29"}]}))
+    (folder / "ni.pdf.meta.yaml").write_text("jurisdiction: Northern Ireland\nkind: framework\n")
+    report = Ingester(settings, embedder=counting).ingest([folder])
+    assert report.ok and len(report.added) == 4 and report.pages == 7
+    store = open_store(settings)
+    per_source = _consistent(store)
+    assert set(per_source) == {"wales.pdf", "scotland.pdf", "ni.pdf", "notes.md"}
+    wales = [c for c in store.committed_chunks() if c.metadata["doc_source"].endswith("wales.pdf")]
+    detail = next(c for c in wales if "Again" in c.text)
+    meta = detail.metadata
+    assert (meta["page_start"], meta["page_end"], meta["section"]) == (2, 2, "Wales Detail")
+    assert meta["doc_title"] == "Wales summary" and meta["doc_jurisdiction"] == "Wales"
+    assert meta["doc_kind"] == "legislation" and meta["doc_year"] == 2015
+    assert meta["doc_id"] == store.record_for(str(folder / "wales.pdf")).doc_id
+    ni = next(c for c in store.committed_chunks() if c.metadata["doc_source"].endswith("ni.pdf"))
+    assert ni.metadata["doc_kind"] == "framework"
+
+
+def test_dense_and_lexical_search_find_the_right_document(settings, embedder, tmp_path):
+    Ingester(settings, embedder=embedder).ingest([_corpus(tmp_path / "docs")])
+    store = open_store(settings)
+    hits = store.query(embedder.embed_query("How many national outcomes did Scotland set?"), 3)
+    assert hits[0][0].metadata["doc_source"].endswith("scotland.pdf")
+    lexical = ensure_lexical(store)
+    assert sorted(lexical.chunk_ids) == sorted(c.chunk_id for c in store.committed_chunks())
+    best = lexical.search("Commissioner advises", 1)[0][0]
+    assert next(c for c in store.committed_chunks() if c.chunk_id == best).metadata[
+        "doc_source"].endswith("wales.pdf")
+
+
+def test_second_ingest_of_unchanged_folder_embeds_nothing(settings, counting, tmp_path):
+    folder = _corpus(tmp_path / "docs")
+    ingester = Ingester(settings, embedder=counting)
+    ingester.ingest([folder])
+    before = counting.embedded
+    report = ingester.ingest([folder])
+    assert counting.embedded == before
+    assert len(report.unchanged) == 4 and not (report.added or report.updated or report.failed)
+
+
+def test_changed_file_replaces_its_chunks(settings, counting, tmp_path):
+    folder = _corpus(tmp_path / "docs")
+    ingester = Ingester(settings, embedder=counting)
+    ingester.ingest([folder])
+    make_pdf(folder / "wales.pdf", [[("h", "Wales Revised"), ("p", "Derek Walker became Commissioner in 2023.")]],
+             title="Wales revised")
+    report = ingester.ingest([folder])
+    assert report.updated == [str(folder / "wales.pdf")] and len(report.unchanged) == 3
+    store = open_store(settings)
+    per_source = _consistent(store)
+    assert per_source["wales.pdf"] == 1
+    texts = [c.text for c in store.committed_chunks() if c.metadata["doc_source"].endswith("wales.pdf")]
+    assert texts == ["Derek Walker became Commissioner in 2023."]
+    assert store.record_for(str(folder / "wales.pdf")).title == "Wales revised"
+    assert "Derek Walker" in " ".join(
+        c.text for c in store.committed_chunks()
+        if c.chunk_id in dict(ensure_lexical(store).search("Derek Walker", 3))
+    )
+
+
+def test_manifest_change_updates_fields_without_embedding(settings, counting, tmp_path):
+    folder = _corpus(tmp_path / "docs")
+    ingester = Ingester(settings, embedder=counting)
+    ingester.ingest([folder])
+    before = counting.embedded
+    (folder / "scotland.pdf.meta.yaml").write_text("jurisdiction: Scotland\ntitle: Scotland's NPF\n")
+    report = ingester.ingest([folder])
+    assert counting.embedded == before and report.updated == [str(folder / "scotland.pdf")]
+    store = open_store(settings)
+    chunks = [c for c in store.committed_chunks() if c.metadata["doc_source"].endswith("scotland.pdf")]
+    assert chunks and all(c.metadata["doc_jurisdiction"] == "Scotland" for c in chunks)
+    assert all(c.metadata["doc_title"] == "Scotland's NPF" for c in chunks)
+
+
+def test_prune_removes_files_gone_from_the_folder_only_when_asked(settings, counting, tmp_path):
+    folder = _corpus(tmp_path / "docs")
+    other = _corpus(tmp_path / "elsewhere")
+    ingester = Ingester(settings, embedder=counting)
+    ingester.ingest([folder, other / "ni.pdf"])
+    (folder / "ni.pdf").unlink()
+    assert not ingester.ingest([folder]).removed
+    report = ingester.ingest([folder], prune=True)
+    assert report.removed == [str(folder / "ni.pdf")]
+    per_source = _consistent(open_store(settings))
+    assert sorted(per_source) == ["ni.pdf", "notes.md", "scotland.pdf", "wales.pdf"]  # other/ni.pdf stays
+
+
+def test_remove_drops_one_document(settings, counting, tmp_path):
+    folder = _corpus(tmp_path / "docs")
+    ingester = Ingester(settings, embedder=counting)
+    ingester.ingest([folder])
+    record = ingester.remove("Scotland summary")
+    assert record.source.endswith("scotland.pdf")
+    store = open_store(settings)
+    assert "scotland.pdf" not in _consistent(store)
+    assert not ensure_lexical(store).search("national outcomes 2018", 5) or all(
+        "scotland" not in cid for cid, _ in ensure_lexical(store).search("national outcomes", 5))
+    with pytest.raises(LookupError, match="no indexed document matches"):
+        ingester.remove("Scotland summary")
+
+
+def test_bad_files_fail_alone_and_keep_what_was_indexed(settings, counting, tmp_path):
+    folder = _corpus(tmp_path / "docs")
+    ingester = Ingester(settings, embedder=counting)
+    ingester.ingest([folder])
+    store = open_store(settings)
+    old = store.record_for(str(folder / "wales.pdf"))
+    (folder / "wales.pdf").write_bytes(b"%PDF-1.4\n" + b"\x00garbage" * 100)  # damaged in place
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "fake.pdf").write_text("<html><body>not a pdf</body></html>")
+    make_pdf(folder / "new.pdf", [[("p", "A new document arrives with the bad ones.")]])
+    report = ingester.ingest([folder, tmp_path / "missing"])
+    reasons = {Path(f.source).name: f.reason for f in report.failed}
+    assert set(reasons) == {"wales.pdf", "empty.txt", "fake.pdf", "missing"}
+    assert "not a readable PDF" in reasons["wales.pdf"] and "empty" in reasons["empty.txt"]
+    assert report.added == [str(folder / "new.pdf")]
+    kept = store.record_for(str(folder / "wales.pdf"))
+    assert kept == old
+    assert _consistent(store)["wales.pdf"] == old.chunks
+
+
+class _InterruptingStore(Store):
+    """A real store that is interrupted (as by Ctrl-C) before its second commit."""
+
+    commits = 0
+
+    def commit(self, record, meta_hash):
+        type(self).commits += 1
+        if type(self).commits == 2:
+            raise KeyboardInterrupt
+        super().commit(record, meta_hash)
+
+
+def test_interrupted_ingest_resumes_without_duplicates_or_half_documents(settings, counting, tmp_path):
+    folder = _corpus(tmp_path / "docs")
+    store = _InterruptingStore(settings, counting.name)
+    with pytest.raises(KeyboardInterrupt):
+        Ingester(settings, embedder=counting, store=store, group_chunks=1).ingest([folder])
+    half = open_store(settings)
+    assert len(half.documents()) == 1
+    assert half.count() > half.documents()[0].chunks  # the second document's chunks, uncommitted
+    assert len(list(half.committed_chunks())) == half.documents()[0].chunks
+    report = Ingester(settings, embedder=counting).ingest([folder])
+    assert len(report.added) == 3 and len(report.unchanged) == 1
+    assert len(_consistent(open_store(settings))) == 4
+
+
+def test_rebuild_starts_afresh(settings, counting, tmp_path):
+    folder = _corpus(tmp_path / "docs")
+    ingester = Ingester(settings, embedder=counting)
+    ingester.ingest([folder])
+    shutil.rmtree(folder)
+    _corpus(tmp_path / "docs2")
+    report = ingester.ingest([tmp_path / "docs2"], rebuild=True)
+    assert len(report.added) == 4
+    assert all("docs2" in r.source for r in open_store(settings).documents())

@@ -1,0 +1,141 @@
+"""Files to pages: each format, and each kind of bad input with its one clear reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import docx
+import pytest
+
+from assistant.loaders import LoadError, load_file
+from tests.pdfs import make_pdf, make_scanned_pdf
+
+MB = 1024 * 1024
+
+
+def test_pdf_pages_are_numbered_from_one_with_metadata_title(tmp_path: Path):
+    path = make_pdf(tmp_path / "a.pdf", [[("p", "Alpha text on the first page.")],
+                                         [("p", "Beta text on the second page.")]],
+                    title="The Alpha Report")
+    doc = load_file(path, MB)
+    assert doc.title == "The Alpha Report"
+    assert [p.number for p in doc.pages] == [1, 2]
+    assert "Beta text" in doc.pages[1].text and "Beta" not in doc.pages[0].text
+    assert doc.layout == "lines" and len(doc.doc_id) == 16
+
+
+def test_pdf_outline_gives_headings_with_their_pages(tmp_path: Path):
+    path = make_pdf(tmp_path / "o.pdf", [[("h", "Introduction"), ("p", "Some words here.")],
+                                         [("h", "Findings"), ("p", "More words here.")]])
+    assert load_file(path, MB).outline == ((1, "Introduction"), (2, "Findings"))
+
+
+def test_title_falls_back_to_first_heading_then_file_name(tmp_path: Path):
+    md = tmp_path / "notes_on_wales.md"
+    md.write_text("Intro line without heading.\n\nMore text that is long enough.\n")
+    assert load_file(md, MB).title == "notes on wales"
+    md.write_text("# Wales and its goals\n\nText of the note, long enough.\n")
+    assert load_file(md, MB).title == "Wales and its goals"
+
+
+def test_markdown_html_and_text_become_blocks(tmp_path: Path):
+    html = tmp_path / "page.html"
+    html.write_text("<html><head><title>Page title</title><script>var x=1;</script></head>"
+                    "<body><h2>Goals</h2><p>Seven goals are set.</p><ul><li>A prosperous Wales</li>"
+                    "</ul><table><tr><td>2016</td><td>46 indicators</td></tr></table></body></html>")
+    doc = load_file(html, MB)
+    assert doc.title == "Page title"
+    text = doc.pages[0].text
+    assert "## Goals" in text and "- A prosperous Wales" in text and "2016 | 46 indicators" in text
+    assert "var x" not in text
+    txt = tmp_path / "plain.txt"
+    txt.write_text("First page of plain text.\fSecond page of plain text.")
+    assert [p.number for p in load_file(txt, MB).pages] == [1, 2]
+
+
+def test_docx_headings_lists_tables_and_page_breaks(tmp_path: Path):
+    path = tmp_path / "brief.docx"
+    document = docx.Document()
+    document.core_properties.title = "A Word brief"
+    document.add_heading("Background", level=1)
+    document.add_paragraph("The brief explains the background in a sentence.")
+    document.add_paragraph("First point", style="List Bullet")
+    document.add_page_break()
+    table = document.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text, table.rows[0].cells[1].text = "2018", "11 outcomes"
+    document.save(path)
+    doc = load_file(path, MB)
+    assert doc.title == "A Word brief"
+    assert "# Background" in doc.pages[0].text and "- First point" in doc.pages[0].text
+    assert "2018 | 11 outcomes" in doc.pages[1].text
+
+
+def _corrupt(tmp_path: Path) -> Path:
+    good = make_pdf(tmp_path / "good.pdf", [[("p", "Some text to corrupt in the middle.")]] * 3)
+    data = bytearray(good.read_bytes())
+    data[: len(data) // 2] = bytes(len(data) // 2)  # header and objects gone
+    bad = tmp_path / "corrupt.pdf"
+    bad.write_bytes(bytes(data))
+    return bad
+
+
+def _truncated(tmp_path: Path) -> Path:
+    good = make_pdf(tmp_path / "whole.pdf", [[("p", "Text of a file that will be cut short.")]] * 3)
+    cut = tmp_path / "truncated.pdf"
+    cut.write_bytes(good.read_bytes()[:300])
+    return cut
+
+
+def _write(path: Path, data: str | bytes) -> Path:
+    if isinstance(data, str):
+        path.write_text(data)
+    else:
+        path.write_bytes(data)
+    return path
+
+
+BAD_INPUTS = {
+    "corrupt PDF": (_corrupt, "not a readable PDF"),
+    "truncated PDF": (_truncated, "not a readable PDF"),
+    "encrypted PDF": (
+        lambda d: make_pdf(d / "locked.pdf", [[("p", "Secret words.")]], encrypt="hunter2"),
+        "encrypted",
+    ),
+    "scanned PDF": (lambda d: make_scanned_pdf(d / "scan.pdf"), "needs OCR"),
+    "empty file": (lambda d: _write(d / "empty.pdf", b""), "is empty"),
+    "HTML posing as PDF": (
+        lambda d: _write(d / "fake.pdf", "<!DOCTYPE html><html>no</html>"),
+        "content is HTML, not what its .pdf extension says",
+    ),
+    "text posing as Word": (
+        lambda d: _write(d / "fake.docx", "just some words"),
+        "content is plain text, not what its .docx extension says",
+    ),
+    "PDF posing as text": (
+        lambda d: make_pdf(d / "x.txt", [[("p", "words")]]),
+        "content is a PDF, not what its .txt extension says",
+    ),
+    "missing file": (lambda d: d / "nowhere.pdf", "cannot be read"),
+    "broken link": (
+        lambda d: (d / "link.pdf").symlink_to(d / "gone.pdf") or d / "link.pdf",
+        "cannot be read",
+    ),
+    "a folder": (lambda d: (d / "dir.pdf").mkdir() or d / "dir.pdf", "not a regular file"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS, ids=list(BAD_INPUTS))
+def test_bad_input_gets_one_line_naming_file_and_reason(tmp_path: Path, case: str):
+    make, reason = BAD_INPUTS[case]
+    path = make(tmp_path)
+    with pytest.raises(LoadError) as caught:
+        load_file(path, MB)
+    message = str(caught.value)
+    assert reason in message
+    assert message.startswith(str(path)) and "\n" not in message
+
+
+def test_file_over_the_size_limit_is_refused(tmp_path: Path):
+    path = make_pdf(tmp_path / "big.pdf", [[("p", "x " * 400)]] * 5)
+    with pytest.raises(LoadError, match=r"over the 0\.0 MB limit"):
+        load_file(path, 1000)
