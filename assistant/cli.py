@@ -35,7 +35,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     # A kill should stop as cleanly as Ctrl-C: committed documents stay, the rest is redone.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        report = Ingester(settings).ingest(args.paths, prune=args.prune, rebuild=args.rebuild)
+        log = (lambda action, source: print(f"{action}: {_display(source)}", file=sys.stderr,
+                                            flush=True)) if args.verbose else None
+        report = Ingester(settings, on_commit=log).ingest(
+            args.paths, prune=args.prune, rebuild=args.rebuild
+        )
     except KeyboardInterrupt:
         return _fail(
             "interrupted: documents already committed are kept; run the same command again "
@@ -98,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--rebuild", action="store_true", help="drop the index and build it anew")
     ingest.add_argument("--json", action="store_true", help="print the summary as JSON")
     ingest.add_argument("--quiet", action="store_true", help="no progress bars")
+    ingest.add_argument("--verbose", action="store_true",
+                        help="print a line as each document is committed")
     ingest.set_defaults(run=cmd_ingest)
 
     status = sub.add_parser("status", help="list what the index holds")

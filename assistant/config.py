@@ -48,7 +48,7 @@ class Settings(BaseSettings):
         default_factory=_default_cache_dir,
         description="Where the ONNX export of the embedding model is kept.",
     )
-    embed_batch_size: int = Field(32, ge=1, le=1024)
+    embed_batch_size: int = Field(8, ge=1, le=1024, description="Texts per model call.")
     chunk_tokens: int = Field(
         200, ge=32, le=250, description="Target chunk size in model tokens (model max is 256)."
     )

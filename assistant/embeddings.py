@@ -171,21 +171,45 @@ def _export_fp32(target: Path) -> None:
 
 
 class OnnxEmbedder:
-    """The model exported to ONNX and run on onnxruntime: no torch on the query path."""
+    """The model exported to ONNX and run on onnxruntime: no torch on the query path.
+
+    One single-threaded session per core, fed small batches of similar length in parallel:
+    measured here, that embeds ~1.4x faster than one session using both cores on large batches.
+    """
 
     dimension = 384
 
-    def __init__(self, cache_dir: Path, quantized: bool = True, batch_size: int = 32):
+    def __init__(self, cache_dir: Path, quantized: bool = True, batch_size: int = 8,
+                 workers: int | None = None):
         import onnxruntime as ort
 
         self.name = embedder_name("onnx-int8" if quantized else "onnx")
         self.batch_size = batch_size
         options = ort.SessionOptions()
-        options.intra_op_num_threads = os.cpu_count() or 1
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        path = onnx_model_file(cache_dir, quantized)
-        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        path = str(onnx_model_file(cache_dir, quantized))
+        self._sessions = [
+            ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+            for _ in range(workers or os.cpu_count() or 1)
+        ]
+        self._pool = None
+
+    def _run(self, session, encodings) -> np.ndarray:
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros((len(encodings), width), dtype=np.int64)
+        for row, enc in enumerate(encodings):
+            ids[row, : len(enc.ids)] = enc.ids
+            mask[row, : len(enc.ids)] = 1
+        (hidden,) = session.run(
+            ["last_hidden_state"],
+            {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+        )
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        return _normalise(pooled)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
@@ -194,22 +218,22 @@ class OnnxEmbedder:
         encodings = tokenizer().encode_batch(list(texts))
         # Batches of similar length waste little on padding.
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
-            width = max(len(encodings[i].ids) for i in rows)
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            for r, i in enumerate(rows):
-                n = len(encodings[i].ids)
-                ids[r, :n] = encodings[i].ids
-                mask[r, :n] = 1
-            (hidden,) = self._session.run(
-                ["last_hidden_state"],
-                {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
-            )
-            weights = mask[:, :, None].astype(np.float32)
-            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-            out[rows] = _normalise(pooled)
+        batches = [order[s : s + self.batch_size] for s in range(0, len(order), self.batch_size)]
+        if len(batches) == 1 or len(self._sessions) == 1:
+            results = [self._run(self._sessions[0], [encodings[i] for i in b]) for b in batches]
+        else:
+            if self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._pool = ThreadPoolExecutor(len(self._sessions), thread_name_prefix="embed")
+            sessions = self._sessions
+            results = list(self._pool.map(
+                lambda job: self._run(sessions[job[0] % len(sessions)],
+                                      [encodings[i] for i in job[1]]),
+                enumerate(batches),
+            ))
+        for rows, vectors in zip(batches, results, strict=True):
+            out[rows] = vectors
         return out
 
     def embed_query(self, text: str) -> np.ndarray:

@@ -8,7 +8,7 @@ import fcntl
 import os
 import shutil
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,9 +116,12 @@ class Ingester:
         embedder: Embedder | None = None,
         store: Store | None = None,
         group_chunks: int = _GROUP_CHUNKS,
+        on_commit: Callable[[str, str], None] | None = None,
     ):
         self.settings = settings or get_settings()
         self.group_chunks = group_chunks
+        self.on_commit = on_commit or (lambda action, source: None)
+        """Called with ("added" | "updated" | "removed", source) as each change is committed."""
         self.embedder = embedder or get_embedder(self.settings)
         self._store = store
 
@@ -245,8 +248,10 @@ class Ingester:
         if previous is not None and previous.doc_id != document.doc_id:
             store.delete_chunks_of(previous.source, previous.doc_id)
             report.updated.append(document.source)
+            self.on_commit("updated", document.source)
         else:
             report.added.append(document.source)
+            self.on_commit("added", document.source)
         report.pages += record.pages
         report.chunks += record.chunks
 
@@ -259,6 +264,7 @@ class Ingester:
                 if not Path(record.source).exists():
                     self._remove(record)
                     report.removed.append(record.source)
+                    self.on_commit("removed", record.source)
 
     def _remove(self, record: DocumentRecord) -> None:
         self.store.uncommit(record.source)
