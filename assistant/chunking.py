@@ -1,4 +1,4 @@
-"""Pages to chunks that follow the text's structure: sections, paragraphs, list items, table rows."""
+"""Pages to chunks that follow the structure of the text: sections, paragraphs, lists, rows."""
 
 from __future__ import annotations
 
@@ -157,32 +157,37 @@ def _paragraph_blocks(document: LoadedDocument) -> list[Block]:
     blocks: list[Block] = []
     for page in document.pages:
         for para in re.split(r"\n\s*\n", page.text):
-            lines = [x.strip() for x in para.splitlines() if x.strip()]
-            current: list[str] = []
-
-            def flush() -> None:
-                if current:
-                    blocks.append(Block(_clean_markdown(" ".join(current)), page.number, page.number))
-                    current.clear()
-
-            for line in lines:
-                if re.match(r"^#{1,6}\s", line):
-                    flush()
-                    text = _clean_markdown(line.lstrip("#"))
-                    blocks.append(Block(text, page.number, page.number, heading=True))
-                elif line.startswith("|"):
-                    flush()
-                    cells = [c.strip() for c in line.strip("|").split("|")]
-                    if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
-                        continue  # the rule under a Markdown table's header
-                    blocks.append(Block(_clean_markdown(" | ".join(cells)), page.number, page.number))
-                elif _BULLET.match(line) or " | " in line:
-                    flush()
-                    current.append(line)
-                else:
-                    current.append(line)
-            flush()
+            blocks.extend(_blocks_of(para, page.number))
     return [b for b in blocks if b.text]
+
+
+def _blocks_of(para: str, page: int) -> list[Block]:
+    """One paragraph's blocks: its headings, table rows and list items, and its running text."""
+    blocks: list[Block] = []
+    running: list[str] = []
+    for line in (x.strip() for x in para.splitlines()):
+        if not line:
+            continue
+        unit: Block | None = None
+        if re.match(r"^#{1,6}\s", line):
+            unit = Block(_clean_markdown(line.lstrip("#")), page, page, heading=True)
+        elif line.startswith("|"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
+                continue  # the rule under a Markdown table's header
+            unit = Block(_clean_markdown(" | ".join(cells)), page, page)
+        elif _BULLET.match(line) or " | " in line:
+            unit = Block(_clean_markdown(line), page, page)
+        if unit is None:
+            running.append(line)
+            continue
+        if running:
+            blocks.append(Block(_clean_markdown(" ".join(running)), page, page))
+            running = []
+        blocks.append(unit)
+    if running:
+        blocks.append(Block(_clean_markdown(" ".join(running)), page, page))
+    return blocks
 
 
 def _split_long(text: str, limit: int, count: TokenCounter) -> list[str]:
@@ -252,8 +257,11 @@ def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: in
     # chunk with what follows on the same page rather than standing alone.
     small = max_tokens // 6
     for block, n, heading in _units(blocks, count, max_tokens):
-        fragment = heading.guessed and used < small and block.page_start == current[-1].page_end \
-            if current else False
+        fragment = (
+            heading.guessed and used < small and block.page_start == current[-1].page_end
+            if current
+            else False
+        )
         new_section = heading.text != current_section and not fragment
         if current and (new_section or used + n > max_tokens):
             flush()

@@ -35,15 +35,23 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     # A kill should stop as cleanly as Ctrl-C: committed documents stay, the rest is redone.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        log = (lambda action, source: print(f"{action}: {_display(source)}", file=sys.stderr,
-                                            flush=True)) if args.verbose else None
+        log = (
+            (
+                lambda action, source: print(
+                    f"{action}: {_display(source)}", file=sys.stderr, flush=True
+                )
+            )
+            if args.verbose
+            else None
+        )
         report = Ingester(settings, on_commit=log).ingest(
             args.paths, prune=args.prune, rebuild=args.rebuild
         )
     except KeyboardInterrupt:
         return _fail(
             "interrupted: documents already committed are kept; run the same command again "
-            "to finish", EXIT_INTERRUPTED,
+            "to finish",
+            EXIT_INTERRUPTED,
         )
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
@@ -60,17 +68,29 @@ def cmd_status(args: argparse.Namespace) -> int:
     store = open_store(get_settings())
     records = store.documents()
     if args.json:
-        print(json.dumps({"location": store.location, "chunks": store.count(),
-                          "documents": [r.to_dict() for r in records]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "location": store.location,
+                    "chunks": store.count(),
+                    "documents": [r.to_dict() for r in records],
+                },
+                indent=2,
+            )
+        )
         return EXIT_OK
     if not records:
         print(f"The index at {store.location} holds no documents: run `assistant ingest corpus/`.")
         return EXIT_OK
     print(f"{len(records)} documents, {sum(r.chunks for r in records)} chunks in {store.location}")
     for r in records:
-        print(f"\n{r.title}\n  id {r.doc_id}  {r.pages} pages, {r.chunks} chunks, "
-              f"ingested {r.ingested_at}\n  source {_display(r.source)}")
-        fields = {k: v for k, v in r.meta.items() if k in ("jurisdiction", "kind", "publisher", "year")}
+        print(
+            f"\n{r.title}\n  id {r.doc_id}  {r.pages} pages, {r.chunks} chunks, "
+            f"ingested {r.ingested_at}\n  source {_display(r.source)}"
+        )
+        fields = {
+            k: v for k, v in r.meta.items() if k in ("jurisdiction", "kind", "publisher", "year")
+        }
         if fields:
             print("  " + ", ".join(f"{k}: {v}" for k, v in fields.items()))
     return EXIT_OK
@@ -96,14 +116,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     ingest = sub.add_parser("ingest", help="add folders or files to the index")
-    ingest.add_argument("paths", nargs="+", type=Path, help="folders or files (.pdf .md .txt .html .docx)")
-    ingest.add_argument("--prune", action="store_true",
-                        help="remove indexed documents whose files are gone from these folders")
+    ingest.add_argument(
+        "paths", nargs="+", type=Path, help="folders or files (.pdf .md .txt .html .docx)"
+    )
+    ingest.add_argument(
+        "--prune",
+        action="store_true",
+        help="remove indexed documents whose files are gone from these folders",
+    )
     ingest.add_argument("--rebuild", action="store_true", help="drop the index and build it anew")
     ingest.add_argument("--json", action="store_true", help="print the summary as JSON")
     ingest.add_argument("--quiet", action="store_true", help="no progress bars")
-    ingest.add_argument("--verbose", action="store_true",
-                        help="print a line as each document is committed")
+    ingest.add_argument(
+        "--verbose", action="store_true", help="print a line as each document is committed"
+    )
     ingest.set_defaults(run=cmd_ingest)
 
     status = sub.add_parser("status", help="list what the index holds")
@@ -111,7 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(run=cmd_status)
 
     remove = sub.add_parser("remove", help="drop one document from the index")
-    remove.add_argument("document", help="its id (or the first 6+ characters), source path or title")
+    remove.add_argument(
+        "document", help="its id (or the first 6+ characters), source path or title"
+    )
     remove.set_defaults(run=cmd_remove)
     return parser
 

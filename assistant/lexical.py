@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-
-import logging
 
 import numpy as np
 
@@ -109,7 +108,9 @@ class LexicalIndex:
 
 def lexical_text(chunk: StoredChunk) -> str:
     meta = chunk.metadata
-    return " ".join(str(x) for x in (meta.get("doc_title", ""), meta.get("section", ""), chunk.text))
+    return " ".join(
+        str(x) for x in (meta.get("doc_title", ""), meta.get("section", ""), chunk.text)
+    )
 
 
 def lexical_dir(store: Store) -> Path:

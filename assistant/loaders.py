@@ -19,8 +19,17 @@ logging.getLogger("pypdf").setLevel(logging.ERROR)
 # A page with fewer characters than this is taken as having no text layer.
 _MIN_TEXT_CHARS = 20
 # Hyphens that NFKC keeps, and the private-use bullets of Symbol and Wingdings fonts.
-_CHAR_FOLDS = str.maketrans({"\u2010": "-", "\u2011": "-", "\uf0b7": "\u2022", "\uf0a7": "\u2022",
-                             "\uf076": "\u2022", "\uf0d8": "\u2022", "\uf0fc": "\u2022"})
+_CHAR_FOLDS = str.maketrans(
+    {
+        "\u2010": "-",
+        "\u2011": "-",
+        "\uf0b7": "\u2022",
+        "\uf0a7": "\u2022",
+        "\uf076": "\u2022",
+        "\uf0d8": "\u2022",
+        "\uf0fc": "\u2022",
+    }
+)
 _NOT_A_TITLE = re.compile(r"https?://|www\.|\d{1,2}/\d{1,2}/\d{2,4}|^\W*\d+\W*$|^page \d", re.I)
 _UNHELPFUL_TITLES = re.compile(r"^(untitled|microsoft word\b|document\d*$|\s*$)", re.I)
 
@@ -104,8 +113,14 @@ def _check_type(path: Path, data: bytes) -> None:
         return
     if suffix == ".pdf" and kind == "binary":
         raise LoadError(path, "is not a readable PDF: it has no PDF header (corrupt or truncated)")
-    names = {"pdf": "a PDF", "zip": "a ZIP archive", "image": "an image", "html": "HTML",
-             "text": "plain text", "binary": "binary data"}
+    names = {
+        "pdf": "a PDF",
+        "zip": "a ZIP archive",
+        "image": "an image",
+        "html": "HTML",
+        "text": "plain text",
+        "binary": "binary data",
+    }
     raise LoadError(path, f"content is {names[kind]}, not what its {suffix} extension says")
 
 
@@ -205,8 +220,18 @@ def _load_pdf(path: Path, data: bytes) -> tuple[str, list[Page], list[tuple[int,
         raise
     except FileNotDecryptedError as err:
         raise LoadError(path, "is encrypted: it needs a password to be read") from err
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError,
-            RecursionError, OSError, AssertionError, ZeroDivisionError) as err:
+    except (
+        PdfReadError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        RecursionError,
+        OSError,
+        AssertionError,
+        ZeroDivisionError,
+    ) as err:
         raise LoadError(path, f"is not a readable PDF (corrupt or truncated): {err}") from err
     except Exception as err:  # pypdf raises many kinds on damaged files
         raise LoadError(path, f"is not a readable PDF (corrupt or truncated): {err}") from err
@@ -252,8 +277,9 @@ def _load_html(path: Path, text: str) -> tuple[str, list[Page]]:
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     blocks: list[str] = []
     body = soup.body or soup
-    for el in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "pre",
-                             "blockquote", "dt", "dd"]):
+    for el in body.find_all(
+        ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "pre", "blockquote", "dt", "dd"]
+    ):
         if el.find_parent(["li", "tr", "blockquote"]) and el.name in {"p", "li"}:
             continue
         if el.name == "tr":

@@ -14,8 +14,18 @@ import yaml
 from .models import MetaValue
 
 SIDECAR_SUFFIX = ".meta.yaml"
-KNOWN_FIELDS = ("title", "jurisdiction", "kind", "publisher", "date", "year", "licence", "url",
-                "official_source", "summary")
+KNOWN_FIELDS = (
+    "title",
+    "jurisdiction",
+    "kind",
+    "publisher",
+    "date",
+    "year",
+    "licence",
+    "url",
+    "official_source",
+    "summary",
+)
 
 
 class ManifestError(Exception):

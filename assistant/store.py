@@ -7,6 +7,7 @@ its doc_id, so a reader never sees half a document or a mix of old and new.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
@@ -81,16 +82,21 @@ class Store:
                 self._chunks = self._client.get_or_create_collection(
                     f"{prefix}-chunks",
                     embedding_function=None,
-                    configuration={"hnsw": {"space": "cosine", "ef_search": 200,
-                                            "ef_construction": 200}},
+                    configuration={
+                        "hnsw": {"space": "cosine", "ef_search": 200, "ef_construction": 200}
+                    },
                     metadata={"embedder": embedder_name},
                 )
                 self._ledger = self._client.get_or_create_collection(
                     f"{prefix}-ledger", embedding_function=None
                 )
             else:
-                self._chunks = self._client.get_collection(f"{prefix}-chunks", embedding_function=None)
-                self._ledger = self._client.get_collection(f"{prefix}-ledger", embedding_function=None)
+                self._chunks = self._client.get_collection(
+                    f"{prefix}-chunks", embedding_function=None
+                )
+                self._ledger = self._client.get_collection(
+                    f"{prefix}-ledger", embedding_function=None
+                )
         except StoreError:
             raise
         except Exception as err:
@@ -123,14 +129,21 @@ class Store:
     def commit(self, record: DocumentRecord, meta_hash: str) -> None:
         """Makes `record` the document for its source, in one write."""
         row = {
-            "doc_id": record.doc_id, "source": record.source, "title": record.title,
-            "pages": record.pages, "chunks": record.chunks, "ingested_at": record.ingested_at,
-            "size_bytes": record.size_bytes, "meta": json.dumps(record.meta, sort_keys=True),
+            "doc_id": record.doc_id,
+            "source": record.source,
+            "title": record.title,
+            "pages": record.pages,
+            "chunks": record.chunks,
+            "ingested_at": record.ingested_at,
+            "size_bytes": record.size_bytes,
+            "meta": json.dumps(record.meta, sort_keys=True),
             "meta_hash": meta_hash,
         }
-        self._call(lambda: self._ledger.upsert(
-            ids=[source_key(record.source)], embeddings=[_LEDGER_VECTOR], metadatas=[row]
-        ))
+        self._call(
+            lambda: self._ledger.upsert(
+                ids=[source_key(record.source)], embeddings=[_LEDGER_VECTOR], metadatas=[row]
+            )
+        )
 
     def meta_hash(self, source: str) -> str | None:
         rows = self._call(lambda: self._ledger.get(ids=[source_key(source)], include=["metadatas"]))
@@ -143,7 +156,10 @@ class Store:
     # The chunks --------------------------------------------------------------------------
 
     def add_chunks(
-        self, source: str, chunks: Sequence[Chunk], vectors: np.ndarray,
+        self,
+        source: str,
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
         doc_meta: dict[str, MetaValue],
     ) -> None:
         """Writes a document's chunks; they stay invisible until the ledger commits them."""
@@ -152,12 +168,14 @@ class Store:
         for start in range(0, len(chunks), step):
             part = chunks[start : start + step]
             metadatas = [{**_chunk_meta(c, doc_meta), "source_key": key} for c in part]
-            self._call(lambda p=part, m=metadatas, s=start: self._chunks.upsert(
-                ids=[f"{key[:8]}-{c.chunk_id}" for c in p],
-                embeddings=vectors[s : s + len(p)],
-                documents=[c.text for c in p],
-                metadatas=m,
-            ))
+            self._call(
+                lambda p=part, m=metadatas, s=start: self._chunks.upsert(
+                    ids=[f"{key[:8]}-{c.chunk_id}" for c in p],
+                    embeddings=vectors[s : s + len(p)],
+                    documents=[c.text for c in p],
+                    metadatas=m,
+                )
+            )
 
     def update_document_meta(
         self, source: str, doc_id: str, doc_meta: dict[str, MetaValue]
@@ -169,8 +187,11 @@ class Store:
         if not ids:
             return
         fixed = [
-            {**{k: v for k, v in m.items() if not k.startswith("doc_")},
-             **_doc_fields(doc_meta), "doc_id": doc_id}
+            {
+                **{k: v for k, v in m.items() if not k.startswith("doc_")},
+                **_doc_fields(doc_meta),
+                "doc_id": doc_id,
+            }
             for m in metas
         ]
         self._call(lambda: self._chunks.update(ids=ids, metadatas=fixed))
@@ -208,10 +229,8 @@ class Store:
         """Deletes both collections: the whole index, for a rebuild."""
         prefix = self.settings.collection
         for name in (f"{prefix}-chunks", f"{prefix}-ledger"):
-            try:
+            with contextlib.suppress(Exception):  # already gone
                 self._client.delete_collection(name)
-            except Exception:  # already gone
-                pass
 
     def count(self) -> int:
         return self._call(self._chunks.count)
@@ -220,14 +239,21 @@ class Store:
         self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[StoredChunk, float]]:
         """Returns up to k chunks nearest the vector, with their cosine similarity."""
-        result = self._call(lambda: self._chunks.query(
-            query_embeddings=[vector], n_results=k, where=where,
-            include=["metadatas", "documents", "distances"],
-        ))
+        result = self._call(
+            lambda: self._chunks.query(
+                query_embeddings=[vector],
+                n_results=k,
+                where=where,
+                include=["metadatas", "documents", "distances"],
+            )
+        )
         out = []
         for chunk_id, meta, text, distance in zip(
-            result["ids"][0], result["metadatas"][0], result["documents"][0],
-            result["distances"][0], strict=True,
+            result["ids"][0],
+            result["metadatas"][0],
+            result["documents"][0],
+            result["distances"][0],
+            strict=True,
         ):
             out.append((StoredChunk(chunk_id, text or "", dict(meta)), 1.0 - float(distance)))
         return out
@@ -237,11 +263,17 @@ class Store:
     def _pages(self, include: list[str]) -> Iterator[tuple[list[str], list[dict], list[str]]]:
         offset = 0
         while True:
-            rows = self._call(lambda o=offset: self._chunks.get(limit=_PAGE, offset=o, include=include))
+            rows = self._call(
+                lambda o=offset: self._chunks.get(limit=_PAGE, offset=o, include=include)
+            )
             ids = rows["ids"]
             if not ids:
                 return
-            yield ids, rows.get("metadatas") or [{}] * len(ids), rows.get("documents") or [""] * len(ids)
+            yield (
+                ids,
+                rows.get("metadatas") or [{}] * len(ids),
+                rows.get("documents") or [""] * len(ids),
+            )
             offset += len(ids)
 
     def _max_batch(self) -> int:
@@ -276,8 +308,12 @@ def _chunk_meta(chunk: Chunk, doc_meta: dict[str, MetaValue]) -> dict[str, MetaV
 
 def _record_from(meta: dict[str, Any]) -> DocumentRecord:
     return DocumentRecord(
-        doc_id=str(meta["doc_id"]), source=str(meta["source"]), title=str(meta["title"]),
-        pages=int(meta["pages"]), chunks=int(meta["chunks"]),
-        ingested_at=str(meta["ingested_at"]), size_bytes=int(meta["size_bytes"]),
+        doc_id=str(meta["doc_id"]),
+        source=str(meta["source"]),
+        title=str(meta["title"]),
+        pages=int(meta["pages"]),
+        chunks=int(meta["chunks"]),
+        ingested_at=str(meta["ingested_at"]),
+        size_bytes=int(meta["size_bytes"]),
         meta=json.loads(str(meta.get("meta") or "{}")),
     )

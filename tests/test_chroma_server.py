@@ -34,8 +34,18 @@ def chroma_url(tmp_path_factory):
     data = tmp_path_factory.mktemp("chroma-server")
     log = (data / "server.log").open("w")
     server = subprocess.Popen(
-        [str(chroma), "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            str(chroma),
+            "run",
+            "--path",
+            str(data / "db"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -46,7 +56,9 @@ def chroma_url(tmp_path_factory):
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
-                pytest.fail(f"chroma run did not start: {(data / 'server.log').read_text()[-2000:]}")
+                pytest.fail(
+                    f"chroma run did not start: {(data / 'server.log').read_text()[-2000:]}"
+                )
             time.sleep(0.2)
     yield url
     server.terminate()
@@ -54,13 +66,22 @@ def chroma_url(tmp_path_factory):
 
 
 def test_ingest_through_a_chroma_server_and_read_back(chroma_url, embedder, tmp_path):
-    settings = Settings(index_dir=tmp_path / "index", chroma_url=chroma_url, progress=False,
-                        collection="server-test")
+    settings = Settings(
+        index_dir=tmp_path / "index",
+        chroma_url=chroma_url,
+        progress=False,
+        collection="server-test",
+    )
     folder = tmp_path / "docs"
     folder.mkdir()
-    make_pdf(folder / "wales.pdf", [[("h", "Goals"), ("p", "Wales has seven well-being goals.")],
-                                    [("h", "Ways"), ("p", "There are five ways of working.")]],
-             title="Wales summary")
+    make_pdf(
+        folder / "wales.pdf",
+        [
+            [("h", "Goals"), ("p", "Wales has seven well-being goals.")],
+            [("h", "Ways"), ("p", "There are five ways of working.")],
+        ],
+        title="Wales summary",
+    )
     (folder / "note.md").write_text("# Note\n\nScotland set 11 national outcomes in 2018.\n")
     report = Ingester(settings, embedder=embedder).ingest([folder])
     assert report.ok and len(report.added) == 2
@@ -81,5 +102,7 @@ def test_ingest_through_a_chroma_server_and_read_back(chroma_url, embedder, tmp_
 def test_a_server_that_is_down_gets_a_clear_error(embedder, tmp_path):
     url = f"http://127.0.0.1:{_free_port()}"
     settings = Settings(index_dir=tmp_path / "index", chroma_url=url, progress=False)
-    with pytest.raises(StoreError, match=r"Chroma server at http://127\.0\.0\.1:\d+ is not reachable"):
+    with pytest.raises(
+        StoreError, match=r"Chroma server at http://127\.0\.0\.1:\d+ is not reachable"
+    ):
         Ingester(settings, embedder=embedder).ingest([tmp_path])

@@ -13,13 +13,19 @@ from tests.pdfs import make_pdf
 
 MB = 1024 * 1024
 
-GOALS = ("Section 4 of the Act sets seven well-being goals: a prosperous Wales, a resilient Wales, "
-         "a healthier Wales, a more equal Wales, a Wales of cohesive communities, a Wales of vibrant "
-         "culture and thriving Welsh language, and a globally responsible Wales.")
-WAYS = ("The sustainable development principle has five ways of working: long-term, prevention, "
-        "integration, collaboration and involvement.")
-FILLER = ("Public bodies report each year on the steps they take to meet their objectives, and the "
-          "Auditor General examines how they apply the principle in what they do. ")
+GOALS = (
+    "Section 4 of the Act sets seven well-being goals: a prosperous Wales, a resilient Wales, "
+    "a healthier Wales, a more equal Wales, a Wales of cohesive communities, a Wales of vibrant "
+    "culture and thriving Welsh language, and a globally responsible Wales."
+)
+WAYS = (
+    "The sustainable development principle has five ways of working: long-term, prevention, "
+    "integration, collaboration and involvement."
+)
+FILLER = (
+    "Public bodies report each year on the steps they take to meet their objectives, and the "
+    "Auditor General examines how they apply the principle in what they do. "
+)
 
 
 def _report(tmp_path: Path, outline: bool = True) -> Path:
@@ -27,8 +33,12 @@ def _report(tmp_path: Path, outline: bool = True) -> Path:
         tmp_path / "act.pdf",
         [
             [("h", "Well-being Goals"), ("p", GOALS), ("p", FILLER * 3)],
-            [("h", "Ways of Working"), ("p", WAYS), ("li", "Long-term thinking"),
-             ("li", "Prevention of problems")],
+            [
+                ("h", "Ways of Working"),
+                ("p", WAYS),
+                ("li", "Long-term thinking"),
+                ("li", "Prevention of problems"),
+            ],
             [("h", "Reporting Duties"), ("p", FILLER * 12)],
         ],
         title="Well-being of Future Generations (Wales) Act 2015: a summary",
@@ -71,9 +81,14 @@ def test_list_items_stay_whole_units(tmp_path: Path):
 
 
 def test_a_paragraph_running_over_a_page_break_is_one_block(tmp_path: Path):
-    long = ("The commissioner reviews how public bodies safeguard the ability of future "
-            "generations to meet their needs. It makes recommendations to them ") * 30
-    head, tail = long[:3000].rsplit(" ", 1)[0], "which they must take all reasonable steps to follow."
+    long = (
+        "The commissioner reviews how public bodies safeguard the ability of future "
+        "generations to meet their needs. It makes recommendations to them "
+    ) * 30
+    head, tail = (
+        long[:3000].rsplit(" ", 1)[0],
+        "which they must take all reasonable steps to follow.",
+    )
     path = make_pdf(tmp_path / "run.pdf", [[("p", head)], [("p", tail)]])
     chunks = chunk_document(load_file(path, MB), count_tokens, 250)
     last = chunks[-1]
@@ -84,8 +99,10 @@ def test_a_paragraph_running_over_a_page_break_is_one_block(tmp_path: Path):
 def test_words_hyphenated_at_a_line_end_are_mended(tmp_path: Path):
     from assistant.models import LoadedDocument, Page
 
-    text = ("This long line of the report wraps at the right margin of the page in the govern-\n"
-            "ment's own words about well-\nbeing, which the report spells well-being elsewhere.")
+    text = (
+        "This long line of the report wraps at the right margin of the page in the govern-\n"
+        "ment's own words about well-\nbeing, which the report spells well-being elsewhere."
+    )
     doc = LoadedDocument("d" * 16, "x.pdf", "X", "pdf", "lines", (Page(1, text),))
     chunk = chunk_document(doc, count_tokens, 200)[0]
     assert "government's" in chunk.text and "well-being, which" in chunk.text
@@ -93,8 +110,10 @@ def test_words_hyphenated_at_a_line_end_are_mended(tmp_path: Path):
 
 def test_markdown_tables_and_headings(tmp_path: Path):
     md = tmp_path / "npf.md"
-    md.write_text("# Scotland's framework\n\n## Revisions\n\n| Year | Outcomes |\n|---|---|\n"
-                  "| 2007 | 15 |\n| 2018 | 11 |\n\nThe **2018** revision set 11 outcomes.\n")
+    md.write_text(
+        "# Scotland's framework\n\n## Revisions\n\n| Year | Outcomes |\n|---|---|\n"
+        "| 2007 | 15 |\n| 2018 | 11 |\n\nThe **2018** revision set 11 outcomes.\n"
+    )
     chunks = chunk_document(load_file(md, MB), count_tokens, 200)
     assert chunks[0].section == "Revisions"
     lines = chunks[0].text.splitlines()

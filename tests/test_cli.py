@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from assistant.config import Settings
@@ -20,16 +19,20 @@ ASSISTANT = str(Path(sys.executable).with_name("assistant"))
 def _run(args: list[str], index: Path, **env: str) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if k != "ASSISTANT_CHROMA_URL"}
     environment.update(ASSISTANT_INDEX_DIR=str(index), **env)
-    return subprocess.run([ASSISTANT, *args], capture_output=True, text=True, env=environment,
-                          timeout=300)
+    return subprocess.run(
+        [ASSISTANT, *args], capture_output=True, text=True, env=environment, timeout=300
+    )
 
 
 def _folder(tmp_path: Path, n: int = 3) -> Path:
     folder = tmp_path / "docs"
     folder.mkdir()
     for i in range(n):
-        make_pdf(folder / f"doc{i}.pdf", [[("h", f"Part {i}"), ("p", f"Document number {i} says {i * 7}.")]],
-                 title=f"Document {i}")
+        make_pdf(
+            folder / f"doc{i}.pdf",
+            [[("h", f"Part {i}"), ("p", f"Document number {i} says {i * 7}.")]],
+            title=f"Document {i}",
+        )
     return folder
 
 
@@ -40,8 +43,12 @@ def test_ingest_json_summary_and_failure_exit_code(tmp_path):
     assert result.returncode == 1, result.stderr
     summary = json.loads(result.stdout)
     assert summary["added"] == 3 and summary["failed"] == 1 and summary["chunks"] >= 3
-    assert summary["failures"] == [{"file": str(folder / "broken.pdf"),
-                                    "reason": "is not a readable PDF: it has no PDF header (corrupt or truncated)"}]
+    assert summary["failures"] == [
+        {
+            "file": str(folder / "broken.pdf"),
+            "reason": "is not a readable PDF: it has no PDF header (corrupt or truncated)",
+        }
+    ]
     assert "Traceback" not in result.stderr
 
     (folder / "broken.pdf").unlink()
@@ -64,8 +71,9 @@ def test_status_and_remove(tmp_path):
 
     removed = _run(["remove", doc["doc_id"][:8]], index)
     assert removed.returncode == 0 and "removed Document 0" in removed.stdout
-    assert [d["title"] for d in json.loads(_run(["status", "--json"], index).stdout)["documents"]] == [
-        "Document 1"]
+    assert [
+        d["title"] for d in json.loads(_run(["status", "--json"], index).stdout)["documents"]
+    ] == ["Document 1"]
     missing = _run(["remove", "nothing-like-this"], index)
     assert missing.returncode == 1 and "no indexed document matches" in missing.stderr
 
@@ -74,7 +82,8 @@ def test_no_index_and_bad_settings_get_one_clear_line(tmp_path):
     result = _run(["status"], tmp_path / "none")
     assert result.returncode == 1
     assert result.stderr.strip() == (
-        f"error: there is no index at {tmp_path / 'none'}: run `assistant ingest corpus/` first")
+        f"error: there is no index at {tmp_path / 'none'}: run `assistant ingest corpus/` first"
+    )
     bad = _run(["status"], tmp_path / "none", ASSISTANT_CHROMA_URL="ftp://nowhere")
     assert bad.returncode == 2 and "ASSISTANT_CHROMA_URL" in bad.stderr
     assert "Traceback" not in bad.stderr
@@ -89,9 +98,13 @@ def test_killed_ingest_finishes_on_the_next_run(tmp_path):
     index = tmp_path / "index"
     environment = {k: v for k, v in os.environ.items() if k != "ASSISTANT_CHROMA_URL"}
     environment["ASSISTANT_INDEX_DIR"] = str(index)
-    process = subprocess.Popen([ASSISTANT, "ingest", str(folder), "--quiet", "--verbose"],
-                               env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+    process = subprocess.Popen(
+        [ASSISTANT, "ingest", str(folder), "--quiet", "--verbose"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     first = process.stderr.readline()
     process.send_signal(signal.SIGKILL)  # no chance to clean up
     process.wait(timeout=30)

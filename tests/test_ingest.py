@@ -14,24 +14,40 @@ from assistant.store import Store
 from tests.pdfs import make_pdf
 
 TOPICS = {
-    "wales.pdf": ("Wales", "The Future Generations Commissioner advises and reviews public bodies."),
-    "scotland.pdf": ("Scotland", "The National Performance Framework set 11 national outcomes in 2018."),
-    "ni.pdf": ("Northern Ireland", "The Programme for Government has nine priorities under three missions."),
+    "wales.pdf": (
+        "Wales",
+        "The Future Generations Commissioner advises and reviews public bodies.",
+    ),
+    "scotland.pdf": (
+        "Scotland",
+        "The National Performance Framework set 11 national outcomes in 2018.",
+    ),
+    "ni.pdf": (
+        "Northern Ireland",
+        "The Programme for Government has nine priorities under three missions.",
+    ),
 }
 
 
 def _corpus(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name, (place, sentence) in TOPICS.items():
-        make_pdf(folder / name, [[("h", f"{place} Overview"), ("p", sentence)],
-                                 [("h", f"{place} Detail"), ("p", sentence.replace("The", "Again, the"))]],
-                 title=f"{place} summary")
-    (folder / "notes.md").write_text("# Whitehall notes\n\nMission boards bring in outside experts.\n")
+        make_pdf(
+            folder / name,
+            [
+                [("h", f"{place} Overview"), ("p", sentence)],
+                [("h", f"{place} Detail"), ("p", sentence.replace("The", "Again, the"))],
+            ],
+            title=f"{place} summary",
+        )
+    (folder / "notes.md").write_text(
+        "# Whitehall notes\n\nMission boards bring in outside experts.\n"
+    )
     return folder
 
 
 def _consistent(store: Store) -> dict[str, int]:
-    """Asserts the store holds exactly the committed chunks, once each; returns chunks per source."""
+    """Asserts the store holds the committed chunks, once each; returns chunks per source."""
     records = store.documents()
     committed = list(store.committed_chunks())
     assert store.count() == len(committed) == sum(r.chunks for r in records)
@@ -41,9 +57,21 @@ def _consistent(store: Store) -> dict[str, int]:
 
 def test_ingest_builds_index_with_chunk_fields(settings, counting, tmp_path):
     folder = _corpus(tmp_path / "docs")
-    (folder / "manifest.yaml").write_text(yaml.safe_dump({"documents": [
-        {"file": "wales.pdf", "jurisdiction": "Wales", "kind": "legislation",
-         "publisher": "Senedd", "date": "2015-04-29"}]}))
+    (folder / "manifest.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "documents": [
+                    {
+                        "file": "wales.pdf",
+                        "jurisdiction": "Wales",
+                        "kind": "legislation",
+                        "publisher": "Senedd",
+                        "date": "2015-04-29",
+                    }
+                ]
+            }
+        )
+    )
     (folder / "ni.pdf.meta.yaml").write_text("jurisdiction: Northern Ireland\nkind: framework\n")
     report = Ingester(settings, embedder=counting).ingest([folder])
     assert report.ok and len(report.added) == 4 and report.pages == 7
@@ -69,8 +97,11 @@ def test_dense_and_lexical_search_find_the_right_document(settings, embedder, tm
     lexical = ensure_lexical(store)
     assert sorted(lexical.chunk_ids) == sorted(c.chunk_id for c in store.committed_chunks())
     best = lexical.search("Commissioner advises", 1)[0][0]
-    assert next(c for c in store.committed_chunks() if c.chunk_id == best).metadata[
-        "doc_source"].endswith("wales.pdf")
+    assert (
+        next(c for c in store.committed_chunks() if c.chunk_id == best)
+        .metadata["doc_source"]
+        .endswith("wales.pdf")
+    )
 
 
 def test_second_ingest_of_unchanged_folder_embeds_nothing(settings, counting, tmp_path):
@@ -87,18 +118,24 @@ def test_changed_file_replaces_its_chunks(settings, counting, tmp_path):
     folder = _corpus(tmp_path / "docs")
     ingester = Ingester(settings, embedder=counting)
     ingester.ingest([folder])
-    make_pdf(folder / "wales.pdf", [[("h", "Wales Revised"), ("p", "Derek Walker became Commissioner in 2023.")]],
-             title="Wales revised")
+    make_pdf(
+        folder / "wales.pdf",
+        [[("h", "Wales Revised"), ("p", "Derek Walker became Commissioner in 2023.")]],
+        title="Wales revised",
+    )
     report = ingester.ingest([folder])
     assert report.updated == [str(folder / "wales.pdf")] and len(report.unchanged) == 3
     store = open_store(settings)
     per_source = _consistent(store)
     assert per_source["wales.pdf"] == 1
-    texts = [c.text for c in store.committed_chunks() if c.metadata["doc_source"].endswith("wales.pdf")]
+    texts = [
+        c.text for c in store.committed_chunks() if c.metadata["doc_source"].endswith("wales.pdf")
+    ]
     assert texts == ["Derek Walker became Commissioner in 2023."]
     assert store.record_for(str(folder / "wales.pdf")).title == "Wales revised"
     assert "Derek Walker" in " ".join(
-        c.text for c in store.committed_chunks()
+        c.text
+        for c in store.committed_chunks()
         if c.chunk_id in dict(ensure_lexical(store).search("Derek Walker", 3))
     )
 
@@ -108,11 +145,15 @@ def test_manifest_change_updates_fields_without_embedding(settings, counting, tm
     ingester = Ingester(settings, embedder=counting)
     ingester.ingest([folder])
     before = counting.embedded
-    (folder / "scotland.pdf.meta.yaml").write_text("jurisdiction: Scotland\ntitle: Scotland's NPF\n")
+    (folder / "scotland.pdf.meta.yaml").write_text(
+        "jurisdiction: Scotland\ntitle: Scotland's NPF\n"
+    )
     report = ingester.ingest([folder])
     assert counting.embedded == before and report.updated == [str(folder / "scotland.pdf")]
     store = open_store(settings)
-    chunks = [c for c in store.committed_chunks() if c.metadata["doc_source"].endswith("scotland.pdf")]
+    chunks = [
+        c for c in store.committed_chunks() if c.metadata["doc_source"].endswith("scotland.pdf")
+    ]
     assert chunks and all(c.metadata["doc_jurisdiction"] == "Scotland" for c in chunks)
     assert all(c.metadata["doc_title"] == "Scotland's NPF" for c in chunks)
 
@@ -127,7 +168,12 @@ def test_prune_removes_files_gone_from_the_folder_only_when_asked(settings, coun
     report = ingester.ingest([folder], prune=True)
     assert report.removed == [str(folder / "ni.pdf")]
     per_source = _consistent(open_store(settings))
-    assert sorted(per_source) == ["ni.pdf", "notes.md", "scotland.pdf", "wales.pdf"]  # other/ni.pdf stays
+    assert sorted(per_source) == [
+        "ni.pdf",
+        "notes.md",
+        "scotland.pdf",
+        "wales.pdf",
+    ]  # other/ni.pdf stays
 
 
 def test_remove_drops_one_document(settings, counting, tmp_path):
@@ -139,7 +185,8 @@ def test_remove_drops_one_document(settings, counting, tmp_path):
     store = open_store(settings)
     assert "scotland.pdf" not in _consistent(store)
     assert not ensure_lexical(store).search("national outcomes 2018", 5) or all(
-        "scotland" not in cid for cid, _ in ensure_lexical(store).search("national outcomes", 5))
+        "scotland" not in cid for cid, _ in ensure_lexical(store).search("national outcomes", 5)
+    )
     with pytest.raises(LookupError, match="no indexed document matches"):
         ingester.remove("Scotland summary")
 
@@ -176,7 +223,9 @@ class _InterruptingStore(Store):
         super().commit(record, meta_hash)
 
 
-def test_interrupted_ingest_resumes_without_duplicates_or_half_documents(settings, counting, tmp_path):
+def test_interrupted_ingest_resumes_without_duplicates_or_half_documents(
+    settings, counting, tmp_path
+):
     folder = _corpus(tmp_path / "docs")
     store = _InterruptingStore(settings, counting.name)
     with pytest.raises(KeyboardInterrupt):
@@ -199,3 +248,16 @@ def test_rebuild_starts_afresh(settings, counting, tmp_path):
     report = ingester.ingest([tmp_path / "docs2"], rebuild=True)
     assert len(report.added) == 4
     assert all("docs2" in r.source for r in open_store(settings).documents())
+
+
+def test_broken_manifest_fails_its_files_and_keeps_them(settings, counting, tmp_path):
+    folder = _corpus(tmp_path / "docs")
+    ingester = Ingester(settings, embedder=counting)
+    ingester.ingest([folder])
+    (folder / "manifest.yaml").write_text("documents:\n  - file: wales.pdf\n    kind: [unclosed\n")
+    make_pdf(folder / "wales.pdf", [[("p", "A changed Wales file.")]])
+    report = ingester.ingest([folder])
+    assert {Path(f.source).name for f in report.failed} == {"wales.pdf", "scotland.pdf", "ni.pdf",
+                                                            "notes.md"}
+    assert all("manifest.yaml: is not valid YAML at line" in f.reason for f in report.failed)
+    assert len(_consistent(open_store(settings))) == 4

@@ -14,9 +14,11 @@ MB = 1024 * 1024
 
 
 def test_pdf_pages_are_numbered_from_one_with_metadata_title(tmp_path: Path):
-    path = make_pdf(tmp_path / "a.pdf", [[("p", "Alpha text on the first page.")],
-                                         [("p", "Beta text on the second page.")]],
-                    title="The Alpha Report")
+    path = make_pdf(
+        tmp_path / "a.pdf",
+        [[("p", "Alpha text on the first page.")], [("p", "Beta text on the second page.")]],
+        title="The Alpha Report",
+    )
     doc = load_file(path, MB)
     assert doc.title == "The Alpha Report"
     assert [p.number for p in doc.pages] == [1, 2]
@@ -25,8 +27,13 @@ def test_pdf_pages_are_numbered_from_one_with_metadata_title(tmp_path: Path):
 
 
 def test_pdf_outline_gives_headings_with_their_pages(tmp_path: Path):
-    path = make_pdf(tmp_path / "o.pdf", [[("h", "Introduction"), ("p", "Some words here.")],
-                                         [("h", "Findings"), ("p", "More words here.")]])
+    path = make_pdf(
+        tmp_path / "o.pdf",
+        [
+            [("h", "Introduction"), ("p", "Some words here.")],
+            [("h", "Findings"), ("p", "More words here.")],
+        ],
+    )
     assert load_file(path, MB).outline == ((1, "Introduction"), (2, "Findings"))
 
 
@@ -40,9 +47,11 @@ def test_title_falls_back_to_first_heading_then_file_name(tmp_path: Path):
 
 def test_markdown_html_and_text_become_blocks(tmp_path: Path):
     html = tmp_path / "page.html"
-    html.write_text("<html><head><title>Page title</title><script>var x=1;</script></head>"
-                    "<body><h2>Goals</h2><p>Seven goals are set.</p><ul><li>A prosperous Wales</li>"
-                    "</ul><table><tr><td>2016</td><td>46 indicators</td></tr></table></body></html>")
+    html.write_text(
+        "<html><head><title>Page title</title><script>var x=1;</script></head>"
+        "<body><h2>Goals</h2><p>Seven goals are set.</p><ul><li>A prosperous Wales</li>"
+        "</ul><table><tr><td>2016</td><td>46 indicators</td></tr></table></body></html>"
+    )
     doc = load_file(html, MB)
     assert doc.title == "Page title"
     text = doc.pages[0].text
