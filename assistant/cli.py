@@ -86,7 +86,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     for r in records:
         print(
             f"\n{r.title}\n  id {r.doc_id}  {r.pages} pages, {r.chunks} chunks, "
-            f"ingested {r.ingested_at}\n  source {_display(r.source)}"
+            f"ingested {r.ingested_at}\n  source {_display(r.source)}\n  sha256 {r.content_hash}"
         )
         fields = {
             k: v for k, v in r.meta.items() if k in ("jurisdiction", "kind", "publisher", "year")

@@ -248,6 +248,7 @@ class Ingester:
             chunks=len(item.chunks),
             ingested_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             size_bytes=item.size,
+            content_hash=document.content_hash,
             meta={**item.fields, "detected_title": document.title, "format": document.format},
         )
         store = self.store

@@ -160,6 +160,7 @@ def load_file(path: str | Path, max_bytes: int) -> LoadedDocument:
     title = title if title and not _UNHELPFUL_TITLES.match(title) else ""
     return LoadedDocument(
         doc_id=doc_id_for(data),
+        content_hash=content_hash(data),
         source=str(path),
         title=title or _first_heading(pages, layout) or path.stem.replace("_", " "),
         format=suffix.lstrip("."),

@@ -24,6 +24,7 @@ class LoadedDocument:
     """A file read into pages, before chunking."""
 
     doc_id: str
+    content_hash: str
     source: str
     title: str
     format: str
@@ -62,6 +63,8 @@ class DocumentRecord:
     chunks: int
     ingested_at: str
     size_bytes: int
+    content_hash: str = ""
+    """The SHA-256 of the file's bytes; doc_id is its first 16 digits."""
     meta: dict[str, MetaValue] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -136,6 +136,7 @@ class Store:
             "chunks": record.chunks,
             "ingested_at": record.ingested_at,
             "size_bytes": record.size_bytes,
+            "content_hash": record.content_hash,
             "meta": json.dumps(record.meta, sort_keys=True),
             "meta_hash": meta_hash,
         }
@@ -315,5 +316,6 @@ def _record_from(meta: dict[str, Any]) -> DocumentRecord:
         chunks=int(meta["chunks"]),
         ingested_at=str(meta["ingested_at"]),
         size_bytes=int(meta["size_bytes"]),
+        content_hash=str(meta.get("content_hash", "")),
         meta=json.loads(str(meta.get("meta") or "{}")),
     )

@@ -103,7 +103,7 @@ def test_words_hyphenated_at_a_line_end_are_mended(tmp_path: Path):
         "This long line of the report wraps at the right margin of the page in the govern-\n"
         "ment's own words about well-\nbeing, which the report spells well-being elsewhere."
     )
-    doc = LoadedDocument("d" * 16, "x.pdf", "X", "pdf", "lines", (Page(1, text),))
+    doc = LoadedDocument("d" * 16, "d" * 64, "x.pdf", "X", "pdf", "lines", (Page(1, text),))
     chunk = chunk_document(doc, count_tokens, 200)[0]
     assert "government's" in chunk.text and "well-being, which" in chunk.text
 

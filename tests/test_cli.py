@@ -66,6 +66,7 @@ def test_status_and_remove(tmp_path):
     assert titles == ["Document 0", "Document 1"]
     doc = status["documents"][0]
     assert {"doc_id", "source", "pages", "chunks", "ingested_at"} <= set(doc)
+    assert len(doc["content_hash"]) == 64 and doc["content_hash"].startswith(doc["doc_id"])
     text = _run(["status"], index).stdout
     assert "2 documents" in text and doc["doc_id"] in text
 

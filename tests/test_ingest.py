@@ -257,7 +257,11 @@ def test_broken_manifest_fails_its_files_and_keeps_them(settings, counting, tmp_
     (folder / "manifest.yaml").write_text("documents:\n  - file: wales.pdf\n    kind: [unclosed\n")
     make_pdf(folder / "wales.pdf", [[("p", "A changed Wales file.")]])
     report = ingester.ingest([folder])
-    assert {Path(f.source).name for f in report.failed} == {"wales.pdf", "scotland.pdf", "ni.pdf",
-                                                            "notes.md"}
+    assert {Path(f.source).name for f in report.failed} == {
+        "wales.pdf",
+        "scotland.pdf",
+        "ni.pdf",
+        "notes.md",
+    }
     assert all("manifest.yaml: is not valid YAML at line" in f.reason for f in report.failed)
     assert len(_consistent(open_store(settings))) == 4
