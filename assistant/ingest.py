@@ -55,11 +55,16 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[FileFailure]
                     and not found.name.endswith(SIDECAR_SUFFIX)
                     and (found.is_file() or not found.exists())
                 ):
-                    files.append(found.absolute())
+                    files.append(_absolute(found))
         else:
-            files.append(path.absolute())
+            files.append(_absolute(path))
     unique = sorted(dict.fromkeys(files))
     return unique, failures
+
+
+def _absolute(path: Path) -> Path:
+    """An absolute path with `..` folded away; links are kept, so a file is named as given."""
+    return Path(os.path.abspath(path))
 
 
 def _within(source: str, roots: Sequence[Path]) -> bool:
@@ -266,7 +271,7 @@ class Ingester:
 
     def _prune(self, files: list[Path], paths: Sequence[str | Path], report: IngestReport) -> None:
         """Removes documents whose files are gone from the folders that were ingested."""
-        roots = [Path(p).expanduser().absolute() for p in paths]
+        roots = [_absolute(Path(p).expanduser()) for p in paths]
         present = {str(f) for f in files}
         for record in self.store.documents():
             gone = record.source not in present and not Path(record.source).exists()
@@ -291,7 +296,7 @@ class Ingester:
 def find_document(records: Sequence[DocumentRecord], what: str) -> DocumentRecord:
     """Returns the one record that `what` names; raises LookupError naming the problem."""
     wanted = what.strip()
-    absolute = str(Path(wanted).expanduser().absolute())
+    absolute = str(_absolute(Path(wanted).expanduser()))
     matches = [
         r
         for r in records
