@@ -11,7 +11,10 @@ from .models import Chunk, LoadedDocument
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
-_BULLET = re.compile(r"^([-*\u2022\u25aa\u25cf\u2013\u25e6]\s*|\(?[a-z0-9]{1,3}[.)]\s+)", re.I)
+_MARK = r"[-*\u2022\u25aa\u25cf\u2013\u25e6]"
+_ENUM = r"\(?(\d{1,2}|[a-z]|[ivx]{1,4})"
+_BULLET = re.compile(rf"^({_MARK}\s*|{_ENUM}[.)]\s+)")
+_LONE_MARKER = re.compile(rf"^({_MARK}|{_ENUM}[.)]?)$")
 _NUMBERED_HEADING = re.compile(r"^(\d+(\.\d+)*\.?|part \d+|chapter \d+|section \d+)\s+[A-Z]", re.I)
 _PAGE_NUMBER = re.compile(r"^(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
@@ -51,9 +54,10 @@ def _boilerplate_lines(pages: Sequence[Sequence[str]]) -> set[str]:
 _FUNCTION_WORDS = {"of", "and", "the", "to", "for", "in", "on", "a", "an", "with", "by", "or", "at"}
 
 
-def _looks_like_heading(line: str, outline: set[str], next_line: str = "") -> bool:
+def _looks_like_heading(line: str, outline: set[str] | None, next_line: str = "") -> bool:
+    """Whether a line is a heading: named in the outline (for this page), or by its look."""
     key = line.lower().rstrip(" .")
-    if outline:
+    if outline is not None:
         return key in outline
     if len(line) > 80 or len(line.split()) > 12 or line.endswith(_TERMINAL):
         return False
@@ -94,24 +98,35 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
     """Blocks from a PDF's visual lines: wrapped lines are joined, short lines end a block."""
     pages = [[x for x in p.text.splitlines() if x.strip()] for p in document.pages]
     boilerplate = _boilerplate_lines(pages)
-    outline = {title.lower().rstrip(" .") for _, title in document.outline}
+    outline: dict[int, set[str]] = {}
+    for number, title in document.outline:
+        outline.setdefault(number, set()).add(title.lower().rstrip(" ."))
     vocabulary = _vocabulary(document)
     lengths = sorted(len(x) for lines in pages for x in lines if len(x) >= 20)
     width = lengths[int(len(lengths) * 0.9)] if lengths else 80
     blocks: list[Block] = []
     for page, lines in zip(document.pages, pages, strict=True):
-        kept = []
+        kept: list[str] = []
         for i, line in enumerate(lines):
             at_edge = i < 3 or i >= len(lines) - 3
             if at_edge and (_norm_boilerplate(line) in boilerplate or _PAGE_NUMBER.match(line)):
                 continue
+            if kept and _LONE_MARKER.match(kept[-1]):
+                kept[-1] = f"{kept[-1]} {line}"  # a list marker drawn apart from its item
+                continue
             kept.append(line)
+        # Only headings the outline places on this page count: a contents page names them all.
+        page_outline = outline.get(page.number, set()) if document.outline else None
+        if page_outline:
+            kept = _join_wrapped_headings(kept, page_outline)
         open_block: Block | None = None
         for i, line in enumerate(kept):
             following = kept[i + 1] if i + 1 < len(kept) else ""
-            if _looks_like_heading(line, outline, following):
+            if _looks_like_heading(line, page_outline, following):
                 blocks.append(
-                    Block(line, page.number, page.number, heading=True, guessed=not outline)
+                    Block(
+                        line, page.number, page.number, heading=True, guessed=page_outline is None
+                    )
                 )
                 open_block = None
                 continue
@@ -126,6 +141,27 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
             if len(line) < 0.7 * width and not runs_on:
                 open_block = None
     return _merge_across_pages(blocks, vocabulary)
+
+
+def _join_wrapped_headings(lines: list[str], titles: set[str]) -> list[str]:
+    """Rejoins an outline heading that the page wrapped over two or three lines."""
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        joined, j = lines[i], i
+        while j + 1 < len(lines) and j - i < 2:
+            key = joined.lower()
+            if key.rstrip(" .") in titles or not any(t.startswith(key + " ") for t in titles):
+                break
+            j += 1
+            joined = f"{joined} {lines[j]}"
+        if joined.lower().rstrip(" .") in titles:
+            out.append(joined)
+            i = j + 1
+        else:
+            out.append(lines[i])
+            i += 1
+    return out
 
 
 def _merge_across_pages(blocks: list[Block], vocabulary: set[str]) -> list[Block]:

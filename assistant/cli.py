@@ -108,6 +108,16 @@ def cmd_remove(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_corpus_build(args: argparse.Namespace) -> int:
+    from .corpus_build import build_corpus
+
+    built = build_corpus(args.corpus)
+    for pdf, pages in built:
+        print(f"built {_display(str(pdf))} ({pages} pages)")
+    print(f"{len(built)} documents, {sum(p for _, p in built)} pages")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="assistant",
@@ -141,6 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
         "document", help="its id (or the first 6+ characters), source path or title"
     )
     remove.set_defaults(run=cmd_remove)
+    corpus = sub.add_parser("corpus", help="the starter corpus and the official documents")
+    corpus_sub = corpus.add_subparsers(dest="corpus_command", required=True, metavar="ACTION")
+    build = corpus_sub.add_parser("build", help="rebuild the starter PDFs from corpus/sources/")
+    build.add_argument("--corpus", type=Path, default=Path("corpus"), help="the corpus folder")
+    build.set_defaults(run=cmd_corpus_build)
     return parser
 
 

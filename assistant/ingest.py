@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import fnmatch
 import os
 import shutil
 import time
@@ -46,9 +47,12 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[FileFailure]
             if not os.access(path, os.R_OK | os.X_OK):
                 failures.append(FileFailure(str(raw), "is a folder that cannot be read"))
                 continue
+            ignored = _ignore_patterns(path)
             for found in sorted(path.rglob("*")):
-                relative = found.relative_to(path).parts
-                if any(part.startswith(".") for part in relative):
+                relative = found.relative_to(path)
+                if any(part.startswith(".") for part in relative.parts):
+                    continue
+                if any(fnmatch.fnmatch(relative.as_posix(), p) for p in ignored):
                     continue
                 if (
                     found.suffix.lower() in SUPPORTED_SUFFIXES
@@ -60,6 +64,23 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[FileFailure]
             files.append(_absolute(path))
     unique = sorted(dict.fromkeys(files))
     return unique, failures
+
+
+IGNORE_FILE = ".ingestignore"
+
+
+def _ignore_patterns(folder: Path) -> list[str]:
+    """Patterns from the folder's .ingestignore: one glob a line, relative to the folder."""
+    try:
+        lines = (folder / IGNORE_FILE).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    patterns = []
+    for line in lines:
+        line = line.strip()
+        if line and not line.startswith("#"):
+            patterns.append(line + "*" if line.endswith("/") else line)
+    return patterns
 
 
 def _absolute(path: Path) -> Path:

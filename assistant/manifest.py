@@ -45,7 +45,7 @@ def _scalar(value: Any) -> MetaValue | None:
 def _fields(raw: dict[str, Any], where: str) -> dict[str, MetaValue]:
     fields: dict[str, MetaValue] = {}
     for key, value in raw.items():
-        if key == "file":
+        if key in ("file", "id", "format"):
             continue
         scalar = _scalar(value)
         if scalar is None:
@@ -74,17 +74,39 @@ def _read_yaml(path: Path, mtime_ns: int) -> Any:
 
 def read_manifest(path: Path) -> dict[str, dict[str, MetaValue]]:
     """Returns the manifest's fields per file name (relative to the manifest's folder)."""
-    data = _read_yaml(path, path.stat().st_mtime_ns) or {}
-    entries = data.get("documents", []) if isinstance(data, dict) else data
-    if not isinstance(entries, list):
-        raise ManifestError(f"{path}: 'documents' must be a list of entries")
     out: dict[str, dict[str, MetaValue]] = {}
+    for section in ("documents", "official"):
+        for where, entry in _entries(path, section):
+            if section == "official":
+                out[official_file(entry)] = _fields(entry, where)
+            elif entry.get("file"):
+                out[str(entry["file"])] = _fields(entry, where)
+    return out
+
+
+def _entries(path: Path, section: str) -> list[tuple[str, dict[str, Any]]]:
+    data = _read_yaml(path, path.stat().st_mtime_ns) or {}
+    if not isinstance(data, dict):
+        raise ManifestError(f"{path}: must be a mapping with a 'documents' list")
+    entries = data.get(section) or []
+    if not isinstance(entries, list):
+        raise ManifestError(f"{path}: '{section}' must be a list of entries")
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict):
-            raise ManifestError(f"{path}: entry {i + 1} is not a mapping")
-        if entry.get("file"):
-            out[str(entry["file"])] = _fields(entry, f"{path} entry {i + 1}")
-    return out
+            raise ManifestError(f"{path}: {section} entry {i + 1} is not a mapping")
+        if section == "official" and not (entry.get("id") and entry.get("url")):
+            raise ManifestError(f"{path}: official entry {i + 1} needs an id and a url")
+    return [(f"{path} {section} entry {i + 1}", e) for i, e in enumerate(entries)]
+
+
+def official_entries(path: Path) -> list[dict[str, Any]]:
+    """The manifest's official documents, each with at least an id and a url."""
+    return [entry for _, entry in _entries(path, "official")]
+
+
+def official_file(entry: dict[str, Any]) -> str:
+    """Where an official document is kept, relative to the manifest's folder."""
+    return f"official/{entry['id']}.{entry.get('format', 'pdf')}"
 
 
 def document_fields(file: Path, manifest_name: str = "manifest.yaml") -> dict[str, MetaValue]:

@@ -119,3 +119,25 @@ def test_markdown_tables_and_headings(tmp_path: Path):
     lines = chunks[0].text.splitlines()
     assert "2018 | 11" in lines and "The 2018 revision set 11 outcomes." in lines
     assert not any(set(line) <= set("|-: ") for line in lines)
+
+
+def test_a_long_outline_heading_wrapped_over_lines_is_one_heading(tmp_path: Path):
+    from assistant.models import LoadedDocument, Page
+
+    text = (
+        "Contents\nThe sustainable development principle and the\nfive ways of working\n"
+        "Every body must take account of the five ways of working."
+    )
+    doc = LoadedDocument(
+        "e" * 16,
+        "e" * 64,
+        "x.pdf",
+        "X",
+        "pdf",
+        "lines",
+        (Page(1, text),),
+        outline=((1, "The sustainable development principle and the five ways of working"),),
+    )
+    chunk = chunk_document(doc, count_tokens, 200)[-1]
+    assert chunk.section == "The sustainable development principle and the five ways of working"
+    assert chunk.text == "Every body must take account of the five ways of working."

@@ -265,3 +265,12 @@ def test_broken_manifest_fails_its_files_and_keeps_them(settings, counting, tmp_
     }
     assert all("manifest.yaml: is not valid YAML at line" in f.reason for f in report.failed)
     assert len(_consistent(open_store(settings))) == 4
+
+
+def test_ingestignore_skips_matching_files(settings, counting, tmp_path):
+    folder = _corpus(tmp_path / "docs")
+    (folder / "drafts").mkdir()
+    (folder / "drafts" / "draft.md").write_text("# Draft\n\nNot ready to be indexed yet.\n")
+    (folder / ".ingestignore").write_text("# drafts stay out\ndrafts/\nnotes.md\n")
+    report = Ingester(settings, embedder=counting).ingest([folder])
+    assert sorted(Path(s).name for s in report.added) == ["ni.pdf", "scotland.pdf", "wales.pdf"]
