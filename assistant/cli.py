@@ -118,6 +118,26 @@ def cmd_corpus_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_corpus_fetch(args: argparse.Namespace) -> int:
+    from .fetch import fetch_official
+    from .ingest import Ingester
+
+    settings = get_settings().model_copy(update={"progress": False})
+    results = fetch_official(args.corpus, settings.max_file_bytes, settings.fetch_timeout_s)
+    for result in results:
+        print(result, file=sys.stdout if result.ok else sys.stderr)
+    fetched = [r.path for r in results if r.ok]
+    print(f"{len(fetched)} of {len(results)} official documents fetched")
+    if fetched:
+        report = Ingester(settings).ingest(fetched)
+        for failure in report.failed:
+            print(f"failed: {_display(failure.source)}: {failure.reason}", file=sys.stderr)
+        print(report.summary())
+        if not report.ok:
+            return EXIT_FAILED
+    return EXIT_OK if len(fetched) == len(results) else EXIT_FAILED
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="assistant",
@@ -156,6 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
     build = corpus_sub.add_parser("build", help="rebuild the starter PDFs from corpus/sources/")
     build.add_argument("--corpus", type=Path, default=Path("corpus"), help="the corpus folder")
     build.set_defaults(run=cmd_corpus_build)
+    fetch = corpus_sub.add_parser(
+        "fetch", help="download the official documents into corpus/official/ and ingest them"
+    )
+    fetch.add_argument("--corpus", type=Path, default=Path("corpus"), help="the corpus folder")
+    fetch.set_defaults(run=cmd_corpus_fetch)
     return parser
 
 

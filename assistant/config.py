@@ -53,6 +53,7 @@ class Settings(BaseSettings):
         200, ge=32, le=250, description="Target chunk size in model tokens (model max is 256)."
     )
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused.")
+    fetch_timeout_s: float = Field(60.0, gt=0, description="Longest wait for one download.")
     manifest_name: str = Field("manifest.yaml", description="Manifest file looked for in folders.")
     progress: bool = Field(True, description="Show progress bars on stderr.")
 

@@ -1,0 +1,113 @@
+"""Downloads the manifest's official documents into corpus/official/, checked, then ingested."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .loaders import sniff
+from .manifest import official_entries, official_file
+
+_CHUNK = 64 * 1024
+_USER_AGENT = "evidence-assistant/0.1 (corpus fetch)"
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What happened to one official document: fetched (with its size) or failed (and why)."""
+
+    id: str
+    path: Path
+    ok: bool
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{'fetched' if self.ok else 'failed'} {self.id}: {self.detail}"
+
+
+class FetchError(Exception):
+    """One download that failed; str() is the reason."""
+
+
+def _download(url: str, partial: Path, max_bytes: int, timeout: float) -> int:
+    request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
+    deadline = time.monotonic() + timeout
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            declared = response.headers.get("Content-Length")
+            if declared and declared.isdigit() and int(declared) > max_bytes:
+                raise FetchError(
+                    f"is {int(declared) / 1048576:.1f} MB, over the "
+                    f"{max_bytes / 1048576:.1f} MB limit"
+                )
+            size = 0
+            with partial.open("wb") as out:
+                while chunk := response.read(_CHUNK):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise FetchError(f"is over the {max_bytes / 1048576:.1f} MB limit")
+                    if time.monotonic() > deadline:
+                        raise FetchError(f"took longer than {timeout:g} s")
+                    out.write(chunk)
+            return size
+    except urllib.error.HTTPError as err:
+        raise FetchError(f"the server answered HTTP {err.code} {err.reason}") from err
+    except (TimeoutError, socket.timeout) as err:
+        raise FetchError(f"no answer within {timeout:g} s") from err
+    except urllib.error.URLError as err:
+        reason = err.reason
+        if isinstance(reason, TimeoutError | socket.timeout):
+            raise FetchError(f"no answer within {timeout:g} s") from err
+        raise FetchError(f"cannot reach {urllib.request.urlparse(url).netloc}: {reason}") from err
+    except OSError as err:
+        raise FetchError(f"the download broke off: {err}") from err
+
+
+def _check_type(partial: Path, expected: str) -> None:
+    with partial.open("rb") as handle:
+        kind = sniff(handle.read(2048))
+    if expected == "pdf" and kind != "pdf":
+        names = {
+            "html": "an HTML page",
+            "text": "plain text",
+            "zip": "a ZIP archive",
+            "image": "an image",
+            "binary": "binary data",
+        }
+        raise FetchError(f"the server sent {names.get(kind, kind)}, not a PDF")
+    if expected == "html" and kind not in {"html", "text"}:
+        raise FetchError(f"the server sent {kind} data, not an HTML page")
+
+
+def fetch_one(
+    entry: dict[str, Any], corpus_dir: Path, max_bytes: int, timeout: float
+) -> FetchResult:
+    """Downloads one entry; the file already there is replaced only by a checked download."""
+    target = corpus_dir / official_file(entry)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.part")
+    try:
+        size = _download(str(entry["url"]), partial, max_bytes, timeout)
+        if size == 0:
+            raise FetchError("the server sent an empty file")
+        _check_type(partial, str(entry.get("format", "pdf")))
+        partial.replace(target)
+    except FetchError as err:
+        return FetchResult(str(entry["id"]), target, False, str(err))
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+    return FetchResult(str(entry["id"]), target, True, f"{size / 1024:.0f} KB to {target}")
+
+
+def fetch_official(corpus_dir: Path, max_bytes: int, timeout: float) -> list[FetchResult]:
+    """Downloads every official document the manifest lists, one after another."""
+    entries = official_entries(corpus_dir / "manifest.yaml")
+    return [fetch_one(entry, corpus_dir, max_bytes, timeout) for entry in entries]

@@ -1,0 +1,152 @@
+"""`assistant corpus fetch` against a real HTTP server on 127.0.0.1: good, missing, fake, big, slow."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.pdfs import make_pdf
+
+ASSISTANT = str(Path(sys.executable).with_name("assistant"))
+
+
+@pytest.fixture
+def server(tmp_path):
+    """Serves /good.pdf, /page.html, /fake.pdf (HTML), /big.pdf, /slow.pdf; anything else 404."""
+    good = make_pdf(
+        tmp_path / "served.pdf",
+        [[("h", "Official text"), ("p", "The official Act sets seven goals.")]],
+        title="An official PDF",
+    ).read_bytes()
+    routes = {
+        "/good.pdf": (good, "application/pdf"),
+        "/page.html": (
+            b"<!DOCTYPE html><html><body><h1>Framework</h1><p>Eleven outcomes.</p></body></html>",
+            "text/html",
+        ),
+        "/fake.pdf": (
+            b"<!DOCTYPE html><html><body>Sign in to continue</body></html>",
+            "application/pdf",
+        ),
+        "/big.pdf": (b"%PDF-1.4\n" + b"0" * 300_000, "application/pdf"),
+    }
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the name http.server calls)
+            if self.path == "/slow.pdf":
+                time.sleep(3)
+            body, kind = routes.get(self.path, (None, None))
+            if body is None:
+                self.send_error(404, "Not Found")
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def _manifest(corpus: Path, base: str) -> None:
+    fields = {"publisher": "Test", "date": "2024-01-01", "licence": "OGL", "kind": "legislation"}
+    corpus.mkdir(parents=True, exist_ok=True)
+    official = [
+        {
+            "id": "good",
+            "title": "Good Act",
+            "jurisdiction": "Wales",
+            "url": f"{base}/good.pdf",
+            "format": "pdf",
+            **fields,
+        },
+        {
+            "id": "page",
+            "title": "A page",
+            "jurisdiction": "Scotland",
+            "url": f"{base}/page.html",
+            "format": "html",
+            **fields,
+        },
+        {
+            "id": "missing",
+            "title": "Gone",
+            "jurisdiction": "UK",
+            "url": f"{base}/nothing.pdf",
+            **fields,
+        },
+        {"id": "fake", "title": "Fake", "jurisdiction": "UK", "url": f"{base}/fake.pdf", **fields},
+        {"id": "big", "title": "Big", "jurisdiction": "UK", "url": f"{base}/big.pdf", **fields},
+        {"id": "slow", "title": "Slow", "jurisdiction": "UK", "url": f"{base}/slow.pdf", **fields},
+    ]
+    (corpus / "manifest.yaml").write_text(yaml.safe_dump({"documents": [], "official": official}))
+
+
+def test_fetch_stores_checked_downloads_and_ingests_them(server, tmp_path):
+    corpus = tmp_path / "corpus"
+    _manifest(corpus, server)
+    (corpus / "official").mkdir()
+    earlier = make_pdf(corpus / "official" / "fake.pdf", [[("p", "An earlier good copy stays.")]])
+    before = earlier.read_bytes()
+    env = {k: v for k, v in os.environ.items() if k != "ASSISTANT_CHROMA_URL"}
+    env.update(
+        ASSISTANT_INDEX_DIR=str(tmp_path / "index"),
+        ASSISTANT_MAX_FILE_MB="0.2",
+        ASSISTANT_FETCH_TIMEOUT_S="1",
+    )
+    result = subprocess.run(
+        [ASSISTANT, "corpus", "fetch", "--corpus", str(corpus)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    failures = dict(line.split(": ", 1) for line in result.stderr.strip().splitlines())
+    assert failures == {
+        "failed missing": "the server answered HTTP 404 Not Found",
+        "failed fake": "the server sent an HTML page, not a PDF",
+        "failed big": "is 0.3 MB, over the 0.2 MB limit",
+        "failed slow": "no answer within 1 s",
+    }
+    assert "2 of 6 official documents fetched" in result.stdout
+    assert "2 added" in result.stdout and "Traceback" not in result.stderr
+    assert (corpus / "official" / "fake.pdf").read_bytes() == before  # nothing lost
+    assert not list((corpus / "official").glob(".*part"))
+    assert sorted(p.name for p in (corpus / "official").iterdir()) == [
+        "fake.pdf",
+        "good.pdf",
+        "page.html",
+    ]
+
+    status = subprocess.run(
+        [ASSISTANT, "status", "--json"], capture_output=True, text=True, env=env, timeout=60
+    )
+    documents = {Path(d["source"]).name: d for d in json.loads(status.stdout)["documents"]}
+    assert set(documents) == {"good.pdf", "page.html"}
+    assert documents["good.pdf"]["title"] == "Good Act"
+    assert documents["good.pdf"]["meta"]["jurisdiction"] == "Wales"
+
+
+def test_fetch_without_network_says_so_per_document(tmp_path):
+    from assistant.fetch import fetch_one
+
+    entry = {"id": "offline", "url": "http://127.0.0.1:9/nothing.pdf", "format": "pdf"}
+    result = fetch_one(entry, tmp_path, 10**6, timeout=2)
+    assert not result.ok and result.detail.startswith("cannot reach 127.0.0.1:9")
