@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -59,11 +58,11 @@ def _download(url: str, partial: Path, max_bytes: int, timeout: float) -> int:
             return size
     except urllib.error.HTTPError as err:
         raise FetchError(f"the server answered HTTP {err.code} {err.reason}") from err
-    except (TimeoutError, socket.timeout) as err:
+    except TimeoutError as err:
         raise FetchError(f"no answer within {timeout:g} s") from err
     except urllib.error.URLError as err:
         reason = err.reason
-        if isinstance(reason, TimeoutError | socket.timeout):
+        if isinstance(reason, TimeoutError):
             raise FetchError(f"no answer within {timeout:g} s") from err
         raise FetchError(f"cannot reach {urllib.request.urlparse(url).netloc}: {reason}") from err
     except OSError as err:

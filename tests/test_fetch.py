@@ -1,4 +1,4 @@
-"""`assistant corpus fetch` against a real HTTP server on 127.0.0.1: good, missing, fake, big, slow."""
+"""`assistant corpus fetch` against a real HTTP server on 127.0.0.1, one route per failure."""
 
 from __future__ import annotations
 
