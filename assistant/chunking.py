@@ -130,6 +130,10 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
                 )
                 open_block = None
                 continue
+            if " | " in line:  # a table row stands alone
+                blocks.append(Block(line, page.number, page.number))
+                open_block = None
+                continue
             if open_block is not None and not _BULLET.match(line):
                 open_block.text = _join(open_block.text, line, vocabulary)
             else:

@@ -57,6 +57,18 @@ class Settings(BaseSettings):
     manifest_name: str = Field("manifest.yaml", description="Manifest file looked for in folders.")
     progress: bool = Field(True, description="Show progress bars on stderr.")
 
+    # Retrieval and answers
+    top_k: int = Field(6, ge=1, le=50, description="Passages handed to the composer.")
+    candidates: int = Field(40, ge=5, le=500, description="Candidates from each retriever.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank fusion constant.")
+    max_per_document: int = Field(3, ge=1, description="Passages at most from one document.")
+    min_evidence: float = Field(
+        0.42, ge=0, le=1, description="Below this best sentence score the answer is 'not found'."
+    )
+    support_threshold: float = Field(
+        0.6, ge=0, le=1, description="Cosine a cited sentence needs to its passage."
+    )
+
     @field_validator("chroma_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:

@@ -8,6 +8,7 @@ import logging
 import re
 import shutil
 from collections.abc import Iterable, Sequence
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -19,15 +20,17 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 _TOKEN = re.compile(r"\w\w+|\d")
 
 
-def _stopwords() -> frozenset[str]:
+@cache
+def stopwords() -> frozenset[str]:
+    """English stopwords, as bm25s ships them."""
     from bm25s.stopwords import STOPWORDS_EN
 
     return frozenset(STOPWORDS_EN)
 
 
-def tokenize(text: str, stopwords: frozenset[str] | None = None) -> list[str]:
+def tokenize(text: str, stop: frozenset[str] | None = None) -> list[str]:
     """Lower-cased word tokens without English stopwords; numbers are kept."""
-    stop = _stopwords() if stopwords is None else stopwords
+    stop = stopwords() if stop is None else stop
     return [t for t in _TOKEN.findall(text.lower()) if t not in stop]
 
 
@@ -47,13 +50,13 @@ class LexicalIndex:
         self._retriever = retriever
         self.chunk_ids = chunk_ids
         self.fingerprint = fingerprint
-        self._stop = _stopwords()
+        self._stop = stopwords()
 
     @classmethod
     def build(cls, chunks: Sequence[StoredChunk], fingerprint: str) -> LexicalIndex:
         import bm25s
 
-        stop = _stopwords()
+        stop = stopwords()
         corpus = [tokenize(lexical_text(c), stop) or ["\u2205"] for c in chunks]
         retriever = bm25s.BM25()
         if corpus:
@@ -89,6 +92,13 @@ class LexicalIndex:
         except (OSError, ValueError, KeyError):
             return None
         return cls(retriever, list(info["chunk_ids"]), str(info["fingerprint"]))
+
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """Every token the indexed chunks contain."""
+        if self._retriever is None:
+            return frozenset()
+        return frozenset(t for t in self._retriever.vocab_dict if t)
 
     def scores(self, query: str) -> np.ndarray:
         """Returns the BM25 score of every chunk for the query, in chunk_ids order."""

@@ -125,3 +125,80 @@ class IngestReport:
             f"{len(self.failed)} failed; {self.pages} pages, {self.chunks} chunks "
             f"in {self.seconds:.1f} s"
         )
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk as retrieved for a question: its text, where it comes from, and its scores."""
+
+    n: int
+    chunk_id: str
+    doc_id: str
+    title: str
+    source: str
+    page_start: int
+    page_end: int
+    section: str
+    text: str
+    score: float
+    dense_score: float | None = None
+    lexical_score: float | None = None
+    meta: dict[str, MetaValue] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def pages(self) -> str:
+        return (
+            f"p. {self.page_start}"
+            if self.page_start == self.page_end
+            else (f"pp. {self.page_start}-{self.page_end}")
+        )
+
+
+@dataclass(frozen=True)
+class Citation:
+    """`[n]` in an answer: the passage it points at and the exact span quoted from it."""
+
+    n: int
+    doc_id: str
+    title: str
+    source: str
+    page_start: int
+    page_end: int
+    section: str
+    quote: str
+    score: float
+    supported: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    """The assistant's answer to one question, with its evidence; to_dict() is the JSON contract."""
+
+    question: str
+    standalone_question: str
+    answer: str
+    refused: bool
+    citations: list[Citation]
+    passages: list[Passage]
+    composer: str
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "standalone_question": self.standalone_question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [c.to_dict() for c in self.citations],
+            "passages": [p.to_dict() for p in self.passages],
+            "composer": self.composer,
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "notes": self.notes,
+        }

@@ -233,6 +233,21 @@ class Store:
             with contextlib.suppress(Exception):  # already gone
                 self._client.delete_collection(name)
 
+    def get(self, chunk_ids: Sequence[str]) -> list[StoredChunk]:
+        """Returns the chunks with these ids, in the order asked (missing ids are left out)."""
+        if not chunk_ids:
+            return []
+        rows = self._call(
+            lambda: self._chunks.get(ids=list(chunk_ids), include=["metadatas", "documents"])
+        )
+        found = {
+            cid: StoredChunk(cid, text or "", dict(meta))
+            for cid, meta, text in zip(
+                rows["ids"], rows["metadatas"], rows["documents"], strict=True
+            )
+        }
+        return [found[c] for c in chunk_ids if c in found]
+
     def count(self) -> int:
         return self._call(self._chunks.count)
 

@@ -148,3 +148,36 @@ def test_file_over_the_size_limit_is_refused(tmp_path: Path):
     path = make_pdf(tmp_path / "big.pdf", [[("p", "x " * 400)]] * 5)
     with pytest.raises(LoadError, match=r"over the 0\.0 MB limit"):
         load_file(path, 1000)
+
+
+def test_pdf_table_rows_are_rebuilt_as_cell_lines(tmp_path: Path):
+    from reportlab.lib.pagesizes import A5
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table
+
+    style = getSampleStyleSheet()["BodyText"]
+    rows = [
+        ["Milestone", "Figure"],
+        [
+            "NHS waiting times",
+            "92% of patients seen within 18 weeks for elective treatment, "
+            "a cell long enough to wrap onto a second line",
+        ],
+        ["Clean power", "At least 95% by 2030"],
+    ]
+    path = tmp_path / "table.pdf"
+    doc = SimpleDocTemplate(str(path), pagesize=A5)
+    doc.build(
+        [
+            Paragraph("Milestones of the plan, in a table.", style),
+            Table([[Paragraph(c, style) for c in r] for r in rows], colWidths=[100, 220]),
+        ]
+    )
+    lines = load_file(path, MB).pages[0].text.splitlines()
+    assert "Milestone | Figure" in lines
+    assert (
+        "NHS waiting times | 92% of patients seen within 18 weeks for elective treatment, "
+        "a cell long enough to wrap onto a second line"
+    ) in lines
+    assert "Clean power | At least 95% by 2030" in lines
+    assert "Milestones of the plan, in a table." in lines

@@ -1,0 +1,301 @@
+"""The conversation: condense -> retrieve -> compose -> verify, as one call."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Mapping, Sequence
+
+from .citations import MARKER, Verifier, citations_for, names_in, numbers_in
+from .config import Settings, get_settings
+from .embeddings import get_embedder
+from .generation import Composition, ExtractiveComposer
+from .ingest import open_store
+from .lexical import stopwords
+from .models import Answer, Passage
+from .retrieval import HybridRetriever
+
+MAX_QUESTION_CHARS = 2000
+NOT_FOUND = "The indexed documents do not answer this question."
+_FOLLOW_UP = re.compile(
+    r"^(and|but|also|what about|how about|so)\b|\b(they|them|their|it|its|that|those|this|these|"
+    r"there|he|she|his|her)\b",
+    re.I,
+)
+# "What is the salary of ...", "How much money ...": the thing asked for must be in the evidence.
+_ASKED_FOR = re.compile(
+    r"^\s*(?:(?:what|which)\s+(?:is|are|was|were)\s+the|how\s+(?:many|much))\s+(?P<thing>[a-z]+)",
+    re.I,
+)
+# Words that ask rather than name: they need not appear in the documents.
+_ASKING = frozenset(
+    [
+        "what",
+        "which",
+        "when",
+        "where",
+        "who",
+        "whom",
+        "whose",
+        "why",
+        "how",
+        "many",
+        "much",
+        "does",
+        "did",
+        "do",
+        "is",
+        "are",
+        "was",
+        "were",
+        "has",
+        "have",
+        "had",
+        "been",
+        "being",
+        "can",
+        "could",
+        "should",
+        "would",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "tell",
+        "say",
+        "says",
+        "said",
+        "describe",
+        "explain",
+        "give",
+        "list",
+        "compare",
+        "mean",
+        "means",
+        "meant",
+        "happen",
+        "happened",
+        "include",
+        "includes",
+        "included",
+        "make",
+        "made",
+        "take",
+        "taken",
+        "need",
+        "needs",
+        "set",
+        "sets",
+        "use",
+        "used",
+        "main",
+        "key",
+        "kind",
+        "kinds",
+        "role",
+        "roles",
+        "between",
+        "difference",
+        "differences",
+        "about",
+        "each",
+        "every",
+        "other",
+        "there",
+        "their",
+        "them",
+        "they",
+        "thing",
+        "things",
+        "way",
+        "year",
+        "years",
+        "today",
+        "now",
+        "current",
+        "currently",
+    ]
+)
+
+
+class QuestionError(ValueError):
+    """A question that cannot be asked as it stands; str() says why."""
+
+
+class Assistant:
+    """Answers questions from the index; collaborators default to those the settings pick."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        retriever: HybridRetriever | None = None,
+        composer: ExtractiveComposer | None = None,
+        verifier: Verifier | None = None,
+    ):
+        self.settings = settings or get_settings()
+        embedder = get_embedder(self.settings)
+        self.retriever = retriever or HybridRetriever(
+            open_store(self.settings), embedder, self.settings
+        )
+        self.composer = composer or ExtractiveComposer(embedder, self.settings.min_evidence)
+        self.verifier = verifier or Verifier(embedder, self.settings.support_threshold)
+
+    # The steps -------------------------------------------------------------------------
+
+    def check_question(self, question: str) -> str:
+        """Returns the question tidied; raises QuestionError for one that cannot be asked."""
+        question = re.sub(r"\s+", " ", question or "").strip()
+        if not question:
+            raise QuestionError("the question is empty")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise QuestionError(
+                f"the question is {len(question):,} characters long; "
+                f"ask it in under {MAX_QUESTION_CHARS:,}"
+            )
+        words = re.findall(r"[^\W\d_]{2,}", question.lower())
+        if len(words) >= 3:
+            known = stopwords() | self.retriever.lexical.vocabulary | _ASKING
+            if sum(w in known for w in words) / len(words) < 0.4:
+                raise QuestionError(
+                    "the question does not look like English; the indexed "
+                    "documents are in English, so ask in English"
+                )
+        return question
+
+    def condense(self, question: str, history: Sequence[Mapping[str, str]] | None) -> str:
+        """A standalone query: a follow-up carries forward the subject of the earlier turn."""
+        earlier = [t.get("content", "") for t in history or [] if t.get("role") == "user"]
+        if not earlier or not _FOLLOW_UP.search(question) or len(question.split()) > 14:
+            return question
+        return f"{earlier[-1].strip()} {question}"
+
+    def missing_terms(self, question: str, passages: Sequence[Passage]) -> list[str]:
+        """The question's figures, names and asked-for thing that the evidence never mentions.
+
+        A close-sounding passage is always found; this catches the false premise (a year, a
+        body, a figure the documents never mention) that a similarity threshold lets through.
+        """
+        evidence = " ".join(p.text + " " + p.title for p in passages)
+        evidence = re.sub(r"\s+", " ", evidence).casefold().replace("\u2019", "'")
+        missing = [n for n in sorted(numbers_in(question)) if n not in evidence]
+        missing += sorted(
+            n
+            for n in names_in(question)
+            if n not in evidence and n not in _ASKING and n not in stopwords()
+        )
+        asked = _ASKED_FOR.match(question)
+        if asked:
+            thing = asked.group("thing").lower()
+            if thing not in _ASKING and thing[:5] not in evidence:
+                missing.append(thing)
+        return list(dict.fromkeys(missing))
+
+    def verify(self, composition: Composition, passages: Sequence[Passage]):
+        """Checks every cited sentence; returns the supported text, citations and notes."""
+        by_n = {p.n: p for p in passages}
+        kept, checks, notes = [], [], []
+        for sentence in re.split(r"(?<=[.!?])\s+(?=\S)", composition.text):
+            numbers = [int(n) for n in MARKER.findall(sentence)]
+            if not numbers:
+                notes.append(f"removed a sentence with no citation: {sentence[:80]!r}")
+                continue
+            unknown = [n for n in numbers if n not in by_n]
+            if unknown:
+                notes.append(
+                    f"removed a sentence citing passages that were not retrieved: "
+                    f"{', '.join(f'[{n}]' for n in unknown)}"
+                )
+                continue
+            check = self.verifier.check(sentence, [by_n[n] for n in numbers])
+            checks.append(check)
+            if check.supported:
+                kept.append(sentence)
+            else:
+                notes.append(f"removed an unsupported sentence ({check.reason})")
+        supported = [c for c in checks if c.supported]
+        return " ".join(kept), citations_for(supported, passages), notes
+
+    # The whole conversation turn -------------------------------------------------------
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Mapping[str, str]] | None = None,
+        filters: Mapping[str, Sequence[str]] | None = None,
+    ) -> Answer:
+        """Answers one question; every claim in the answer cites a passage that supports it."""
+        started = time.perf_counter()
+        question = self.check_question(question)
+        standalone = self.condense(question, history)
+        passages = self.retriever.retrieve(standalone, filters=filters)
+        retrieved = time.perf_counter()
+        timings = {"retrieve": (retrieved - started) * 1000}
+        if not passages:
+            return Answer(
+                question,
+                standalone,
+                NOT_FOUND
+                + " Nothing in the index matches it"
+                + (" with these filters." if filters else "."),
+                True,
+                [],
+                [],
+                self.composer.name,
+                {**timings, "total": timings["retrieve"]},
+            )
+        missing = self.missing_terms(question, passages)
+        composition = (
+            Composition("", True, 0.0, self.composer.name)
+            if missing
+            else self.composer.compose(standalone, passages)
+        )
+        composed = time.perf_counter()
+        timings["compose"] = (composed - retrieved) * 1000
+        text, citations, notes = ("", [], [])
+        if not composition.refused:
+            text, citations, notes = self.verify(composition, passages)
+        timings["verify"] = (time.perf_counter() - composed) * 1000
+        timings["total"] = (time.perf_counter() - started) * 1000
+        if not text:
+            reason = (
+                f" They do not mention {', '.join(repr(m) for m in missing)}."
+                if missing
+                else " The closest passages are listed below; none answers it directly."
+            )
+            return Answer(
+                question,
+                standalone,
+                NOT_FOUND + reason,
+                True,
+                [],
+                passages,
+                composition.composer,
+                timings,
+                notes,
+            )
+        if notes:
+            text += " (Sentences that their passages did not support were removed.)"
+        return Answer(
+            question,
+            standalone,
+            text,
+            False,
+            citations,
+            passages,
+            composition.composer,
+            timings,
+            notes,
+        )
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[Mapping[str, str]] | None = None,
+        filters: Mapping[str, Sequence[str]] | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yields the answer's text in pieces (sentence by sentence), then the Answer itself."""
+        answer = self.ask(question, history, filters)
+        for piece in re.split(r"(?<=[.!?])\s+", answer.answer):
+            yield piece + " "
+        yield answer

@@ -1,0 +1,232 @@
+"""Citation markers, sentences as units of evidence, and the checks that a claim is supported."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .embeddings import Embedder
+from .lexical import tokenize
+from .models import Citation, Passage
+
+MARKER = re.compile(r"\s*\[(\d+)\]")
+# A sentence ends at . ! ? followed by space and a capital, digit or quote; not after common
+# abbreviations, initials or inside decimals.
+_ABBREVIATIONS = (
+    "e.g",
+    "i.e",
+    "etc",
+    "no",
+    "nos",
+    "sir",
+    "dr",
+    "mr",
+    "mrs",
+    "ms",
+    "st",
+    "vs",
+    "para",
+    "paras",
+    "s",
+    "ss",
+    "cf",
+    "fig",
+    "vol",
+    "op",
+    "art",
+)
+_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*%?")
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z'\u2019-]+(?:\s+[A-Z][a-zA-Z'\u2019-]+)*")
+_MARKERS_AT_START = re.compile(r"^([\u2022*-]|\d{1,2}[.)]?)\s+")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Splits a passage into sentences and list items, each an exact span of the text."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        start = 0
+        for match in _END.finditer(line):
+            candidate = line[start : match.start()].strip()
+            last = candidate.rsplit(" ", 1)[-1].rstrip(".").lower()
+            if last in _ABBREVIATIONS or re.fullmatch(r"[A-Z]", last.upper()) and len(last) == 1:
+                continue
+            out.append(candidate)
+            start = match.end()
+        tail = line[start:].strip()
+        if tail:
+            out.append(tail)
+    return out
+
+
+def is_evidence(sentence: str) -> bool:
+    """Whether a span reads as a claim: a whole sentence or list item, not table or page debris."""
+    body = _MARKERS_AT_START.sub("", sentence)
+    words = body.split()
+    if " | " in body:  # a table row: its cells carry the figures
+        return len(words) >= 4 and body.count(" | ") <= 4
+    if len(words) < 5 or not body[:1].isupper() and not body[:1].isdigit():
+        return False
+    return body.endswith((".", "!", "?", ":", ";")) or bool(_MARKERS_AT_START.match(sentence))
+
+
+_NUMBER_WORDS = {
+    w: str(i)
+    for i, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
+    )
+}
+_NUMBER_WORDS.update(thirty="30", forty="40", fifty="50", hundred="100")
+_NUMBER_WORD = re.compile(rf"\b({'|'.join(_NUMBER_WORDS)})\b", re.I)
+
+
+def numbers_in(text: str) -> set[str]:
+    """The figures a text states, in digits, and in words up to twenty (as digits)."""
+    found = {n.rstrip(".,").replace(",", "") for n in _NUMBER.findall(text)}
+    found.update(_NUMBER_WORDS[w.lower()] for w in _NUMBER_WORD.findall(text))
+    return found
+
+
+def names_in(text: str) -> set[str]:
+    """Capitalised words that are not a sentence's first word: names of bodies, people, places."""
+    names = set()
+    for sentence in split_sentences(text) or [text]:
+        for match in _NAME.finditer(sentence):
+            if match.start() == 0:
+                continue
+            names.update(re.sub(r"['\u2019]s$", "", w).casefold() for w in match.group(0).split())
+    return names
+
+
+def strip_markers(text: str) -> str:
+    return MARKER.sub("", text).strip()
+
+
+@dataclass(frozen=True)
+class Check:
+    """The verdict on one cited sentence."""
+
+    sentence: str
+    numbers: tuple[int, ...]
+    supported: bool
+    reason: str
+    quote: str
+    similarity: float
+
+
+class Verifier:
+    """Checks each cited sentence against the passages it cites: names, numbers and meaning."""
+
+    def __init__(self, embedder: Embedder, threshold: float):
+        self.embedder = embedder
+        self.threshold = threshold
+
+    def check(self, sentence: str, cited: Sequence[Passage]) -> Check:
+        claim = strip_markers(sentence)
+        numbers = tuple(p.n for p in cited)
+        if not cited:
+            return Check(sentence, numbers, False, "cites no retrieved passage", "", 0.0)
+        evidence = " ".join(p.text for p in cited)
+        folded = re.sub(r"\s+", " ", evidence).casefold()
+        missing_numbers = numbers_in(claim) - numbers_in(evidence)
+        if missing_numbers:
+            return Check(
+                sentence,
+                numbers,
+                False,
+                f"its figures {', '.join(sorted(missing_numbers))} are not in the passage",
+                "",
+                0.0,
+            )
+        missing_names = {n for n in names_in(claim) if n not in folded}
+        if missing_names:
+            return Check(
+                sentence,
+                numbers,
+                False,
+                f"it names {', '.join(sorted(missing_names))}, which the passage does not",
+                "",
+                0.0,
+            )
+        spans = [s for p in cited for s in split_sentences(p.text)]
+        normal = re.sub(r"\s+", " ", claim).casefold()
+        for span in spans:
+            if re.sub(r"\s+", " ", span).casefold() == normal:
+                return Check(sentence, numbers, True, "quoted exactly", span, 1.0)
+        vectors = self.embedder.embed_documents([claim, *spans])
+        similarities = vectors[1:] @ vectors[0]
+        best = int(np.argmax(similarities))
+        similarity = float(similarities[best])
+        if similarity < self.threshold:
+            return Check(
+                sentence,
+                numbers,
+                False,
+                f"its meaning is not close enough to the passage ({similarity:.2f})",
+                spans[best],
+                similarity,
+            )
+        return Check(sentence, numbers, True, "close in meaning", spans[best], similarity)
+
+
+def citations_for(checks: Sequence[Check], passages: Sequence[Passage]) -> list[Citation]:
+    """One citation per (sentence, passage) pair, with the quoted span and its verdict."""
+    by_n = {p.n: p for p in passages}
+    citations = []
+    for check in checks:
+        for n in check.numbers:
+            p = by_n.get(n)
+            if p is None:
+                continue
+            quote = (
+                check.quote
+                if check.quote and check.quote in p.text
+                else (next((s for s in split_sentences(p.text) if s in check.sentence), ""))
+            )
+            citations.append(
+                Citation(
+                    n=n,
+                    doc_id=p.doc_id,
+                    title=p.title,
+                    source=p.source,
+                    page_start=p.page_start,
+                    page_end=p.page_end,
+                    section=p.section,
+                    quote=quote,
+                    score=round(p.score, 4),
+                    supported=check.supported,
+                )
+            )
+    return citations
+
+
+def query_terms(text: str) -> set[str]:
+    return {t[:6] for t in tokenize(text)}

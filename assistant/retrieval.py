@@ -1,0 +1,182 @@
+"""Hybrid retrieval: dense (Chroma) and lexical (BM25), fused by reciprocal rank, diversified."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .config import Settings
+from .embeddings import Embedder
+from .lexical import LexicalIndex, ensure_lexical
+from .models import MetaValue, Passage
+from .store import Store, StoredChunk, source_key
+
+FILTER_FIELDS = {
+    "document": "doc_id",
+    "jurisdiction": "doc_jurisdiction",
+    "kind": "doc_kind",
+    "year": "doc_year",
+    "title": "doc_title",
+}
+
+
+def parse_filters(pairs: Sequence[str]) -> dict[str, list[str]]:
+    """Turns `field=value` pairs (repeatable) into filters; raises ValueError naming a bad one."""
+    filters: dict[str, list[str]] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        name, value = name.strip().lower(), value.strip()
+        if not sep or not value:
+            raise ValueError(f"filter {pair!r} must look like field=value")
+        if name not in FILTER_FIELDS:
+            raise ValueError(
+                f"unknown filter field {name!r}; use one of {', '.join(FILTER_FIELDS)}"
+            )
+        filters.setdefault(name, []).append(value)
+    return filters
+
+
+def _matches(meta: Mapping[str, MetaValue], filters: Mapping[str, Sequence[str]]) -> bool:
+    for name, values in filters.items():
+        stored = meta.get(FILTER_FIELDS[name])
+        if stored is None:
+            return False
+        if name == "document":
+            if not any(str(stored).startswith(v) for v in values):
+                return False
+        elif str(stored).casefold() not in {str(v).casefold() for v in values}:
+            return False
+    return True
+
+
+class HybridRetriever:
+    """Ranks committed chunks for a query; dense and lexical lists fused by reciprocal rank."""
+
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        settings: Settings,
+        lexical: LexicalIndex | None = None,
+    ):
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self._lexical = lexical
+        self._committed: set[tuple[str, str]] | None = None
+
+    def refresh(self) -> None:
+        """Re-reads what the index commits (after an ingest in this process)."""
+        self._lexical = ensure_lexical(self.store)
+        self._committed = {(source_key(r.source), r.doc_id) for r in self.store.documents()}
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        if self._lexical is None or self._committed is None:
+            self.refresh()
+        return self._lexical
+
+    def _is_committed(self, chunk: StoredChunk) -> bool:
+        if self._committed is None:
+            self.refresh()
+        return (chunk.metadata.get("source_key"), chunk.metadata.get("doc_id")) in self._committed
+
+    def dense(
+        self, query: str, n: int, filters: Mapping[str, Sequence[str]]
+    ) -> list[tuple[StoredChunk, float]]:
+        vector = self.embedder.embed_query(query)
+        hits = self.store.query(vector, n, where=_where(filters))
+        return [(c, s) for c, s in hits if self._is_committed(c) and _matches(c.metadata, filters)]
+
+    def lexical_hits(
+        self, query: str, n: int, filters: Mapping[str, Sequence[str]]
+    ) -> list[tuple[StoredChunk, float]]:
+        ranked = self.lexical.search(query, n * (3 if filters else 1))
+        chunks = {c.chunk_id: c for c in self.store.get([cid for cid, _ in ranked])}
+        hits = [(chunks[cid], s) for cid, s in ranked if cid in chunks]
+        hits = [(c, s) for c, s in hits if self._is_committed(c) and _matches(c.metadata, filters)]
+        return hits[:n]
+
+    def retrieve(
+        self,
+        query: str,
+        k: int | None = None,
+        filters: Mapping[str, Sequence[str]] | None = None,
+        mode: str = "hybrid",
+    ) -> list[Passage]:
+        """Returns up to k passages, best first, numbered from 1; mode: hybrid, dense or lexical."""
+        k = k or self.settings.top_k
+        filters = filters or {}
+        n = self.settings.candidates
+        dense = self.dense(query, n, filters) if mode in ("hybrid", "dense") else []
+        lexical = self.lexical_hits(query, n, filters) if mode in ("hybrid", "lexical") else []
+        fused: dict[str, float] = {}
+        chunks: dict[str, StoredChunk] = {}
+        dense_scores = {c.chunk_id: s for c, s in dense}
+        lexical_scores = {c.chunk_id: s for c, s in lexical}
+        for ranked in (dense, lexical):
+            for rank, (chunk, _) in enumerate(ranked):
+                fused[chunk.chunk_id] = fused.get(chunk.chunk_id, 0.0) + 1.0 / (
+                    self.settings.rrf_k + rank + 1
+                )
+                chunks[chunk.chunk_id] = chunk
+        order = sorted(fused, key=lambda cid: (-fused[cid], cid))
+        per_doc: Counter[str] = Counter()
+        passages: list[Passage] = []
+        for cid in order:
+            chunk = chunks[cid]
+            doc = str(chunk.metadata.get("doc_id"))
+            if per_doc[doc] >= self.settings.max_per_document:
+                continue
+            per_doc[doc] += 1
+            passages.append(
+                _passage(
+                    len(passages) + 1,
+                    chunk,
+                    fused[cid],
+                    dense_scores.get(cid),
+                    lexical_scores.get(cid),
+                )
+            )
+            if len(passages) == k:
+                break
+        return passages
+
+
+def _where(filters: Mapping[str, Sequence[str]]) -> dict[str, Any] | None:
+    clauses = []
+    for name, values in filters.items():
+        if name == "document":
+            continue  # prefixes are matched after the query
+        field = FILTER_FIELDS[name]
+        typed = [int(v) if name == "year" and str(v).isdigit() else v for v in values]
+        clauses.append({field: {"$in": typed}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _passage(
+    n: int, chunk: StoredChunk, score: float, dense: float | None, lexical: float | None
+) -> Passage:
+    meta = chunk.metadata
+    return Passage(
+        n=n,
+        chunk_id=chunk.chunk_id,
+        doc_id=str(meta.get("doc_id", "")),
+        title=str(meta.get("doc_title", "")),
+        source=str(meta.get("doc_source", "")),
+        page_start=int(meta.get("page_start", 0)),
+        page_end=int(meta.get("page_end", 0)),
+        section=str(meta.get("section", "")),
+        text=chunk.text,
+        score=score,
+        dense_score=dense,
+        lexical_score=lexical,
+        meta={
+            k[4:]: v
+            for k, v in meta.items()
+            if k.startswith("doc_") and k not in ("doc_id", "doc_title", "doc_source")
+        },
+    )

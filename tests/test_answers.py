@@ -1,0 +1,157 @@
+"""Questions over the starter corpus: hybrid retrieval, the extractive composer, verification."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.chain import Assistant, QuestionError
+from assistant.citations import Verifier
+from assistant.config import Settings
+from assistant.generation import Composition
+from assistant.ingest import Ingester
+from assistant.retrieval import parse_filters
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory, embedder) -> Assistant:
+    settings = Settings(index_dir=tmp_path_factory.mktemp("answers") / "index", progress=False)
+    report = Ingester(settings, embedder=embedder).ingest([CORPUS])
+    assert report.ok and len(report.added) == 11
+    return Assistant(settings)
+
+
+def _name(passage) -> str:
+    return Path(passage.source).name
+
+
+def test_hybrid_retrieval_finds_the_document_and_respects_filters(assistant):
+    passages = assistant.retriever.retrieve("five ways of working in Wales")
+    assert "wales-future-generations-act.pdf" in [_name(p) for p in passages[:3]]
+    assert [p.n for p in passages] == list(range(1, len(passages) + 1))
+    per_doc = {}
+    for p in passages:
+        per_doc[p.doc_id] = per_doc.get(p.doc_id, 0) + 1
+    assert max(per_doc.values()) <= assistant.settings.max_per_document
+    scottish = assistant.retriever.retrieve(
+        "legal duty on public bodies", filters=parse_filters(["jurisdiction=Scotland"])
+    )
+    assert scottish and all(p.meta["jurisdiction"] == "Scotland" for p in scottish)
+
+
+def test_filters_are_checked():
+    assert parse_filters(["kind=legislation", "year=2015"]) == {
+        "kind": ["legislation"],
+        "year": ["2015"],
+    }
+    with pytest.raises(ValueError, match="unknown filter field 'colour'"):
+        parse_filters(["colour=blue"])
+    with pytest.raises(ValueError, match="must look like field=value"):
+        parse_filters(["jurisdiction"])
+
+
+def test_answer_leads_with_the_sentence_that_answers_and_cites_it(assistant):
+    answer = assistant.ask(
+        "What are the five ways of working in the Well-being of Future Generations Act?"
+    )
+    assert not answer.refused
+    lead = answer.answer.split(" [")[0]
+    assert "long-term, prevention, integration, collaboration and involvement" in lead
+    assert answer.citations and all(c.supported for c in answer.citations)
+    passages = {p.n: p for p in answer.passages}
+    for citation in answer.citations:
+        assert citation.quote and citation.quote in passages[citation.n].text
+        assert citation.page_start >= 1 and citation.title
+    assert set(answer.timings_ms) == {"retrieve", "compose", "verify", "total"}
+
+
+def test_figures_in_a_table_row_are_found_and_cited(assistant):
+    answer = assistant.ask("What is the Plan for Change milestone for NHS waiting times?")
+    assert "92% of patients seen within 18 weeks" in answer.answer
+    cited = {c.n for c in answer.citations}
+    assert any(
+        _name(p) == "uk-missions-plan-for-change.pdf" for p in answer.passages if p.n in cited
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("What is the salary of the Future Generations Commissioner?", "salary"),
+        ("How many indicators did the Northern Ireland Executive adopt in 2019?", "2019"),
+    ],
+    ids=["thing never mentioned", "year never mentioned"],
+)
+def test_a_false_premise_is_refused_with_what_is_missing(assistant, question, missing):
+    answer = assistant.ask(question)
+    assert answer.refused and not answer.citations
+    assert answer.answer.startswith("The indexed documents do not answer this question.")
+    assert missing in answer.answer and answer.passages
+
+
+def test_follow_up_carries_the_earlier_subject(assistant):
+    history = [
+        {"role": "user", "content": "What did the Liaison Committee recommend?"},
+        {"role": "assistant", "content": "A national strategy [1]."},
+    ]
+    standalone = assistant.condense("And what did they say about a National School?", history)
+    assert "Liaison Committee" in standalone and "National School" in standalone
+    assert assistant.condense("What is a Public Services Board?", history) == (
+        "What is a Public Services Board?"
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [
+        ("   ", "the question is empty"),
+        ("why " * 5001, "characters long"),
+        ("Beth yw'r nodau llesiant cenedlaethol yng Nghymru heddiw?", "does not look like English"),
+    ],
+    ids=["empty", "too long", "another language"],
+)
+def test_questions_that_cannot_be_asked(assistant, question, reason):
+    with pytest.raises(QuestionError, match=reason):
+        assistant.ask(question)
+
+
+def test_verification_removes_what_the_passages_do_not_support(assistant):
+    passages = assistant.retriever.retrieve("Future Generations Commissioner term of office")
+    wales = next(
+        p
+        for p in passages
+        if _name(p) == "wales-future-generations-act.pdf" and "seven years" in p.text
+    )
+    n = wales.n
+    text = (
+        f"The Commissioner is appointed for a term of seven years [{n}]. "
+        f"The Commissioner is appointed for a term of nine years [{n}]. "
+        f"Sir Humphrey Appleby approves every recommendation [{n}]. "
+        f"The Commissioner reviews public bodies [{len(passages) + 5}]."
+    )
+    kept, citations, notes = assistant.verify(Composition(text, False, 1.0, "test"), passages)
+    assert kept == f"The Commissioner is appointed for a term of seven years [{n}]."
+    assert len(citations) == 1 and citations[0].supported
+    assert any("figures 9" in note or "nine" in note or "not close" in note for note in notes)
+    assert any("appleby" in note.lower() for note in notes)
+    assert any("not retrieved" in note for note in notes)
+
+
+def test_verifier_checks_numbers_names_and_meaning(embedder, assistant):
+    verifier = Verifier(embedder, threshold=0.6)
+    (passage,) = [
+        p
+        for p in assistant.retriever.retrieve("Derek Walker Commissioner March 2023")
+        if "Derek Walker" in p.text
+    ][:1]
+    assert verifier.check(
+        "Derek Walker became Commissioner in March 2023 [1].", [passage]
+    ).supported
+    assert not verifier.check("Derek Walker became Commissioner in 2031 [1].", [passage]).supported
+    assert not verifier.check(
+        "Jane Doe became Commissioner in March 2023 [1].", [passage]
+    ).supported
+    assert not verifier.check("Bananas ripen faster beside apples [1].", [passage]).supported
