@@ -6,7 +6,7 @@ import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 
-from .citations import MARKER, Verifier, citations_for, names_in, numbers_in
+from .citations import MARKER, Verifier, citations_for, names_in, numbers_in, stem
 from .config import Settings, get_settings
 from .embeddings import get_embedder
 from .generation import Composition, ExtractiveComposer
@@ -14,6 +14,7 @@ from .ingest import open_store
 from .lexical import stopwords
 from .models import Answer, Passage
 from .retrieval import HybridRetriever
+from .store import StoreError
 
 MAX_QUESTION_CHARS = 2000
 NOT_FOUND = "The indexed documents do not answer this question."
@@ -138,7 +139,9 @@ class Assistant:
         self.retriever = retriever or HybridRetriever(
             open_store(self.settings), embedder, self.settings
         )
-        self.composer = composer or ExtractiveComposer(embedder, self.settings.min_evidence)
+        self.composer = composer or ExtractiveComposer(
+            embedder, self.settings.min_evidence, self.retriever.lexical.headings
+        )
         self.verifier = verifier or Verifier(embedder, self.settings.support_threshold)
 
     # The steps -------------------------------------------------------------------------
@@ -182,7 +185,7 @@ class Assistant:
         missing += sorted(
             n
             for n in names_in(question)
-            if n not in evidence and n not in _ASKING and n not in stopwords()
+            if stem(n) not in evidence and n not in _ASKING and n not in stopwords()
         )
         asked = _ASKED_FOR.match(question)
         if asked:
@@ -226,6 +229,11 @@ class Assistant:
     ) -> Answer:
         """Answers one question; every claim in the answer cites a passage that supports it."""
         started = time.perf_counter()
+        if self.retriever.is_empty():
+            raise StoreError(
+                f"the index at {self.retriever.store.location} holds no documents: "
+                "run `assistant ingest corpus/` first"
+            )
         question = self.check_question(question)
         standalone = self.condense(question, history)
         passages = self.retriever.retrieve(standalone, filters=filters)

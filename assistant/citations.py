@@ -69,8 +69,11 @@ def is_evidence(sentence: str) -> bool:
     """Whether a span reads as a claim: a whole sentence or list item, not table or page debris."""
     body = _MARKERS_AT_START.sub("", sentence)
     words = body.split()
-    if " | " in body:  # a table row: its cells carry the figures
-        return len(words) >= 4 and body.count(" | ") <= 4
+    if " | " in body:  # a table row: its cells carry figures or names; a header row has neither
+        cells = body.split(" | ")
+        words = [w for w in words if w != "|"]
+        named = any(re.search(r"\s[A-Z]", " " + " ".join(c.split()[1:])) for c in cells)
+        return (len(words) >= 6 or named or any(c.isdigit() for c in body)) and len(cells) <= 5
     if len(words) < 5 or not body[:1].isupper() and not body[:1].isdigit():
         return False
     return body.endswith((".", "!", "?", ":", ";")) or bool(_MARKERS_AT_START.match(sentence))
@@ -122,7 +125,7 @@ def names_in(text: str) -> set[str]:
         for match in _NAME.finditer(sentence):
             if match.start() == 0:
                 continue
-            names.update(re.sub(r"['\u2019]s$", "", w).casefold() for w in match.group(0).split())
+            names.update(re.sub(r"['\u2019]s?$", "", w).casefold() for w in match.group(0).split())
     return names
 
 
@@ -228,5 +231,14 @@ def citations_for(checks: Sequence[Check], passages: Sequence[Passage]) -> list[
     return citations
 
 
+def stem(token: str) -> str:
+    """A light stem, so that find and finding, outcome and outcomes, meet."""
+    for suffix in ("ings", "ing", "ies", "ed", "es", "s"):
+        if token.endswith(suffix) and len(token) - len(suffix) >= 3:
+            token = token[: -len(suffix)]
+            break
+    return token[:6]
+
+
 def query_terms(text: str) -> set[str]:
-    return {t[:6] for t in tokenize(text)}
+    return {stem(t) for t in tokenize(text)}

@@ -15,6 +15,10 @@ from .config import get_settings
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
+class UsageError(Exception):
+    """Bad input on the command line or in a file it names; str() says which and why."""
+
+
 def _fail(message: str, code: int = EXIT_FAILED) -> int:
     print(f"error: {message}", file=sys.stderr)
     return code
@@ -138,6 +142,110 @@ def cmd_corpus_fetch(args: argparse.Namespace) -> int:
     return EXIT_OK if len(fetched) == len(results) else EXIT_FAILED
 
 
+def _load_history(path: Path | None) -> list[dict[str, str]]:
+    """Reads a conversation file: a JSON list of {"role": "user"|"assistant", "content": ...}."""
+    if path is None:
+        return []
+    try:
+        turns = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise UsageError(f"{path}: cannot be read: {err.strerror or err}") from err
+    except ValueError as err:
+        raise UsageError(f"{path}: is not valid JSON: {err}") from err
+    if not isinstance(turns, list) or not all(
+        isinstance(t, dict)
+        and t.get("role") in ("user", "assistant")
+        and isinstance(t.get("content"), str)
+        for t in turns
+    ):
+        raise UsageError(
+            f'{path}: must be a JSON list of {{"role": "user" or "assistant", "content": "..."}}'
+        )
+    return turns
+
+
+def _filters(pairs: list[str] | None) -> dict[str, list[str]]:
+    from .retrieval import parse_filters
+
+    try:
+        return parse_filters(pairs or [])
+    except ValueError as err:
+        raise UsageError(str(err)) from err
+
+
+def _render(answer) -> str:
+    """An answer as a person reads it in a terminal: the text, then its sources."""
+    lines = [answer.answer, ""]
+    if answer.citations:
+        lines.append("Sources:")
+        seen = set()
+        for c in answer.citations:
+            if (c.n, c.quote) in seen:
+                continue
+            seen.add((c.n, c.quote))
+            pages = (
+                f"p. {c.page_start}"
+                if c.page_start == c.page_end
+                else (f"pp. {c.page_start}-{c.page_end}")
+            )
+            section = f", {c.section}" if c.section else ""
+            mark = "checked" if c.supported else "NOT SUPPORTED"
+            lines.append(f"  [{c.n}] {c.title}, {pages}{section} ({mark})")
+            lines.append(f"      \u201c{c.quote}\u201d")
+    elif answer.passages:
+        lines.append("Nearest passages:")
+        for p in answer.passages[:3]:
+            lines.append(f"  [{p.n}] {p.title}, {p.pages}: {p.text[:160].strip()}...")
+    for note in answer.notes:
+        lines.append(f"note: {note}")
+    return "\n".join(lines)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .chain import Assistant
+
+    history = _load_history(args.history)
+    filters = _filters(args.filter)
+    answer = Assistant(get_settings()).ask(args.question, history=history, filters=filters)
+    print(
+        json.dumps(answer.to_dict(), indent=2, ensure_ascii=False) if args.json else _render(answer)
+    )
+    return EXIT_OK
+
+
+def cmd_chat(args: argparse.Namespace, input_fn=input) -> int:
+    from .chain import Assistant, QuestionError
+
+    assistant = Assistant(get_settings())
+    filters = _filters(args.filter)
+    history: list[dict[str, str]] = []
+    print("Ask a question about the indexed documents. /new starts a new conversation, /quit ends.")
+    while True:
+        try:
+            question = input_fn("\nyou> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return EXIT_OK
+        if question in ("/quit", "/exit"):
+            return EXIT_OK
+        if question == "/new":
+            history = []
+            print("(a new conversation)")
+            continue
+        if not question:
+            continue
+        try:
+            answer = assistant.ask(question, history=history, filters=filters)
+        except QuestionError as err:
+            print(f"error: {err}")
+            continue
+        print("\n" + _render(answer))
+        history += [
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": answer.answer},
+        ]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="assistant",
@@ -171,6 +279,35 @@ def build_parser() -> argparse.ArgumentParser:
         "document", help="its id (or the first 6+ characters), source path or title"
     )
     remove.set_defaults(run=cmd_remove)
+    ask = sub.add_parser("ask", help="answer one question from the indexed documents")
+    ask.add_argument("question", help="the question, in quotes")
+    ask.add_argument(
+        "--json", action="store_true", help="print the answer and its evidence as JSON"
+    )
+    ask.add_argument(
+        "--filter",
+        action="append",
+        metavar="FIELD=VALUE",
+        help="search only documents with this field (jurisdiction, kind, year, "
+        "document, title); repeatable",
+    )
+    ask.add_argument(
+        "--history",
+        type=Path,
+        metavar="FILE",
+        help='the conversation so far: a JSON list of {"role", "content"}',
+    )
+    ask.set_defaults(run=cmd_ask)
+
+    chat = sub.add_parser("chat", help="a conversation in the terminal")
+    chat.add_argument(
+        "--filter",
+        action="append",
+        metavar="FIELD=VALUE",
+        help="search only documents with this field; repeatable",
+    )
+    chat.set_defaults(run=cmd_chat)
+
     corpus = sub.add_parser("corpus", help="the starter corpus and the official documents")
     corpus_sub = corpus.add_subparsers(dest="corpus_command", required=True, metavar="ACTION")
     build = corpus_sub.add_parser("build", help="rebuild the starter PDFs from corpus/sources/")
@@ -197,8 +334,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"ASSISTANT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in err.errors()
         )
         return _fail(f"bad setting: {problems}", EXIT_USAGE)
+    from .chain import QuestionError
+
     try:
         return args.run(args)
+    except (UsageError, QuestionError) as err:
+        return _fail(str(err), EXIT_USAGE)
     except StoreError as err:
         return _fail(str(err))
 

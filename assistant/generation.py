@@ -14,9 +14,13 @@ from .embeddings import Embedder
 from .models import Passage
 
 MAX_WORDS = 150
+_MARKER = re.compile(r"^([\u2022*-]|\d{1,2}[.)]?)\s+")
+
 _ABOUT_THE_DOCUMENT = re.compile(
     r"\b(this|the) (summary|document|paper) (covers|does not|is|deals|gives)\b"
-    r"|own (account|summary)|^related summaries|^contents\b|summary in this corpus",
+    r"|own (account|summary)|^related summaries|^contents\b|summary in this corpus"
+    # rows of a document's own details table
+    r"|^(field|official source|address|publisher|licence|licence of the source|kind) \|",
     re.I,
 )
 MAX_SENTENCES = 5
@@ -59,17 +63,28 @@ class ExtractiveComposer:
 
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, min_evidence: float):
+    def __init__(
+        self, embedder: Embedder, min_evidence: float, headings: frozenset[str] = frozenset()
+    ):
         self.embedder = embedder
         self.min_evidence = min_evidence
+        self.headings = headings
+        """Section headings of the index: a line that is one (a contents entry) says nothing."""
         self._cache: dict[str, tuple[list[str], np.ndarray]] = {}
 
     def _sentences(self, passage: Passage) -> tuple[list[str], np.ndarray]:
         cached = self._cache.get(passage.chunk_id)
         if cached is None:
-            spans = [s for s in split_sentences(passage.text) if is_evidence(s)]
+            spans = [
+                s
+                for s in split_sentences(passage.text)
+                if is_evidence(s) and _MARKER.sub("", s).casefold() not in self.headings
+            ]
+            # A sentence is embedded under its section heading, so "It names the nuts and
+            # bolts..." keeps the subject its heading gives it.
+            heading = f"{passage.section}: " if passage.section else ""
             vectors = (
-                self.embedder.embed_documents(spans)
+                self.embedder.embed_documents([heading + s for s in spans])
                 if spans
                 else np.zeros((0, self.embedder.dimension), dtype=np.float32)
             )
@@ -80,18 +95,46 @@ class ExtractiveComposer:
         return cached
 
     def candidates(self, question: str, passages: Sequence[Passage]) -> list[Candidate]:
-        """Every evidence sentence of the passages, scored against the question."""
+        """Every evidence sentence of the passages, scored against the question.
+
+        The score mixes meaning (cosine to the question), the question's words, whether the
+        sentence holds the kind of thing asked for (a name, a date, a figure), and whether it
+        adds something beyond the question's own words.
+        """
         query_vector = self.embedder.embed_query(question)
         terms = query_terms(question)
+        wants = _answer_type(question)
         out = []
         for passage in passages:
             spans, vectors = self._sentences(passage)
             for span, vector in zip(spans, vectors, strict=True):
-                score = 0.65 * float(vector @ query_vector) + 0.35 * _overlap(terms, span)
+                own = query_terms(span)
+                score = 0.6 * float(vector @ query_vector) + 0.3 * _overlap(terms, span)
+                score += 0.1 * min(1.0, len(own - terms) / 4)
+                if wants and wants.search(span) and not wants.search(question):
+                    score += 0.12
                 if _ABOUT_THE_DOCUMENT.search(span):
                     score -= 0.2  # says what the document is, not what it says
                 out.append(Candidate(passage, span, score, vector))
         return sorted(out, key=lambda c: (-c.score, c.passage.n))
+
+    def _list_after(self, lead: Candidate) -> list[str]:
+        """The list items or rows that follow a lead ending with a colon, in its passage."""
+        if not lead.sentence.rstrip().endswith(":"):
+            return []
+        spans, _ = self._sentences(lead.passage)
+        lines = lead.passage.text.split("\n")
+        after = [line.strip() for line in lines]
+        try:
+            start = next(i for i, line in enumerate(after) if line.endswith(lead.sentence))
+        except StopIteration:
+            return []
+        items = []
+        for line in after[start + 1 :]:
+            if not (_MARKER.match(line) or " | " in line) or line not in spans:
+                break
+            items.append(line)
+        return items[:8]
 
     def compose(self, question: str, passages: Sequence[Passage]) -> Composition:
         ranked = self.candidates(question, passages)
@@ -100,13 +143,14 @@ class ExtractiveComposer:
             return Composition("", True, best, self.name)
         lead = ranked[0]
         chosen = [lead]
-        words = len(lead.sentence.split())
-        floor = max(self.min_evidence, lead.score - 0.18)
+        listed = self._list_after(lead)
+        words = len(lead.sentence.split()) + sum(len(x.split()) for x in listed)
+        floor = max(self.min_evidence, lead.score - 0.22)
         for candidate in ranked[1:]:
             if len(chosen) == MAX_SENTENCES or candidate.score < floor:
                 break
             size = len(candidate.sentence.split())
-            if words + size > MAX_WORDS:
+            if words + size > MAX_WORDS or candidate.sentence in listed:
                 continue
             if any(
                 float(candidate.vector @ c.vector) > 0.9 or candidate.sentence in c.sentence
@@ -119,5 +163,26 @@ class ExtractiveComposer:
         rest = chosen[1:]
         order = list(dict.fromkeys([lead.passage.doc_id] + [c.passage.doc_id for c in rest]))
         rest.sort(key=lambda c: (order.index(c.passage.doc_id), -c.score))
-        text = " ".join(_with_marker(c.sentence, c.passage.n) for c in [lead, *rest])
-        return Composition(text, False, lead.score, self.name)
+        pieces = [_with_marker(lead.sentence, lead.passage.n)]
+        pieces += [_with_marker(item, lead.passage.n) for item in listed]
+        pieces += [_with_marker(c.sentence, c.passage.n) for c in rest]
+        return Composition(" ".join(pieces), False, lead.score, self.name)
+
+
+_PERSON = re.compile(
+    r"\b(Sir|Dame|Lord|Baroness|Dr|Professor)\s+[A-Z]|\b[A-Z][a-z]+\s+[A-Z][a-z]+\b"
+)
+_DATE = re.compile(r"\b(1[89]|20)\d\d\b")
+_FIGURE = re.compile(r"\d")
+
+
+def _answer_type(question: str) -> re.Pattern[str] | None:
+    """What kind of thing the question asks for, as a pattern an answering sentence matches."""
+    q = question.lower().lstrip()
+    if q.startswith("who"):
+        return _PERSON
+    if q.startswith("when") or "what year" in q or "what date" in q:
+        return _DATE
+    if q.startswith(("how many", "how much", "how long", "how often")) or "milestone" in q:
+        return _FIGURE
+    return None

@@ -46,10 +46,14 @@ def fingerprint(records: Iterable[DocumentRecord]) -> str:
 class LexicalIndex:
     """BM25 over chunk texts (with their section and title), keyed by chunk id."""
 
-    def __init__(self, retriever, chunk_ids: list[str], fingerprint: str):
+    def __init__(
+        self, retriever, chunk_ids: list[str], fingerprint: str, headings: Sequence[str] = ()
+    ):
         self._retriever = retriever
         self.chunk_ids = chunk_ids
         self.fingerprint = fingerprint
+        self.headings = frozenset(headings)
+        """The section headings of the indexed documents, case-folded."""
         self._stop = stopwords()
 
     @classmethod
@@ -61,7 +65,10 @@ class LexicalIndex:
         retriever = bm25s.BM25()
         if corpus:
             retriever.index(corpus, show_progress=False)
-        return cls(retriever if corpus else None, [c.chunk_id for c in chunks], fingerprint)
+        headings = sorted({str(c.metadata.get("section", "")).casefold() for c in chunks} - {""})
+        return cls(
+            retriever if corpus else None, [c.chunk_id for c in chunks], fingerprint, headings
+        )
 
     def save(self, folder: Path) -> None:
         """Writes the index beside a file naming its fingerprint, swapped in as one rename."""
@@ -71,7 +78,13 @@ class LexicalIndex:
         if self._retriever is not None:
             self._retriever.save(str(partial), show_progress=False)
         (partial / "chunks.json").write_text(
-            json.dumps({"fingerprint": self.fingerprint, "chunk_ids": self.chunk_ids})
+            json.dumps(
+                {
+                    "fingerprint": self.fingerprint,
+                    "chunk_ids": self.chunk_ids,
+                    "headings": sorted(self.headings),
+                }
+            )
         )
         old = folder.with_name(folder.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
@@ -91,7 +104,9 @@ class LexicalIndex:
             )
         except (OSError, ValueError, KeyError):
             return None
-        return cls(retriever, list(info["chunk_ids"]), str(info["fingerprint"]))
+        return cls(
+            retriever, list(info["chunk_ids"]), str(info["fingerprint"]), info.get("headings", [])
+        )
 
     @property
     def vocabulary(self) -> frozenset[str]:

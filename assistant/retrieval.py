@@ -66,6 +66,11 @@ class HybridRetriever:
         self._lexical = lexical
         self._committed: set[tuple[str, str]] | None = None
 
+    def is_empty(self) -> bool:
+        if self._committed is None:
+            self.refresh()
+        return not self._committed
+
     def refresh(self) -> None:
         """Re-reads what the index commits (after an ingest in this process)."""
         self._lexical = ensure_lexical(self.store)
