@@ -3,6 +3,7 @@ sentence of a retrieved passage, cited with [n]."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from .embeddings import Embedder
 from .models import Passage
 
 MAX_WORDS = 150
+# How a sentence is scored against the question (tuned on evals/questions.yaml).
+W_MEANING, W_WORDS, W_NEW, W_TYPE = 0.6, 0.3, 0.1, 0.12
 _MARKER = re.compile(r"^([\u2022*-]|\d{1,2}[.)]?)\s+")
 
 _ABOUT_THE_DOCUMENT = re.compile(
@@ -44,10 +47,16 @@ class Composition:
     composer: str
 
 
-def _overlap(query: set[str], sentence: str) -> float:
-    if not query:
-        return 0.0
-    return len(query & query_terms(sentence)) / len(query)
+def _term_weights(query: set[str], spans: Sequence[set[str]]) -> dict[str, float]:
+    """Weighs each question word by how few candidate sentences share it: the words naming the
+    topic are everywhere, the words naming the thing asked for are not."""
+    n = len(spans)
+    return {t: math.log(1 + n / (1 + sum(t in s for s in spans))) for t in query}
+
+
+def _overlap(weights: dict[str, float], terms: set[str]) -> float:
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in terms) / total if total else 0.0
 
 
 def _with_marker(sentence: str, n: int) -> str:
@@ -104,18 +113,21 @@ class ExtractiveComposer:
         query_vector = self.embedder.embed_query(question)
         terms = query_terms(question)
         wants = _answer_type(question)
+        found = [
+            (p, s, v, query_terms(s))
+            for p in passages
+            for s, v in zip(*self._sentences(p), strict=True)
+        ]
+        weights = _term_weights(terms, [own for *_, own in found])
         out = []
-        for passage in passages:
-            spans, vectors = self._sentences(passage)
-            for span, vector in zip(spans, vectors, strict=True):
-                own = query_terms(span)
-                score = 0.6 * float(vector @ query_vector) + 0.3 * _overlap(terms, span)
-                score += 0.1 * min(1.0, len(own - terms) / 4)
-                if wants and wants.search(span) and not wants.search(question):
-                    score += 0.12
-                if _ABOUT_THE_DOCUMENT.search(span):
-                    score -= 0.2  # says what the document is, not what it says
-                out.append(Candidate(passage, span, score, vector))
+        for passage, span, vector, own in found:
+            score = W_MEANING * float(vector @ query_vector) + W_WORDS * _overlap(weights, own)
+            score += W_NEW * min(1.0, len(own - terms) / 4)
+            if wants and wants.search(span) and not wants.search(question):
+                score += W_TYPE
+            if _ABOUT_THE_DOCUMENT.search(span):
+                score -= 0.2  # says what the document is, not what it says
+            out.append(Candidate(passage, span, score, vector))
         return sorted(out, key=lambda c: (-c.score, c.passage.n))
 
     def _list_after(self, lead: Candidate) -> list[str]:
@@ -169,8 +181,14 @@ class ExtractiveComposer:
         return Composition(" ".join(pieces), False, lead.score, self.name)
 
 
+_INSTITUTION = (
+    r"(?!(?:Act|Assembly|Audit|Board|Cabinet|Commissioner|Committee|Council|Executive|Framework|"
+    r"Future|Generations|Government|House|Minister|Ministers|National|Office|Parliament|"
+    r"Programme|Public|Review|Scottish|Welsh|Wales|Scotland|Northern|Ireland|Whitehall|UK)\b)"
+)
 _PERSON = re.compile(
-    r"\b(Sir|Dame|Lord|Baroness|Dr|Professor)\s+[A-Z]|\b[A-Z][a-z]+\s+[A-Z][a-z]+\b"
+    rf"\b(Sir|Dame|Lord|Baroness|Dr|Professor)\s+[A-Z]"
+    rf"|\b{_INSTITUTION}[A-Z][a-z]+\s+{_INSTITUTION}[A-Z][a-z]+\b"
 )
 _DATE = re.compile(r"\b(1[89]|20)\d\d\b")
 _FIGURE = re.compile(r"\d")
