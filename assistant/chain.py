@@ -6,12 +6,15 @@ import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 
+from langchain_core.language_models import BaseChatModel
+
 from .citations import MARKER, Verifier, citations_for, names_in, numbers_in, stem
 from .config import Settings, get_settings
 from .embeddings import get_embedder
-from .generation import Composition, ExtractiveComposer
+from .generation import Composition, ExtractiveComposer, LLMComposer
 from .ingest import open_store
 from .lexical import stopwords
+from .llm import chat_model_from_settings
 from .models import Answer, Passage
 from .retrieval import HybridRetriever
 from .store import StoreError
@@ -30,93 +33,14 @@ _ASKED_FOR = re.compile(
 )
 # Words that ask rather than name: they need not appear in the documents.
 _ASKING = frozenset(
-    [
-        "what",
-        "which",
-        "when",
-        "where",
-        "who",
-        "whom",
-        "whose",
-        "why",
-        "how",
-        "many",
-        "much",
-        "does",
-        "did",
-        "do",
-        "is",
-        "are",
-        "was",
-        "were",
-        "has",
-        "have",
-        "had",
-        "been",
-        "being",
-        "can",
-        "could",
-        "should",
-        "would",
-        "will",
-        "shall",
-        "may",
-        "might",
-        "must",
-        "tell",
-        "say",
-        "says",
-        "said",
-        "describe",
-        "explain",
-        "give",
-        "list",
-        "compare",
-        "mean",
-        "means",
-        "meant",
-        "happen",
-        "happened",
-        "include",
-        "includes",
-        "included",
-        "make",
-        "made",
-        "take",
-        "taken",
-        "need",
-        "needs",
-        "set",
-        "sets",
-        "use",
-        "used",
-        "main",
-        "key",
-        "kind",
-        "kinds",
-        "role",
-        "roles",
-        "between",
-        "difference",
-        "differences",
-        "about",
-        "each",
-        "every",
-        "other",
-        "there",
-        "their",
-        "them",
-        "they",
-        "thing",
-        "things",
-        "way",
-        "year",
-        "years",
-        "today",
-        "now",
-        "current",
-        "currently",
-    ]
+    """
+    what which when where who whom whose why how many much does did do is are was were has
+    have had been being can could should would will shall may might must tell say says said
+    describe explain give list compare mean means meant happen happened include includes
+    included make made take taken need needs set sets use used main key kind kinds role roles
+    between difference differences about each every other there their them they thing things
+    way year years today now current currently
+    """.split()  # noqa: SIM905 (a word list reads better as words)
 )
 
 
@@ -125,23 +49,32 @@ class QuestionError(ValueError):
 
 
 class Assistant:
-    """Answers questions from the index; collaborators default to those the settings pick."""
+    """Answers questions from the index; collaborators default to those the settings pick.
+
+    With a chat model (ASSISTANT_LLM, or `llm=`) it composes with the model and falls back to
+    the extractive composer when the model fails or times out; without one it is extractive.
+    """
 
     def __init__(
         self,
         settings: Settings | None = None,
         retriever: HybridRetriever | None = None,
-        composer: ExtractiveComposer | None = None,
+        composer: ExtractiveComposer | LLMComposer | None = None,
         verifier: Verifier | None = None,
+        llm: BaseChatModel | None = None,
     ):
         self.settings = settings or get_settings()
         embedder = get_embedder(self.settings)
         self.retriever = retriever or HybridRetriever(
             open_store(self.settings), embedder, self.settings
         )
-        self.composer = composer or ExtractiveComposer(
+        self.extractive = ExtractiveComposer(
             embedder, self.settings.min_evidence, self.retriever.lexical.headings
         )
+        self.llm = llm if llm is not None else chat_model_from_settings(self.settings)
+        if composer is None and self.llm is not None:
+            composer = LLMComposer(self.llm, self.settings.llm_timeout_s)
+        self.composer = composer or self.extractive
         self.verifier = verifier or Verifier(embedder, self.settings.support_threshold)
 
     # The steps -------------------------------------------------------------------------
@@ -167,11 +100,27 @@ class Assistant:
         return question
 
     def condense(self, question: str, history: Sequence[Mapping[str, str]] | None) -> str:
-        """A standalone query: a follow-up carries forward the subject of the earlier turn."""
+        """A standalone query: the chat model rewrites a follow-up where there is one; without
+        one (or when it fails) the follow-up carries forward the earlier turn's subject."""
         earlier = [t.get("content", "") for t in history or [] if t.get("role") == "user"]
         if not earlier or not _FOLLOW_UP.search(question) or len(question.split()) > 14:
             return question
+        if self.llm is not None:
+            rewritten = self._condense_with_llm(question, history or [])
+            if rewritten:
+                return rewritten
         return f"{earlier[-1].strip()} {question}"
+
+    def _condense_with_llm(self, question: str, history: Sequence[Mapping[str, str]]) -> str:
+        from .prompts import render
+
+        turns = "\n".join(f"{t.get('role', 'user')}: {t.get('content', '')}" for t in history[-6:])
+        try:
+            reply = self.llm.invoke(render("condense", history=turns, question=question))
+        except Exception:  # a failing model must not stop the question being answered
+            return ""
+        text = str(reply.content).strip().splitlines()[0] if str(reply.content).strip() else ""
+        return text if 3 <= len(text) <= MAX_QUESTION_CHARS else ""
 
     def missing_terms(self, question: str, passages: Sequence[Passage]) -> list[str]:
         """The question's figures, names and asked-for thing that the evidence never mentions.
@@ -198,7 +147,11 @@ class Assistant:
         """Checks every cited sentence; returns the supported text, citations and notes."""
         by_n = {p.n: p for p in passages}
         kept, checks, notes = [], [], []
-        for sentence in re.split(r"(?<=[.!?])\s+(?=\S)", composition.text):
+        # "... goals. [1]" is "... goals [1]."
+        text = re.sub(r"([.!?])((?:\s*\[\d+\])+)", r"\2\1", composition.text)
+        for sentence in re.split(r"(?<=[.!?])\s+(?=\S)", text):
+            if not sentence.strip():
+                continue
             numbers = [int(n) for n in MARKER.findall(sentence)]
             if not numbers:
                 notes.append(f"removed a sentence with no citation: {sentence[:80]!r}")
@@ -228,6 +181,20 @@ class Assistant:
         filters: Mapping[str, Sequence[str]] | None = None,
     ) -> Answer:
         """Answers one question; every claim in the answer cites a passage that supports it."""
+        *_, answer = self.stream(question, history, filters)
+        return answer
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[Mapping[str, str]] | None = None,
+        filters: Mapping[str, Sequence[str]] | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yields the answer's text in pieces as it is composed, then the checked Answer.
+
+        A chat model's tokens stream as they come; the Answer that follows holds only what the
+        verifier kept, so a client replaces the streamed text with answer.answer at the end.
+        """
         started = time.perf_counter()
         if self.retriever.is_empty():
             raise StoreError(
@@ -237,33 +204,30 @@ class Assistant:
         question = self.check_question(question)
         standalone = self.condense(question, history)
         passages = self.retriever.retrieve(standalone, filters=filters)
-        retrieved = time.perf_counter()
-        timings = {"retrieve": (retrieved - started) * 1000}
+        timings = {"retrieve": (time.perf_counter() - started) * 1000}
+        notes: list[str] = []
         if not passages:
-            return Answer(
-                question,
-                standalone,
-                NOT_FOUND
-                + " Nothing in the index matches it"
-                + (" with these filters." if filters else "."),
-                True,
-                [],
-                [],
-                self.composer.name,
-                {**timings, "total": timings["retrieve"]},
+            timings.update(compose=0.0, verify=0.0, total=timings["retrieve"])
+            reason = " Nothing in the index matches it" + (
+                " with these filters." if filters else "."
             )
+            yield Answer(
+                question, standalone, NOT_FOUND + reason, True, [], [], self.composer.name, timings
+            )
+            return
         missing = self.missing_terms(question, passages)
-        composition = (
-            Composition("", True, 0.0, self.composer.name)
-            if missing
-            else self.composer.compose(standalone, passages)
-        )
-        composed = time.perf_counter()
-        timings["compose"] = (composed - retrieved) * 1000
-        text, citations, notes = ("", [], [])
+        composing = time.perf_counter()
+        if missing:
+            composition = Composition("", True, 0.0, self.composer.name)
+        else:
+            composition = yield from self._compose(standalone, passages, notes)
+        verifying = time.perf_counter()
+        timings["compose"] = (verifying - composing) * 1000
+        text, citations = "", []
         if not composition.refused:
-            text, citations, notes = self.verify(composition, passages)
-        timings["verify"] = (time.perf_counter() - composed) * 1000
+            text, citations, removed = self.verify(composition, passages)
+            notes += removed
+        timings["verify"] = (time.perf_counter() - verifying) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
         if not text:
             reason = (
@@ -271,7 +235,7 @@ class Assistant:
                 if missing
                 else " The closest passages are listed below; none answers it directly."
             )
-            return Answer(
+            yield Answer(
                 question,
                 standalone,
                 NOT_FOUND + reason,
@@ -282,9 +246,13 @@ class Assistant:
                 timings,
                 notes,
             )
-        if notes:
+            return
+        if any(n.startswith("removed") for n in notes):
             text += " (Sentences that their passages did not support were removed.)"
-        return Answer(
+        if composition.composer == self.composer.name == "extractive":
+            for piece in re.split(r"(?<=[.!?])\s+", text):
+                yield piece + " "
+        yield Answer(
             question,
             standalone,
             text,
@@ -296,14 +264,19 @@ class Assistant:
             notes,
         )
 
-    def stream(
-        self,
-        question: str,
-        history: Sequence[Mapping[str, str]] | None = None,
-        filters: Mapping[str, Sequence[str]] | None = None,
-    ) -> Iterator[str | Answer]:
-        """Yields the answer's text in pieces (sentence by sentence), then the Answer itself."""
-        answer = self.ask(question, history, filters)
-        for piece in re.split(r"(?<=[.!?])\s+", answer.answer):
-            yield piece + " "
-        yield answer
+    def _compose(self, question: str, passages: Sequence[Passage], notes: list[str]):
+        """Composes with the configured composer, streaming; falls back to extractive."""
+        if isinstance(self.composer, ExtractiveComposer):
+            return self.composer.compose(question, passages)
+        try:
+            if self.settings.llm_stream:
+                return (yield from self.composer.stream(question, passages))
+            return self.composer.compose(question, passages)
+        except Exception as err:  # any model failure: the user still gets a checked answer
+            notes.append(f"the chat model failed ({_one_line(err)}); answered extractively")
+            return self.extractive.compose(question, passages)
+
+
+def _one_line(err: Exception) -> str:
+    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return text[:200]

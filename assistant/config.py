@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     min_evidence: float = Field(
         0.42, ge=0, le=1, description="Below this best sentence score the answer is 'not found'."
     )
+    llm: str | None = Field(
+        None, description="provider:model for init_chat_model, or gguf:PATH; unset: extractive."
+    )
+    llm_timeout_s: float = Field(60.0, gt=0, description="Longest wait for the chat model.")
+    llm_stream: bool = Field(True, description="Stream the chat model's tokens as they come.")
+    llm_max_tokens: int = Field(400, ge=16, description="Longest answer the chat model writes.")
     support_threshold: float = Field(
         0.6, ge=0, le=1, description="Cosine a cited sentence needs to its passage."
     )

@@ -204,3 +204,61 @@ def _answer_type(question: str) -> re.Pattern[str] | None:
     if q.startswith(("how many", "how much", "how long", "how often")) or "milestone" in q:
         return _FIGURE
     return None
+
+
+NOT_FOUND_TOKEN = "NOT_FOUND"
+
+
+class LLMComposer:
+    """Asks a chat model for an answer that cites the passages; the verifier then checks it."""
+
+    name = "llm"
+
+    def __init__(self, model, timeout_s: float = 60.0):
+        self.model = model
+        self.timeout_s = timeout_s
+
+    def messages(self, question: str, passages: Sequence[Passage]):
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        from .prompts import escape_passage, render
+
+        blocks = "\n\n".join(
+            f'<passage n="{p.n}" title="{escape_passage(p.title)}" pages="{p.pages}">\n'
+            f"{escape_passage(p.text)}\n</passage>"
+            for p in passages
+        )
+        return [
+            SystemMessage(content=render("answer_system", not_found=NOT_FOUND_TOKEN)),
+            HumanMessage(content=render("answer_user", passages=blocks, question=question)),
+        ]
+
+    def _finish(self, text: str) -> Composition:
+        text = text.strip()
+        refused = not text or text.startswith(NOT_FOUND_TOKEN)
+        return Composition("" if refused else text, refused, 0.0, self.name)
+
+    def compose(self, question: str, passages: Sequence[Passage]) -> Composition:
+        """One call to the model, within the timeout; raises on failure or time-out."""
+        from concurrent.futures import ThreadPoolExecutor
+        from concurrent.futures import TimeoutError as FutureTimeout
+
+        pool = ThreadPoolExecutor(1)
+        future = pool.submit(self.model.invoke, self.messages(question, passages))
+        try:
+            reply = future.result(timeout=self.timeout_s)
+        except FutureTimeout as err:
+            raise TimeoutError(f"no answer within {self.timeout_s:g} s") from err
+        finally:
+            pool.shutdown(wait=False)
+        return self._finish(str(reply.content))
+
+    def stream(self, question: str, passages: Sequence[Passage]):
+        """Yields the model's text as it comes; returns the Composition at the end."""
+        pieces = []
+        for chunk in self.model.stream(self.messages(question, passages)):
+            text = str(chunk.content)
+            if text:
+                pieces.append(text)
+                yield text
+        return self._finish("".join(pieces))

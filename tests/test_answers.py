@@ -155,3 +155,7 @@ def test_verifier_checks_numbers_names_and_meaning(embedder, assistant):
         "Jane Doe became Commissioner in March 2023 [1].", [passage]
     ).supported
     assert not verifier.check("Bananas ripen faster beside apples [1].", [passage]).supported
+    turned = verifier.check(
+        "Derek Walker did not become Commissioner in March 2023 [1].", [passage]
+    )
+    assert not turned.supported and "turns round" in turned.reason
