@@ -19,7 +19,7 @@ setup: $(STAMP)
 
 run: setup
 	$(BIN)/assistant ingest corpus/
-	$(BIN)/assistant status
+	$(BIN)/assistant chat
 
 lint: setup
 	$(BIN)/ruff check assistant tests benchmarks
@@ -29,6 +29,7 @@ test: lint
 
 bench: setup
 	$(BIN)/python benchmarks/bench_ingest.py
+	$(BIN)/python benchmarks/bench_answers.py
 
 clean:
 	rm -rf index/ $(VENV)

@@ -335,12 +335,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return _fail(f"bad setting: {problems}", EXIT_USAGE)
     from .chain import QuestionError
+    from .llm import LLMError
 
     try:
         return args.run(args)
     except (UsageError, QuestionError) as err:
         return _fail(str(err), EXIT_USAGE)
-    except StoreError as err:
+    except (StoreError, LLMError) as err:
         return _fail(str(err))
 
 

@@ -6,6 +6,11 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, Field
+
 from .config import Settings
 from .embeddings import Embedder
 from .lexical import LexicalIndex, ensure_lexical
@@ -65,6 +70,14 @@ class HybridRetriever:
         self.settings = settings
         self._lexical = lexical
         self._committed: set[tuple[str, str]] | None = None
+
+    def as_langchain(
+        self, k: int | None = None, filters: Mapping[str, Sequence[str]] | None = None
+    ) -> EvidenceRetriever:
+        """This retriever as a LangChain BaseRetriever."""
+        return EvidenceRetriever(
+            hybrid=self, k=k, filters={f: list(v) for f, v in (filters or {}).items()}
+        )
 
     def is_empty(self) -> bool:
         if self._committed is None:
@@ -185,3 +198,34 @@ def _passage(
             if k.startswith("doc_") and k not in ("doc_id", "doc_title", "doc_source")
         },
     )
+
+
+class EvidenceRetriever(BaseRetriever):
+    """The hybrid retriever as a LangChain BaseRetriever, so it composes with any chain."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    hybrid: HybridRetriever
+    k: int | None = None
+    filters: dict[str, list[str]] = Field(default_factory=dict)
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        return [
+            Document(
+                page_content=p.text,
+                id=p.chunk_id,
+                metadata={
+                    "n": p.n,
+                    "doc_id": p.doc_id,
+                    "title": p.title,
+                    "source": p.source,
+                    "page_start": p.page_start,
+                    "page_end": p.page_end,
+                    "section": p.section,
+                    "score": p.score,
+                    **p.meta,
+                },
+            )
+            for p in self.hybrid.retrieve(query, self.k, self.filters)
+        ]

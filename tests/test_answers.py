@@ -159,3 +159,14 @@ def test_verifier_checks_numbers_names_and_meaning(embedder, assistant):
         "Derek Walker did not become Commissioner in March 2023 [1].", [passage]
     )
     assert not turned.supported and "turns round" in turned.reason
+
+
+def test_the_retriever_composes_as_a_langchain_retriever(assistant):
+    from langchain_core.runnables import RunnableLambda
+
+    retriever = assistant.retriever.as_langchain(k=3, filters={"jurisdiction": ["Wales"]})
+    chain = retriever | RunnableLambda(lambda docs: [d.metadata["source"] for d in docs])
+    sources = chain.invoke("What does the Future Generations Commissioner do?")
+    assert len(sources) == 3 and all("wales" in s for s in sources)
+    (first,) = retriever.invoke("seven well-being goals")[:1]
+    assert first.metadata["page_start"] >= 1 and first.metadata["jurisdiction"] == "Wales"

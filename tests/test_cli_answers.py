@@ -1,0 +1,174 @@
+"""`assistant ask` and `assistant chat` as a user runs them: JSON, filters, history, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ASSISTANT = str(Path(sys.executable).with_name("assistant"))
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+
+
+def _env(index: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env.update(ASSISTANT_INDEX_DIR=str(index), **extra)
+    return env
+
+
+def _run(args: list[str], index: Path, stdin: str | None = None, **extra: str):
+    return subprocess.run(
+        [ASSISTANT, *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env=_env(index, **extra),
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory) -> Path:
+    index = tmp_path_factory.mktemp("cli-answers") / "index"
+    assert _run(["ingest", str(CORPUS), "--quiet"], index).returncode == 0
+    return index
+
+
+def test_ask_json_is_the_contract(index):
+    result = _run(
+        ["ask", "What is the Plan for Change milestone for NHS waiting times?", "--json"], index
+    )
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert set(answer) >= {
+        "question",
+        "standalone_question",
+        "answer",
+        "refused",
+        "citations",
+        "passages",
+        "composer",
+        "timings_ms",
+    }
+    assert not answer["refused"] and answer["composer"] == "extractive"
+    assert "92% of patients seen within 18 weeks" in answer["answer"]
+    citation = answer["citations"][0]
+    assert set(citation) == {
+        "n",
+        "doc_id",
+        "title",
+        "source",
+        "page_start",
+        "page_end",
+        "section",
+        "quote",
+        "score",
+        "supported",
+    }
+    passages = {p["n"]: p for p in answer["passages"]}
+    assert all(c["quote"] in passages[c["n"]]["text"] for c in answer["citations"])
+    assert set(answer["timings_ms"]) == {"retrieve", "compose", "verify", "total"}
+
+
+def test_ask_in_text_lists_its_sources(index):
+    result = _run(["ask", "What are the five ways of working in the Wales Act?"], index)
+    assert result.returncode == 0
+    assert "Sources:" in result.stdout and "(checked)" in result.stdout
+    assert "long-term, prevention, integration, collaboration and involvement" in result.stdout
+
+
+def test_ask_with_a_filter_and_a_history(index, tmp_path):
+    history = tmp_path / "history.json"
+    history.write_text(
+        json.dumps(
+            [
+                {
+                    "role": "user",
+                    "content": "What does the Future Generations Commissioner for Wales do?",
+                },
+                {"role": "assistant", "content": "The Commissioner advises and reviews [1]."},
+            ]
+        )
+    )
+    result = _run(
+        [
+            "ask",
+            "And how long is the term?",
+            "--history",
+            str(history),
+            "--json",
+            "--filter",
+            "jurisdiction=Wales",
+        ],
+        index,
+    )
+    answer = json.loads(result.stdout)
+    assert "Future Generations Commissioner" in answer["standalone_question"]
+    assert "seven years" in answer["answer"]
+    assert all(p["meta"]["jurisdiction"] == "Wales" for p in answer["passages"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ask", ""], "error: the question is empty"),
+        (["ask", "x" * 20000], "characters long"),
+        (
+            ["ask", "Beth yw'r nodau llesiant cenedlaethol yng Nghymru heddiw?"],
+            "not look like English",
+        ),
+        (["ask", "What?", "--filter", "colour=blue"], "unknown filter field 'colour'"),
+        (["ask", "What?", "--history", "/nowhere/history.json"], "cannot be read"),
+    ],
+    ids=["empty", "20,000 characters", "another language", "bad filter", "missing history"],
+)
+def test_bad_questions_get_one_line_and_exit_2(index, args, message):
+    result = _run(args, index)
+    assert result.returncode == 2 and message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_bad_history_file_is_named(index, tmp_path):
+    history = tmp_path / "h.json"
+    history.write_text('[{"role": "wizard", "content": "hi"}]')
+    result = _run(["ask", "What?", "--history", str(history)], index)
+    assert result.returncode == 2 and str(history) in result.stderr
+
+
+def test_no_index_empty_index_and_a_server_that_is_down(tmp_path):
+    missing = _run(["ask", "What are the five ways of working?"], tmp_path / "none")
+    assert missing.returncode == 1 and "run `assistant ingest corpus/` first" in missing.stderr
+    empty = tmp_path / "empty"
+    (empty_corpus := tmp_path / "nothing").mkdir()
+    assert _run(["ingest", str(empty_corpus), "--quiet"], empty).returncode == 0
+    result = _run(["ask", "What are the five ways of working?"], empty)
+    assert result.returncode == 1 and "holds no documents" in result.stderr
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    down = _run(["ask", "What?"], tmp_path / "x", ASSISTANT_CHROMA_URL=f"http://127.0.0.1:{port}")
+    assert down.returncode == 1 and "is not reachable" in down.stderr
+    assert "Traceback" not in down.stderr + result.stderr + missing.stderr
+
+
+def test_a_model_whose_provider_is_not_installed_is_named(index):
+    result = _run(
+        ["ask", "What are the five ways of working?"], index, ASSISTANT_LLM="ollama:nothing-here"
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "ASSISTANT_LLM='ollama:nothing-here' cannot be used" in result.stderr
+
+
+def test_chat_keeps_the_conversation(index):
+    session = (
+        "What does the Future Generations Commissioner for Wales do?\n"
+        "And how long is the term?\n/new\n/quit\n"
+    )
+    result = _run(["chat"], index, stdin=session)
+    assert result.returncode == 0, result.stderr
+    assert "seven years" in result.stdout and "(a new conversation)" in result.stdout
