@@ -111,6 +111,16 @@ _NUMBER_WORDS.update(thirty="30", forty="40", fifty="50", hundred="100")
 _NUMBER_WORD = re.compile(rf"\b({'|'.join(_NUMBER_WORDS)})\b", re.I)
 
 
+def readable(span: str) -> str:
+    """A span as an answer says it: a table row `Label | value | value` reads `Label: value;
+    value.`; anything else is left as it is."""
+    if " | " not in span:
+        return span
+    label, *cells = [c.strip() for c in span.split(" | ")]
+    text = f"{label}: {'; '.join(cells)}" if cells else label
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 def numbers_in(text: str) -> set[str]:
     """The figures a text states, in digits, and in words up to twenty (as digits)."""
     found = {n.rstrip(".,").replace(",", "") for n in _NUMBER.findall(text)}
@@ -182,7 +192,7 @@ class Verifier:
         spans = [s for p in cited for s in split_sentences(p.text)]
         normal = re.sub(r"\s+", " ", claim).casefold()
         for span in spans:
-            if re.sub(r"\s+", " ", span).casefold() == normal:
+            if re.sub(r"\s+", " ", readable(span)).casefold() == normal:
                 return Check(sentence, numbers, True, "quoted exactly", span, 1.0)
         vectors = self.embedder.embed_documents([claim, *spans])
         similarities = vectors[1:] @ vectors[0]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .citations import is_evidence, query_terms, split_sentences
+from .citations import is_evidence, query_terms, readable, split_sentences
 from .embeddings import Embedder
 from .models import Passage
 
@@ -175,9 +175,9 @@ class ExtractiveComposer:
         rest = chosen[1:]
         order = list(dict.fromkeys([lead.passage.doc_id] + [c.passage.doc_id for c in rest]))
         rest.sort(key=lambda c: (order.index(c.passage.doc_id), -c.score))
-        pieces = [_with_marker(lead.sentence, lead.passage.n)]
-        pieces += [_with_marker(item, lead.passage.n) for item in listed]
-        pieces += [_with_marker(c.sentence, c.passage.n) for c in rest]
+        pieces = [_with_marker(readable(lead.sentence), lead.passage.n)]
+        pieces += [_with_marker(readable(item), lead.passage.n) for item in listed]
+        pieces += [_with_marker(readable(c.sentence), c.passage.n) for c in rest]
         return Composition(" ".join(pieces), False, lead.score, self.name)
 
 
