@@ -26,6 +26,7 @@ lint: setup
 
 test: lint
 	$(BIN)/pytest
+	$(BIN)/assistant eval --check
 
 bench: setup
 	$(BIN)/python benchmarks/bench_ingest.py

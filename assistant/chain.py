@@ -31,6 +31,17 @@ _ASKED_FOR = re.compile(
     r"^\s*(?:(?:what|which)\s+(?:is|are|was|were)\s+the|how\s+(?:many|much))\s+(?P<thing>[a-z]+)",
     re.I,
 )
+# "Who sits on ...", "Who chaired ...": the relation asked about must be in the evidence.
+_WHO_DID = re.compile(r"^\s*who\s+(?P<verb>[a-z]+)", re.I)
+_AUXILIARY = frozenset("is are was were has have had did does do will would can could".split())  # noqa: SIM905
+# A question about progress now ("how close ... today") needs evidence that reports the present.
+_NOW = re.compile(r"\b(today|now|currently|so far|at the moment|to date|latest|this year)\b", re.I)
+_PROGRESS = re.compile(r"\b(how (close|far|near)|progress|on track|achieved|met|delivered)\b", re.I)
+_REPORTS_NOW = re.compile(
+    r"\b(progress (so far|to date)|so far|to date|as of|latest figures?|"
+    r"currently|this year)\b",
+    re.I,
+)
 # Words that ask rather than name: they need not appear in the documents.
 _ASKING = frozenset(
     """
@@ -39,7 +50,9 @@ _ASKING = frozenset(
     describe explain give list compare mean means meant happen happened include includes
     included make made take taken need needs set sets use used main key kind kinds role roles
     between difference differences about each every other there their them they thing things
-    way year years today now current currently
+    way year years today now current currently risk risks danger dangers point purpose aim aims
+    problem problems lesson lessons effect effects impact benefit benefits advantage reason
+    reasons argument approach idea
     """.split()  # noqa: SIM905 (a word list reads better as words)
 )
 
@@ -139,8 +152,21 @@ class Assistant:
         asked = _ASKED_FOR.match(question)
         if asked:
             thing = asked.group("thing").lower()
-            if thing not in _ASKING and thing[:5] not in evidence:
+            # A word the whole index never uses: the documents cannot say what it asks for.
+            known = any(t.startswith(thing[:5]) for t in self.retriever.lexical.vocabulary)
+            if thing not in _ASKING and thing[:5] not in evidence and not known:
                 missing.append(thing)
+        who = _WHO_DID.match(question)
+        if who and who.group("verb").lower() not in _AUXILIARY:
+            verb = who.group("verb").lower()
+            if not re.search(rf"\b{re.escape(stem(verb))}[a-z]{{0,4}}\b", evidence):
+                missing.append(f"who {verb}")
+        if (
+            _NOW.search(question)
+            and _PROGRESS.search(question)
+            and not _REPORTS_NOW.search(evidence)
+        ):
+            missing.append("the current position (the documents report what was planned)")
         return list(dict.fromkeys(missing))
 
     def verify(self, composition: Composition, passages: Sequence[Passage]):

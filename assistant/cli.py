@@ -246,6 +246,47 @@ def cmd_chat(args: argparse.Namespace, input_fn=input) -> int:
         ]
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    import yaml
+
+    from .eval_report import write
+    from .evaluation import CONFIGS, check, run_eval
+
+    configs = [c.strip() for c in args.configs.split(",") if c.strip()]
+    unknown = set(configs) - set(CONFIGS)
+    if unknown or not configs:
+        raise UsageError(f"--configs takes {', '.join(CONFIGS)}, not {', '.join(sorted(unknown))}")
+    results = run_eval(get_settings(), args.corpus, args.questions, configs)
+    paths = write(results, args.reports)
+    if args.json:
+        print(json.dumps(results, indent=2, ensure_ascii=False))
+    else:
+        print(f"{results['questions']} questions; report in {_display(str(paths['markdown']))}")
+        for metric in (
+            "hit_at_5",
+            "mrr",
+            "key_point_recall",
+            "support_rate",
+            "exact_quote_rate",
+            "refusal_accuracy",
+            "false_refusal_rate",
+        ):
+            base = ", ".join(f"{name} {b.get(metric)}" for name, b in results["baselines"].items())
+            print(f"  {metric}: {results.get(metric)}" + (f" (baselines: {base})" if base else ""))
+    if args.check:
+        try:
+            thresholds = yaml.safe_load(args.thresholds.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as err:
+            raise UsageError(f"{args.thresholds}: cannot be read as YAML: {err}") from err
+        failures = check(results, thresholds)
+        for failure in failures:
+            print(f"below threshold: {failure}", file=sys.stderr)
+        if failures:
+            return EXIT_FAILED
+        print("all metrics meet their thresholds")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="assistant",
@@ -307,6 +348,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="search only documents with this field; repeatable",
     )
     chat.set_defaults(run=cmd_chat)
+
+    evaluate = sub.add_parser("eval", help="score answers against the curated questions")
+    evaluate.add_argument("--corpus", type=Path, default=Path("corpus"))
+    evaluate.add_argument("--questions", type=Path, default=Path("evals/questions.yaml"))
+    evaluate.add_argument("--thresholds", type=Path, default=Path("evals/thresholds.yaml"))
+    evaluate.add_argument("--reports", type=Path, default=Path("evals/reports"))
+    evaluate.add_argument(
+        "--configs",
+        default="hybrid,dense,lexical,plain",
+        help="the configuration under test first, then the baselines",
+    )
+    evaluate.add_argument(
+        "--check", action="store_true", help="exit 1 when a metric is below its threshold"
+    )
+    evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
+    evaluate.set_defaults(run=cmd_eval)
 
     corpus = sub.add_parser("corpus", help="the starter corpus and the official documents")
     corpus_sub = corpus.add_subparsers(dest="corpus_command", required=True, metavar="ACTION")

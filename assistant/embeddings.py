@@ -281,3 +281,17 @@ def get_embedder(settings: Settings, backend: EmbeddingBackend | None = None) ->
                     batch_size=settings.embed_batch_size,
                 )
         return _embedders[key]
+
+
+def as_langchain_embeddings(embedder: Embedder):
+    """The embedder as LangChain Embeddings, for LangChain vector stores and chains."""
+    from langchain_core.embeddings import Embeddings
+
+    class _Adapter(Embeddings):
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            return embedder.embed_documents(texts).tolist()
+
+        def embed_query(self, text: str) -> list[float]:
+            return embedder.embed_query(text).tolist()
+
+    return _Adapter()

@@ -48,7 +48,7 @@ class Chunk:
 
     def embedding_text(self, title: str) -> str:
         """The text the embedding model sees: the chunk with its heading for context."""
-        heading = self.section or title
+        heading = " - ".join(x for x in (title, self.section) if x)
         return f"{heading}\n{self.text}" if heading else self.text
 
 

@@ -64,10 +64,13 @@ class HybridRetriever:
         embedder: Embedder,
         settings: Settings,
         lexical: LexicalIndex | None = None,
+        mode: str = "hybrid",
     ):
         self.store = store
         self.embedder = embedder
         self.settings = settings
+        self.mode = mode
+        """hybrid (the default), or dense or lexical alone: the eval suite's baselines."""
         self._lexical = lexical
         self._committed: set[tuple[str, str]] | None = None
 
@@ -121,9 +124,10 @@ class HybridRetriever:
         query: str,
         k: int | None = None,
         filters: Mapping[str, Sequence[str]] | None = None,
-        mode: str = "hybrid",
+        mode: str | None = None,
     ) -> list[Passage]:
         """Returns up to k passages, best first, numbered from 1; mode: hybrid, dense or lexical."""
+        mode = mode or self.mode
         k = k or self.settings.top_k
         filters = filters or {}
         n = self.settings.candidates

@@ -1,0 +1,201 @@
+"""The eval suite: scoring rules on hand-made answers, and a real run that repeats exactly."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from assistant.config import Settings
+from assistant.eval_report import write
+from assistant.evaluation import Question, Scorer, check, run_eval
+from assistant.models import Answer, Citation, Passage
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _passage(n: int, source: str, text: str, pages=(1, 1)) -> Passage:
+    return Passage(n, f"c{n}", f"d{n}", "T", f"/x/{source}", pages[0], pages[1], "", text, 0.5)
+
+
+def _question(**fields) -> Question:
+    base = dict(
+        id="q",
+        question="?",
+        kind="factual",
+        key_points=(),
+        documents=("a.pdf",),
+        pages=(),
+        lessons=(),
+        history=(),
+    )
+    return Question(**{**base, **fields})
+
+
+def _citation(n: int, quote: str) -> Citation:
+    return Citation(n, f"d{n}", "T", "s", 1, 1, "", quote, 0.5, True)
+
+
+def test_retrieval_and_citation_metrics(embedder):
+    passages = [
+        _passage(1, "b.pdf", "Other text."),
+        _passage(2, "a.pdf", "Wales has 46 indicators.", (4, 5)),
+    ]
+    answer = Answer(
+        "?",
+        "?",
+        "Wales has 46 indicators [2].",
+        False,
+        [_citation(2, "Wales has 46 indicators.")],
+        passages,
+        "extractive",
+    )
+    row = Scorer(embedder).score(_question(key_points=("46",), pages=(5,)), answer)
+    assert row["hit_at_5"] == 1.0 and row["mrr"] == 0.5 and row["page_hit"] == 1.0
+    assert row["context_precision"] == 0.5 and row["citation_precision"] == 1.0
+    assert row["exact_quote_rate"] == 1.0 and row["support_rate"] == 1.0
+    assert row["key_point_recall"] == 1.0 and row["false_refusal_rate"] == 0.0
+
+
+def test_key_points_match_by_text_or_meaning_but_figures_only_by_text(embedder):
+    answer = Answer(
+        "?",
+        "?",
+        "The Commissioner serves for seven years in office [1].",
+        False,
+        [],
+        [_passage(1, "a.pdf", "x")],
+        "extractive",
+    )
+    points = Scorer(embedder).key_points(
+        _question(key_points=("seven years", "the commissioner serves seven years", "7")), answer
+    )
+    matched = {p["point"]: p["matched"] for p in points}
+    assert matched["seven years"] == "text"
+    assert matched["the commissioner serves seven years"].startswith("meaning")
+    assert matched["7"] is None
+
+
+def test_refusals_are_scored_by_kind(embedder):
+    refused = Answer(
+        "?",
+        "?",
+        "The indexed documents do not answer this question.",
+        True,
+        [],
+        [_passage(1, "a.pdf", "x")],
+        "extractive",
+    )
+    assert (
+        Scorer(embedder).score(_question(kind="unanswerable", documents=()), refused)[
+            "refusal_accuracy"
+        ]
+        == 1.0
+    )
+    assert (
+        Scorer(embedder).score(_question(key_points=("x",)), refused)["false_refusal_rate"] == 1.0
+    )
+
+
+def test_thresholds_name_each_metric_that_falls_short():
+    results = {
+        "mrr": 0.8,
+        "support_rate": 1.0,
+        "false_refusal_rate": 0.1,
+        "baselines": {"lexical": {"mrr": 0.9}},
+    }
+    failures = check(
+        results,
+        {
+            "minimum": {"mrr": 0.9, "support_rate": 1.0},
+            "maximum": {"false_refusal_rate": 0.0},
+            "hybrid_beats_baselines_on_mrr": True,
+        },
+    )
+    assert failures == [
+        "mrr is 0.8, below its threshold 0.9",
+        "false_refusal_rate is 0.1, above its threshold 0.0",
+        "hybrid MRR 0.8 is not ahead of lexical (0.9)",
+    ]
+
+
+@pytest.fixture(scope="module")
+def small_questions(tmp_path_factory) -> Path:
+    questions = yaml.safe_load((ROOT / "evals" / "questions.yaml").read_text())["questions"]
+    keep = {
+        "wales-ways-of-working",
+        "plan-for-change-nhs",
+        "follow-wales-commissioner",
+        "unanswerable-commissioner-salary",
+        "compare-legal-duties",
+    }
+    path = tmp_path_factory.mktemp("evalq") / "questions.yaml"
+    path.write_text(yaml.safe_dump({"questions": [q for q in questions if q["id"] in keep]}))
+    return path
+
+
+def test_a_real_run_repeats_exactly_and_writes_its_report(tmp_path, small_questions):
+    settings = Settings(index_dir=tmp_path / "index", progress=False)
+    first = run_eval(settings, ROOT / "corpus", small_questions, ("hybrid", "lexical", "plain"))
+    second = run_eval(settings, ROOT / "corpus", small_questions, ("hybrid", "lexical", "plain"))
+
+    def without_timings(results):
+        return json.dumps(
+            {
+                k: v
+                for k, v in results.items()
+                if k not in ("latency_ms", "per_question", "per_kind", "baselines")
+            },
+            sort_keys=True,
+        )
+
+    assert without_timings(first) == without_timings(second)
+    assert [r["answer"] for r in first["per_question"]] == [
+        r["answer"] for r in second["per_question"]
+    ]
+    assert first["questions"] == 5 and set(first["baselines"]) == {"lexical", "plain"}
+    assert first["refusal_accuracy"] == 1.0 and first["support_rate"] == 1.0
+    assert set(first["per_kind"]) == {"factual", "follow_up", "unanswerable", "comparison"}
+    paths = write(first, tmp_path / "reports")
+    markdown = paths["markdown"].read_text()
+    assert "| key-point recall |" in markdown and "wales-ways-of-working" in markdown
+    assert paths["chart"].read_bytes()[:4] == b"\x89PNG"
+    assert json.loads(paths["json"].read_text())["questions"] == 5
+
+
+def test_eval_check_from_the_command_line(tmp_path, small_questions):
+    thresholds = tmp_path / "thresholds.yaml"
+    thresholds.write_text("minimum:\n  support_rate: 1.0\n  key_point_recall: 1.01\n")
+    assistant = str(Path(sys.executable).with_name("assistant"))
+    result = subprocess.run(
+        [
+            assistant,
+            "eval",
+            "--questions",
+            str(small_questions),
+            "--configs",
+            "hybrid",
+            "--thresholds",
+            str(thresholds),
+            "--reports",
+            str(tmp_path / "r"),
+            "--check",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(Path.home()),
+            "ASSISTANT_INDEX_DIR": str(tmp_path / "index"),
+        },
+        cwd=ROOT,
+    )
+    assert result.returncode == 1
+    assert "below threshold: key_point_recall is" in result.stderr
+    assert json.loads(result.stdout)["configuration"] == "hybrid"
