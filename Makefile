@@ -18,11 +18,10 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: setup
-	$(BIN)/assistant ingest corpus/
-	$(BIN)/assistant chat
+	$(BIN)/python app.py
 
 lint: setup
-	$(BIN)/ruff check assistant tests benchmarks
+	$(BIN)/ruff check assistant tests benchmarks app.py
 
 test: lint
 	$(BIN)/pytest

@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     manifest_name: str = Field("manifest.yaml", description="Manifest file looked for in folders.")
     progress: bool = Field(True, description="Show progress bars on stderr.")
 
+    # The browser app
+    host: str = Field("127.0.0.1", description="Where the app listens.")
+    port: int = Field(7860, ge=1, le=65535, description="The app's port.")
+    auth: str | None = Field(
+        None, description="user:password, or the path of a file of such lines; unset: no login."
+    )
+    max_upload_mb: float = Field(25.0, gt=0, description="Largest file a user may upload.")
+
     # Retrieval and answers
     top_k: int = Field(6, ge=1, le=50, description="Passages handed to the composer.")
     candidates: int = Field(40, ge=5, le=500, description="Candidates from each retriever.")
@@ -83,6 +91,14 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"ASSISTANT_CHROMA_URL must start with http:// or https://: {value!r}")
         return value.rstrip("/")
+
+    @property
+    def upload_dir(self) -> Path:
+        return self.index_dir / "uploads"
+
+    @property
+    def feedback_file(self) -> Path:
+        return self.index_dir / "feedback.jsonl"
 
     @property
     def max_file_bytes(self) -> int:

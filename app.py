@@ -1,0 +1,368 @@
+"""The evidence assistant in the browser: a thin Gradio face over the core in assistant/.
+
+Run: python app.py  (settings: ASSISTANT_HOST, ASSISTANT_PORT, ASSISTANT_AUTH, ASSISTANT_INDEX_DIR)
+"""
+
+from __future__ import annotations
+
+import html
+import sys
+import tempfile
+from pathlib import Path
+
+import gradio as gr  # noqa: E402
+from fastapi import FastAPI, HTTPException  # noqa: E402
+from fastapi.responses import FileResponse  # noqa: E402
+
+from assistant.briefing import Turn, to_docx, to_markdown  # noqa: E402
+from assistant.chain import Assistant, QuestionError  # noqa: E402
+from assistant.citations import MARKER  # noqa: E402
+from assistant.config import Settings, get_settings  # sets the offline switches first
+from assistant.feedback import record  # noqa: E402
+from assistant.ingest import Ingester, open_store  # noqa: E402
+from assistant.models import Answer  # noqa: E402
+from assistant.store import StoreError  # noqa: E402
+from assistant.uploads import UploadError, save_upload  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent
+CSS = """
+.gradio-container {max-width: 1400px !important; font-size: 15px}
+#sources {max-height: 640px; overflow-y: auto}
+.source {border: 1px solid #d0d7de; border-radius: 6px; padding: 10px 12px; margin-bottom: 10px}
+.source h4 {margin: 0 0 4px 0; font-size: 14px}
+.source .where {color: #57606a; font-size: 12.5px; margin-bottom: 6px}
+.source .passage {font-size: 13px; line-height: 1.45; white-space: pre-wrap}
+.source mark {background: #fff1a8; padding: 0 1px}
+.badge {font-size: 11.5px; border-radius: 10px; padding: 1px 8px; margin-left: 6px}
+.ok {background: #dafbe1; color: #116329} .not {background: #ffebe9; color: #a40e26}
+.notice {color: #57606a; font-size: 13px}
+footer {display: none !important}
+"""
+
+
+def ensure_index(settings: Settings) -> None:
+    """Builds the index from corpus/ when there is none, printing progress."""
+    try:
+        if open_store(settings).documents():
+            return
+    except StoreError:
+        pass
+    print("Building the index from corpus/ (first run only) ...", file=sys.stderr)
+    report = Ingester(settings.model_copy(update={"progress": True})).ingest([ROOT / "corpus"])
+    print(report.summary(), file=sys.stderr)
+
+
+def render_answer(answer: Answer) -> str:
+    """The answer for the chat: [n] markers as small links to the sources panel."""
+    text = html.escape(answer.answer, quote=False)
+    return MARKER.sub(
+        lambda m: f' <sup><a href="#source-{m.group(1)}">[{m.group(1)}]</a></sup>', text
+    )
+
+
+def _highlight(passage: str, quotes: list[str]) -> str:
+    text = html.escape(passage, quote=False)
+    for quote in sorted(set(q for q in quotes if q), key=len, reverse=True):
+        escaped = html.escape(quote, quote=False)
+        text = text.replace(escaped, f"<mark>{escaped}</mark>", 1)
+    return text
+
+
+def render_sources(answer: Answer | None) -> str:
+    """The sources panel: each cited passage with its quote highlighted, where it is, and
+    whether the quote was verified; for a refusal, the nearest passages."""
+    if answer is None:
+        return "<p class='notice'>Ask a question: the passages behind its answer appear here.</p>"
+    cited = {}
+    for c in answer.citations:
+        cited.setdefault(c.n, []).append(c)
+    passages = {p.n: p for p in answer.passages}
+    blocks = []
+    if not cited:
+        blocks.append(
+            "<p class='notice'>None of these passages answers the question; they are "
+            "the nearest the index holds.</p>"
+        )
+        shown = [(p, []) for p in answer.passages[:4]]
+    else:
+        shown = [(passages[n], cs) for n, cs in sorted(cited.items()) if n in passages]
+    for passage, citations in shown:
+        pages = passage.pages
+        link = ""
+        if passage.source.lower().endswith(".pdf"):
+            link = (
+                f" &middot; <a href='/document/{passage.doc_id}#page={passage.page_start}' "
+                f"target='_blank'>open the PDF at page {passage.page_start}</a>"
+            )
+        badge = ""
+        if citations:
+            ok = all(c.supported for c in citations)
+            badge = (
+                f"<span class='badge {'ok' if ok else 'not'}'>"
+                f"{'verified' if ok else 'not verified'}</span>"
+            )
+        section = f" &middot; {html.escape(passage.section)}" if passage.section else ""
+        blocks.append(
+            f"<div class='source' id='source-{passage.n}'>"
+            f"<h4>[{passage.n}] {html.escape(passage.title)}{badge}</h4>"
+            f"<div class='where'>{pages}{section}{link}</div>"
+            f"<div class='passage'>{_highlight(passage.text, [c.quote for c in citations])}</div>"
+            "</div>"
+        )
+    return "\n".join(blocks)
+
+
+def _auth(settings: Settings) -> list[tuple[str, str]] | None:
+    if not settings.auth:
+        return None
+    spec = settings.auth
+    lines = Path(spec).read_text().splitlines() if Path(spec).is_file() else [spec]
+    pairs = [tuple(line.split(":", 1)) for line in lines if ":" in line]
+    if not pairs:
+        raise SystemExit("ASSISTANT_AUTH must be user:password, or a file of such lines")
+    return [(u.strip(), p.strip()) for u, p in pairs]
+
+
+def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
+    """The FastAPI app (serving the indexed PDFs) with the Gradio chat mounted on it."""
+    ensure_index(settings)
+    assistant = Assistant(settings)
+
+    def choices():
+        records = assistant.retriever.store.documents()
+        places = sorted(
+            {str(r.meta.get("jurisdiction")) for r in records if r.meta.get("jurisdiction")}
+        )
+        return places, [(r.title, r.doc_id) for r in records]
+
+    places, documents = choices()
+
+    with gr.Blocks(title="Evidence assistant") as demo:
+        gr.Markdown(
+            "## Evidence assistant\nAnswers come only from the indexed documents. "
+            "Every sentence cites its passage, and each is checked before it is shown."
+        )
+        history = gr.State([])
+        turns = gr.State([])
+        with gr.Row():
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(
+                    label="Conversation",
+                    height=560,
+                    buttons=["copy"],
+                    layout="panel",
+                    elem_id="chat",
+                    placeholder="Ask about the frameworks, reports and papers in the index.",
+                )
+                with gr.Row():
+                    question = gr.Textbox(
+                        placeholder="Ask a question and press Enter",
+                        show_label=False,
+                        scale=8,
+                        autofocus=True,
+                        elem_id="question",
+                        max_length=2000,
+                    )
+                    ask = gr.Button("Ask", variant="primary", scale=1)
+                with gr.Row():
+                    new = gr.Button("New conversation", size="sm")
+                    export_md = gr.Button("Export Markdown", size="sm")
+                    export_docx = gr.Button("Export Word", size="sm")
+                download = gr.File(label="Export", interactive=False, height=80, elem_id="download")
+                comment = gr.Textbox(label="Comment with your rating (optional)", lines=1)
+            with gr.Column(scale=2):
+                gr.Markdown("### Sources")
+                sources = gr.HTML(render_sources(None), elem_id="sources")
+                with gr.Accordion("Search in", open=False):
+                    where = gr.CheckboxGroup(places, label="Jurisdictions (none: all)")
+                    which = gr.Dropdown(documents, multiselect=True, label="Documents (none: all)")
+                with gr.Accordion("Add documents", open=False):
+                    files = gr.File(
+                        file_count="multiple",
+                        label="PDF, Word, Markdown, text or HTML",
+                        file_types=[".pdf", ".docx", ".md", ".txt", ".html", ".htm"],
+                    )
+                    upload_status = gr.Markdown()
+
+        def respond(message, messages, past, done, jurisdictions, docs):
+            messages = list(messages or [])
+            message = (message or "").strip()
+            if not message:
+                yield messages, past, done, gr.update(), ""
+                return
+            messages += [
+                {"role": "user", "content": message},
+                {"role": "assistant", "content": "Searching the documents..."},
+            ]
+            yield messages, past, done, gr.update(), ""
+            filters = {}
+            if jurisdictions:
+                filters["jurisdiction"] = list(jurisdictions)
+            if docs:
+                filters["document"] = list(docs)
+            text = ""
+            try:
+                for piece in assistant.stream(message, history=past, filters=filters):
+                    if isinstance(piece, Answer):
+                        answer = piece
+                        break
+                    text += piece
+                    messages[-1] = {"role": "assistant", "content": html.escape(text)}
+                    yield messages, past, done, gr.update(), ""
+            except (QuestionError, StoreError) as err:
+                messages[-1] = {"role": "assistant", "content": f"Cannot answer that: {err}."}
+                yield messages, past, done, gr.update(), ""
+                return
+            messages[-1] = {"role": "assistant", "content": render_answer(answer)}
+            past = [
+                *past,
+                {"role": "user", "content": message},
+                {"role": "assistant", "content": answer.answer},
+            ]
+            done = [*done, Turn(message, answer)]
+            yield messages, past, done, render_sources(answer), ""
+
+        outputs = [chat, history, turns, sources, question]
+        inputs = [question, chat, history, turns, where, which]
+        question.submit(respond, inputs, outputs)
+        ask.click(respond, inputs, outputs)
+
+        def select(done, event: gr.SelectData):
+            index = event.index if isinstance(event.index, int) else event.index[0]
+            if index % 2 == 1 and index // 2 < len(done):
+                return render_sources(done[index // 2].answer)
+            return gr.update()
+
+        chat.select(select, [turns], [sources])
+
+        def rate(done, note, event: gr.LikeData):
+            index = event.index if isinstance(event.index, int) else event.index[0]
+            if index // 2 < len(done):
+                turn = done[index // 2]
+                record(
+                    settings.feedback_file,
+                    turn.question,
+                    turn.answer.answer,
+                    bool(event.liked),
+                    note or "",
+                    {"citations": [c.to_dict() for c in turn.answer.citations]},
+                )
+                gr.Info("Thank you: your rating was saved.")
+            return ""
+
+        chat.like(rate, [turns, comment], [comment])
+
+        new.click(
+            lambda: ([], [], [], render_sources(None), None),
+            None,
+            [chat, history, turns, sources, download],
+        )
+
+        def export(done, kind):
+            if not done:
+                gr.Warning("There is nothing to export yet.")
+                return None
+            folder = Path(tempfile.mkdtemp(prefix="briefing-"))
+            if kind == "md":
+                path = folder / "briefing.md"
+                path.write_text(to_markdown(done), encoding="utf-8")
+            else:
+                path = folder / "briefing.docx"
+                path.write_bytes(to_docx(done))
+            return str(path)
+
+        export_md.click(lambda done: export(done, "md"), [turns], [download])
+        export_docx.click(lambda done: export(done, "docx"), [turns], [download])
+
+        def add(uploaded, progress=gr.Progress()):  # noqa: B008 (how Gradio passes progress)
+            if not uploaded:
+                return "", gr.update(), gr.update()
+            saved, problems = [], []
+            for item in uploaded:
+                path = Path(getattr(item, "name", item))
+                original = getattr(item, "orig_name", None) or path.name
+                try:
+                    saved.append(
+                        save_upload(
+                            path,
+                            original,
+                            settings.upload_dir,
+                            int(settings.max_upload_mb * 1048576),
+                        )
+                    )
+                except UploadError as err:
+                    problems.append(str(err))
+            report = None
+            if saved:
+                progress(0.1, desc=f"Reading {len(saved)} file(s)")
+                report = Ingester(settings.model_copy(update={"progress": False})).ingest(saved)
+                progress(0.9, desc="Updating the search index")
+                assistant.retriever.refresh()
+                problems += [f"{Path(f.source).name}: {f.reason}" for f in report.failed]
+            lines = []
+            if report is not None:
+                lines.append(
+                    f"Added {len(report.added) + len(report.updated)} document(s), "
+                    f"{report.pages} pages; they are searchable now."
+                )
+            lines += [f"- not added: {p}" for p in problems]
+            places, docs = choices()
+            return "\n".join(lines), gr.update(choices=places), gr.update(choices=docs)
+
+        files.upload(add, [files], [upload_status, where, which])
+
+        def ask_api(question: str, jurisdiction: str = "") -> dict:
+            """One question, answered as the command line's --json prints it."""
+            filters = {"jurisdiction": [jurisdiction]} if jurisdiction else None
+            try:
+                return assistant.ask(question, filters=filters).to_dict()
+            except (QuestionError, StoreError) as err:
+                return {"error": str(err)}
+
+        gr.api(ask_api, api_name="ask")
+
+    app = FastAPI()
+
+    @app.get("/document/{doc_id}")
+    def document(doc_id: str):
+        """Serves an indexed document's file, and nothing that the index does not hold."""
+        for rec in assistant.retriever.store.documents():
+            if rec.doc_id == doc_id and Path(rec.source).is_file():
+                media = "application/pdf" if rec.source.lower().endswith(".pdf") else None
+                return FileResponse(
+                    rec.source,
+                    media_type=media,
+                    filename=Path(rec.source).name,
+                    content_disposition_type="inline",
+                )
+        raise HTTPException(status_code=404, detail="no such document in the index")
+
+    demo.queue(default_concurrency_limit=4)
+    app = gr.mount_gradio_app(
+        app,
+        demo,
+        path="/",
+        auth=_auth(settings),
+        css=CSS,
+        theme=gr.themes.Default(primary_hue="blue", neutral_hue="slate"),
+    )
+    return app, demo
+
+
+def main() -> None:
+    import uvicorn
+
+    settings = get_settings()
+    if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.auth:
+        print(
+            f"warning: listening on {settings.host} without ASSISTANT_AUTH: anyone who can "
+            "reach this machine can use the assistant",
+            file=sys.stderr,
+        )
+    app, _ = build(settings)
+    print(f"Evidence assistant on http://{settings.host}:{settings.port}", file=sys.stderr)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""Files a user uploads: checked, saved under the upload folder with a safe name, ingested."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from .loaders import SUPPORTED_SUFFIXES
+
+
+class UploadError(ValueError):
+    """An upload that is refused; str() names the file and the reason."""
+
+
+def safe_name(name: str) -> str:
+    """A file name that cannot leave the upload folder: no folders, no dots in front, no
+    characters outside letters, digits, dot, dash and underscore."""
+    base = Path(name.replace("\\", "/")).name
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).lstrip("._") or "upload"
+    return base[:120]
+
+
+def save_upload(source: Path, original_name: str, folder: Path, max_bytes: int) -> Path:
+    """Copies an uploaded file into the folder after checking its type and size."""
+    name = safe_name(original_name)
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
+        raise UploadError(f"{original_name}: {suffix or 'no extension'} is not supported ({kinds})")
+    size = source.stat().st_size
+    if size > max_bytes:
+        raise UploadError(
+            f"{original_name}: {size / 1048576:.1f} MB is over the "
+            f"{max_bytes / 1048576:.1f} MB limit"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    target = (folder / name).resolve()
+    if folder.resolve() not in target.parents:
+        raise UploadError(f"{original_name}: not a name that can be saved")
+    partial = target.with_name(f".{target.name}.part")
+    shutil.copyfile(source, partial)
+    partial.replace(target)
+    return target

@@ -1,0 +1,190 @@
+"""The app in a real browser (Debian's chromium driven by playwright), and its API through
+gradio_client: ask, streamed cited answer, sources panel, PDF link, upload, export."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.pdfs import make_pdf
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = Path(__file__).resolve().parent / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+QUESTION = "What are the five ways of working in the Well-being of Future Generations Act?"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """The app on a free port over an index of the starter corpus."""
+    folder = tmp_path_factory.mktemp("app")
+    corpus = folder / "corpus"
+    corpus.mkdir()
+    for pdf in (ROOT / "corpus").glob("*.pdf"):
+        (corpus / pdf.name).write_bytes(pdf.read_bytes())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env.update(ASSISTANT_INDEX_DIR=str(folder / "index"), ASSISTANT_PORT=str(_free_port()))
+    ingest = subprocess.run(
+        [str(Path(sys.executable).with_name("assistant")), "ingest", str(corpus), "--quiet"],
+        env=env,
+        capture_output=True,
+        timeout=300,
+    )
+    assert ingest.returncode == 0, ingest.stderr
+    log = (folder / "app.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py")],
+        env=env,
+        cwd=folder,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{env['ASSISTANT_PORT']}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail("the app did not start: " + (folder / "app.log").read_text()[-3000:])
+            time.sleep(0.5)
+    yield url
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: apt-get install -y chromium chromium-driver")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+def _ask(page, question: str) -> tuple[float, float]:
+    """Types the question, presses Enter; returns seconds to first words and to the sources."""
+    before = page.locator("#chat .message").count()
+    box = page.locator("#question textarea")
+    box.fill(question)
+    started = time.perf_counter()
+    box.press("Enter")
+    page.wait_for_function(
+        f"document.querySelectorAll('#chat .message').length > {before + 1}", timeout=60_000
+    )
+    first = time.perf_counter() - started
+    page.wait_for_function(
+        "document.querySelectorAll('#sources .source').length > 0 && "
+        "!document.querySelector('#chat').innerText.includes('Searching')",
+        timeout=60_000,
+    )
+    return first, time.perf_counter() - started
+
+
+def test_api_answers_with_citations_and_serves_only_indexed_documents(app_url):
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    answer = client.predict(QUESTION, "", api_name="/ask")
+    assert not answer["refused"] and answer["citations"]
+    assert "long-term, prevention, integration, collaboration and involvement" in answer["answer"]
+    doc_id = answer["citations"][0]["doc_id"]
+    with urllib.request.urlopen(f"{app_url}/document/{doc_id}") as response:
+        assert response.read(5) == b"%PDF-"
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(f"{app_url}/document/..%2F..%2Fetc%2Fpasswd")
+    assert missing.value.code == 404
+    refused = client.predict(
+        "What is the salary of the Future Generations Commissioner?", "", api_name="/ask"
+    )
+    assert refused["refused"] and "salary" in refused["answer"]
+
+
+def test_ask_in_the_browser_shows_cited_answer_and_its_sources(app_url, browser):
+    SHOTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(app_url, wait_until="load")
+    page.wait_for_selector("#question textarea", timeout=60_000)
+    _ask(page, QUESTION)  # warm
+    first, done = _ask(page, "How many national indicators does Wales use?")
+    print(f"\nbrowser: first words after {first:.2f} s, answer with sources after {done:.2f} s")
+    chat = page.locator("#chat").inner_text()
+    assert "long-term, prevention, integration, collaboration and involvement" in chat
+    assert page.locator("#chat sup a").count() >= 1
+    panel = page.locator("#sources")
+    assert panel.locator("mark").count() >= 1 and "verified" in panel.inner_text()
+    assert "p. " in panel.inner_text() or "pp. " in panel.inner_text()
+    href = panel.locator("a[href^='/document/']").first.get_attribute("href")
+    assert "#page=" in href
+    page.screenshot(path=str(SHOTS / "answer.png"), full_page=True)
+    page.close()
+
+
+def test_upload_then_ask_about_it_and_export_a_word_briefing(app_url, browser, tmp_path):
+    import docx
+
+    pdf = make_pdf(
+        tmp_path / "Fresh briefing note.pdf",
+        [
+            [
+                ("h", "Harbour renewal"),
+                (
+                    "p",
+                    "The Harbour Renewal Board will open its new ferry terminal in Tobermory "
+                    "in 2027.",
+                ),
+            ]
+        ],
+        title="Harbour renewal note",
+    )
+    page = browser.new_page(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    page.goto(app_url, wait_until="load")
+    page.get_by_text("Add documents").click()
+    page.locator("input[type=file]").first.set_input_files(str(pdf))
+    page.wait_for_function("document.body.innerText.includes('searchable now')", timeout=120_000)
+    _ask(page, "When will the Harbour Renewal Board open its ferry terminal?")
+    assert "2027" in page.locator("#chat").inner_text()
+    page.get_by_role("button", name="Export Word").click()
+    link = page.locator("#download a[download='briefing.docx']").first
+    link.wait_for(timeout=30_000)
+    with page.expect_download() as download:
+        link.click()
+    document = docx.Document(io.BytesIO(Path(download.value.path()).read_bytes()))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "When will the Harbour Renewal Board" in text and "Sources" in text
+    assert "Harbour renewal note, p. 1" in text
+    page.screenshot(path=str(SHOTS / "upload-and-export.png"), full_page=True)
+    page.close()

@@ -1,0 +1,88 @@
+"""Exports, uploads and feedback: the parts of the browser app that live in the core."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import docx
+import pytest
+
+from assistant.briefing import Turn, to_docx, to_markdown
+from assistant.feedback import record
+from assistant.models import Answer, Citation
+from assistant.uploads import UploadError, safe_name, save_upload
+
+
+def _answer(text: str, quotes: dict[int, str]) -> Answer:
+    citations = [
+        Citation(
+            n, f"d{n}", f"Doc {n}", f"/x/{n}.pdf", n, n + 1 if n == 2 else n, "Sec", q, 0.5, True
+        )
+        for n, q in quotes.items()
+    ]
+    return Answer("?", "?", text, False, citations, [], "extractive")
+
+
+TURNS = [
+    Turn(
+        "What are the ways of working?",
+        _answer("Five ways [1]. Long-term first [2].", {1: "Five ways.", 2: "Long-term first."}),
+    ),
+    Turn("And the goals?", _answer("Seven goals [1].", {1: "Seven goals."})),
+]
+
+
+def test_markdown_numbers_sources_across_the_conversation():
+    text = to_markdown(TURNS)
+    assert "## What are the ways of working?" in text and "Seven goals [3]." in text
+    assert "1. Doc 1, p. 1, Sec: \u201cFive ways.\u201d" in text
+    assert "2. Doc 2, pp. 2-3, Sec: \u201cLong-term first.\u201d" in text
+    assert "3. Doc 1, p. 1, Sec: \u201cSeven goals.\u201d" in text
+
+
+def test_word_export_opens_with_a_numbered_sources_list():
+    document = docx.Document(io.BytesIO(to_docx(TURNS)))
+    paragraphs = [(p.style.name, p.text) for p in document.paragraphs]
+    assert ("Heading 1", "And the goals?") in paragraphs
+    sources = [t for style, t in paragraphs if style == "List Number"]
+    assert sources[1] == "[2] Doc 2, pp. 2-3, Sec. \u201cLong-term first.\u201d"
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [
+        ("../../etc/passwd.pdf", "passwd.pdf"),
+        ("..\\\\windows\\\\evil.pdf", "evil.pdf"),
+        ("/abs/path/report 2024 (final).pdf", "report_2024_final_.pdf"),
+        (".hidden.md", "hidden.md"),
+    ],
+    ids=["parent folders", "backslashes", "spaces and brackets", "leading dot"],
+)
+def test_an_uploaded_name_cannot_leave_the_upload_folder(name, safe, tmp_path):
+    assert safe_name(name) == safe
+    source = tmp_path / "incoming"
+    source.write_bytes(b"%PDF-1.4 test")
+    saved = save_upload(source, name, tmp_path / "uploads", 10**6)
+    assert saved.parent == (tmp_path / "uploads").resolve() and saved.name == safe
+
+
+def test_uploads_refuse_wrong_types_and_sizes(tmp_path):
+    source = tmp_path / "f"
+    source.write_bytes(b"x" * 2000)
+    with pytest.raises(UploadError, match="virus.exe: .exe is not supported"):
+        save_upload(source, "virus.exe", tmp_path / "u", 10**6)
+    with pytest.raises(UploadError, match=r"big.pdf: 0.0 MB is over the 0.0 MB limit"):
+        save_upload(source, "big.pdf", tmp_path / "u", 1000)
+    assert not (tmp_path / "u").exists() or not list((tmp_path / "u").iterdir())
+
+
+def test_feedback_is_kept_as_json_lines(tmp_path):
+    path = tmp_path / "feedback.jsonl"
+    record(path, "Q1", "A1 [1].", True, " useful ")
+    record(path, "Q2", "A2 [1].", False)
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [(x["question"], x["liked"], x["comment"]) for x in lines] == [
+        ("Q1", True, "useful"),
+        ("Q2", False, ""),
+    ]
