@@ -53,11 +53,23 @@ def ensure_index(settings: Settings) -> None:
 
 
 def render_answer(answer: Answer) -> str:
-    """The answer for the chat: [n] markers as small links to the sources panel."""
+    """The answer for the chat: [n] markers as small links to the sources panel, and its
+    sources listed under it, so that copying the answer copies its citations too."""
     text = html.escape(answer.answer, quote=False)
-    return MARKER.sub(
+    text = MARKER.sub(
         lambda m: f' <sup><a href="#source-{m.group(1)}">[{m.group(1)}]</a></sup>', text
     )
+    listed: dict[int, str] = {}
+    for c in answer.citations:
+        pages = (
+            f"p. {c.page_start}"
+            if c.page_start == c.page_end
+            else (f"pp. {c.page_start}-{c.page_end}")
+        )
+        listed.setdefault(c.n, f"[{c.n}] {html.escape(c.title)}, {pages}")
+    if listed:
+        text += "<br><small>" + "<br>".join(listed[n] for n in sorted(listed)) + "</small>"
+    return text
 
 
 def _highlight(passage: str, quotes: list[str]) -> str:
@@ -166,6 +178,13 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                     ask = gr.Button("Ask", variant="primary", scale=1)
                 with gr.Row():
                     new = gr.Button("New conversation", size="sm")
+                    scope = gr.Radio(
+                        ["Conversation", "Last answer"],
+                        value="Conversation",
+                        show_label=False,
+                        container=False,
+                        elem_id="scope",
+                    )
                     export_md = gr.Button("Export Markdown", size="sm")
                     export_docx = gr.Button("Export Word", size="sm")
                 download = gr.File(label="Export", interactive=False, height=80, elem_id="download")
@@ -258,10 +277,11 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
             [chat, history, turns, sources, download],
         )
 
-        def export(done, kind):
+        def export(done, what, kind):
             if not done:
                 gr.Warning("There is nothing to export yet.")
                 return None
+            done = done[-1:] if what == "Last answer" else done
             folder = Path(tempfile.mkdtemp(prefix="briefing-"))
             if kind == "md":
                 path = folder / "briefing.md"
@@ -271,8 +291,8 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                 path.write_bytes(to_docx(done))
             return str(path)
 
-        export_md.click(lambda done: export(done, "md"), [turns], [download])
-        export_docx.click(lambda done: export(done, "docx"), [turns], [download])
+        export_md.click(lambda done, what: export(done, what, "md"), [turns, scope], [download])
+        export_docx.click(lambda done, what: export(done, what, "docx"), [turns, scope], [download])
 
         def add(uploaded, progress=gr.Progress()):  # noqa: B008 (how Gradio passes progress)
             if not uploaded:

@@ -4,6 +4,7 @@ gradio_client: ask, streamed cited answer, sources panel, PDF link, upload, expo
 from __future__ import annotations
 
 import io
+import json
 import os
 import socket
 import subprocess
@@ -20,6 +21,14 @@ ROOT = Path(__file__).resolve().parents[2]
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 QUESTION = "What are the five ways of working in the Well-being of Future Generations Act?"
+
+
+INDEXES: dict[str, Path] = {}
+
+
+def app_url_index(url: str) -> Path:
+    """The index folder of the app serving `url`."""
+    return INDEXES[url]
 
 
 def _free_port() -> int:
@@ -54,6 +63,7 @@ def app_url(tmp_path_factory):
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{env['ASSISTANT_PORT']}"
+    INDEXES[url] = folder / "index"
     deadline = time.monotonic() + 120
     while True:
         try:
@@ -149,6 +159,13 @@ def test_ask_in_the_browser_shows_cited_answer_and_its_sources(app_url, browser)
     assert "p. " in panel.inner_text() or "pp. " in panel.inner_text()
     href = panel.locator("a[href^='/document/']").first.get_attribute("href")
     assert "#page=" in href
+    page.locator("#chat button[aria-label='Like']").last.click()
+    feedback = Path(app_url_index(app_url)) / "feedback.jsonl"
+    deadline = time.monotonic() + 10
+    while not feedback.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    entry = json.loads(feedback.read_text().splitlines()[-1])
+    assert entry["liked"] is True and entry["question"].startswith("How many national indicators")
     page.screenshot(path=str(SHOTS / "answer.png"), full_page=True)
     page.close()
 
@@ -185,6 +202,15 @@ def test_upload_then_ask_about_it_and_export_a_word_briefing(app_url, browser, t
     document = docx.Document(io.BytesIO(Path(download.value.path()).read_bytes()))
     text = "\n".join(p.text for p in document.paragraphs)
     assert "When will the Harbour Renewal Board" in text and "Sources" in text
+    page.get_by_label("Last answer").check()
+    page.get_by_role("button", name="Export Markdown").click()
+    md_link = page.locator("#download a[download='briefing.md']").first
+    md_link.wait_for(timeout=30_000)
+    with page.expect_download() as md_download:
+        md_link.click()
+    briefing = Path(md_download.value.path()).read_text()
+    assert briefing.count("## ") == 2  # the last answer and its sources only
+    assert "Harbour Renewal Board" in briefing and "## Sources" in briefing
     assert "Harbour renewal note, p. 1" in text
     page.screenshot(path=str(SHOTS / "upload-and-export.png"), full_page=True)
     page.close()
