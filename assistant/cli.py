@@ -256,7 +256,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     unknown = set(configs) - set(CONFIGS)
     if unknown or not configs:
         raise UsageError(f"--configs takes {', '.join(CONFIGS)}, not {', '.join(sorted(unknown))}")
-    results = run_eval(get_settings(), args.corpus, args.questions, configs)
+    judge = None
+    if args.judge:
+        from .judge import Judge
+        from .llm import chat_model_from_settings
+
+        model = chat_model_from_settings(get_settings())
+        if model is None:
+            raise UsageError("--judge needs a chat model: set ASSISTANT_LLM")
+        judge = Judge(model)
+    results = run_eval(get_settings(), args.corpus, args.questions, configs, judge)
     paths = write(results, args.reports)
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False))
@@ -363,6 +372,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="exit 1 when a metric is below its threshold"
     )
     evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
+    evaluate.add_argument(
+        "--judge",
+        action="store_true",
+        help="also score faithfulness and relevancy with the ASSISTANT_LLM model",
+    )
     evaluate.set_defaults(run=cmd_eval)
 
     corpus = sub.add_parser("corpus", help="the starter corpus and the official documents")

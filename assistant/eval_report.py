@@ -19,6 +19,8 @@ LABELS = {
     "key_point_recall": "key-point recall",
     "refusal_accuracy": "refusal accuracy",
     "false_refusal_rate": "false refusals",
+    "judge_faithfulness": "LLM judge: faithfulness",
+    "judge_relevancy": "LLM judge: relevancy",
 }
 
 

@@ -35,6 +35,8 @@ METRICS = (
     "key_point_recall",
     "refusal_accuracy",
     "false_refusal_rate",
+    "judge_faithfulness",
+    "judge_relevancy",
 )
 
 
@@ -82,9 +84,11 @@ def _name(passage: Passage) -> str:
 class Scorer:
     """Scores one answer against its question; key points match by text or by meaning."""
 
-    def __init__(self, embedder: Embedder, k: int = EVAL_K):
+    def __init__(self, embedder: Embedder, k: int = EVAL_K, judge=None):
         self.embedder = embedder
         self.k = k
+        self.judge = judge
+        """A Judge (assistant.judge) when a chat model is configured; its scores are added."""
 
     def key_points(self, question: Question, answer: Answer) -> list[dict[str, Any]]:
         text = _norm(MARKER.sub("", answer.answer))
@@ -147,6 +151,13 @@ class Scorer:
             row["exact_quote_rate"] = sum(
                 bool(c.quote) and c.quote in by_n[c.n].text for c in answer.citations if c.n in by_n
             ) / len(answer.citations)
+        if self.judge is not None and not answer.refused:
+            for metric, score in (
+                ("judge_faithfulness", self.judge.faithfulness(answer)),
+                ("judge_relevancy", self.judge.relevancy(answer)),
+            ):
+                if score is not None:
+                    row[metric] = score
         kept = len([s for s in re.split(r"(?<=[.!?])\s+", answer.answer) if MARKER.search(s)])
         removed = sum(1 for n in answer.notes if n.startswith("removed"))
         if kept + removed and not answer.refused:
@@ -188,7 +199,11 @@ def eval_settings(settings: Settings) -> Settings:
 
 
 def run_eval(
-    settings: Settings, corpus: Path, questions_path: Path, configs: Sequence[str] = CONFIGS
+    settings: Settings,
+    corpus: Path,
+    questions_path: Path,
+    configs: Sequence[str] = CONFIGS,
+    judge=None,
 ) -> dict[str, Any]:
     """Ingests the corpus into the eval index, asks every question per configuration, scores."""
     settings = eval_settings(settings)
@@ -198,7 +213,7 @@ def run_eval(
         raise RuntimeError("; ".join(str(f) for f in report.failed))
     store = open_store(settings)
     questions = load_questions(questions_path)
-    scorer = Scorer(embedder, EVAL_K)
+    scorer = Scorer(embedder, EVAL_K, judge)
     results: dict[str, Any] = {}
     for config in configs:
         if config == "plain":

@@ -199,3 +199,26 @@ def test_eval_check_from_the_command_line(tmp_path, small_questions):
     assert result.returncode == 1
     assert "below threshold: key_point_recall is" in result.stderr
     assert json.loads(result.stdout)["configuration"] == "hybrid"
+
+
+def test_an_llm_judge_adds_its_scores_when_a_model_is_configured(embedder):
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from assistant.judge import Judge
+
+    judge = Judge(FakeListChatModel(responses=["0.75", "Relevancy: 1.0 (it answers)"]))
+    passages = [_passage(1, "a.pdf", "Wales has 46 indicators.")]
+    answer = Answer(
+        "How many?",
+        "How many?",
+        "Wales has 46 indicators [1].",
+        False,
+        [_citation(1, "Wales has 46 indicators.")],
+        passages,
+        "extractive",
+    )
+    row = Scorer(embedder, judge=judge).score(_question(key_points=("46",)), answer)
+    assert row["judge_faithfulness"] == 0.75 and row["judge_relevancy"] == 1.0
+    silent = Judge(FakeListChatModel(responses=["I cannot say", "no idea"]))
+    row = Scorer(embedder, judge=silent).score(_question(key_points=("46",)), answer)
+    assert "judge_faithfulness" not in row and "judge_relevancy" not in row
