@@ -61,12 +61,7 @@ def render_answer(answer: Answer) -> str:
     )
     listed: dict[int, str] = {}
     for c in answer.citations:
-        pages = (
-            f"p. {c.page_start}"
-            if c.page_start == c.page_end
-            else (f"pp. {c.page_start}-{c.page_end}")
-        )
-        listed.setdefault(c.n, f"[{c.n}] {html.escape(c.title)}, {pages}")
+        listed.setdefault(c.n, f"[{c.n}] {html.escape(c.title)}, {c.pages}")
     if listed:
         text += "<br><small>" + "<br>".join(listed[n] for n in sorted(listed)) + "</small>"
     return text

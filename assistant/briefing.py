@@ -46,12 +46,6 @@ def _numbered(turns: Sequence[Turn]) -> list[tuple[Turn, str, list[tuple[int, Ci
     return out
 
 
-def _pages(citation: Citation) -> str:
-    if citation.page_start == citation.page_end:
-        return f"p. {citation.page_start}"
-    return f"pp. {citation.page_start}-{citation.page_end}"
-
-
 def to_markdown(turns: Sequence[Turn], title: str = "Evidence briefing") -> str:
     """The conversation as Markdown: each question and answer, then the numbered sources."""
     lines = [
@@ -70,7 +64,7 @@ def to_markdown(turns: Sequence[Turn], title: str = "Evidence briefing") -> str:
         for n, c in all_sources:
             section = f", {c.section}" if c.section else ""
             mark = "" if c.supported else " (not verified)"
-            lines.append(f"{n}. {c.title}, {_pages(c)}{section}{mark}: \u201c{c.quote}\u201d")
+            lines.append(f"{n}. {c.title}, {c.pages}{section}{mark}: \u201c{c.quote}\u201d")
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -97,7 +91,7 @@ def to_docx(turns: Sequence[Turn], title: str = "Evidence briefing") -> bytes:
         for n, c in all_sources:
             section = f", {c.section}" if c.section else ""
             paragraph = document.add_paragraph(style="List Number")
-            paragraph.add_run(f"[{n}] {c.title}, {_pages(c)}{section}. ").bold = True
+            paragraph.add_run(f"[{n}] {c.title}, {c.pages}{section}. ").bold = True
             quote = paragraph.add_run(f"\u201c{c.quote}\u201d")
             quote.italic = True
             quote.font.size = Pt(10)

@@ -183,14 +183,9 @@ def _render(answer) -> str:
             if (c.n, c.quote) in seen:
                 continue
             seen.add((c.n, c.quote))
-            pages = (
-                f"p. {c.page_start}"
-                if c.page_start == c.page_end
-                else (f"pp. {c.page_start}-{c.page_end}")
-            )
             section = f", {c.section}" if c.section else ""
             mark = "checked" if c.supported else "NOT SUPPORTED"
-            lines.append(f"  [{c.n}] {c.title}, {pages}{section} ({mark})")
+            lines.append(f"  [{c.n}] {c.title}, {c.pages}{section} ({mark})")
             lines.append(f"      \u201c{c.quote}\u201d")
     elif answer.passages:
         lines.append("Nearest passages:")

@@ -127,6 +127,11 @@ class IngestReport:
         )
 
 
+def page_label(start: int, end: int) -> str:
+    """`p. 3`, or `pp. 3-4` for a span."""
+    return f"p. {start}" if start == end else f"pp. {start}-{end}"
+
+
 @dataclass(frozen=True)
 class Passage:
     """A chunk as retrieved for a question: its text, where it comes from, and its scores."""
@@ -150,11 +155,7 @@ class Passage:
 
     @property
     def pages(self) -> str:
-        return (
-            f"p. {self.page_start}"
-            if self.page_start == self.page_end
-            else (f"pp. {self.page_start}-{self.page_end}")
-        )
+        return page_label(self.page_start, self.page_end)
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,10 @@ class Citation:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def pages(self) -> str:
+        return page_label(self.page_start, self.page_end)
 
 
 @dataclass
