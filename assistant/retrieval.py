@@ -143,7 +143,16 @@ class HybridRetriever:
                     self.settings.rrf_k + rank + 1
                 )
                 chunks[chunk.chunk_id] = chunk
-        order = sorted(fused, key=lambda cid: (-fused[cid], cid))
+        # Ties fall to the document and position, not the chunk id, which carries the file's
+        # path: the same documents rank the same wherever they are.
+        order = sorted(
+            fused,
+            key=lambda cid: (
+                -fused[cid],
+                str(chunks[cid].metadata.get("doc_id")),
+                int(chunks[cid].metadata.get("position", 0)),
+            ),
+        )
         per_doc: Counter[str] = Counter()
         passages: list[Passage] = []
         for cid in order:

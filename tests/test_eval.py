@@ -222,3 +222,19 @@ def test_an_llm_judge_adds_its_scores_when_a_model_is_configured(embedder):
     silent = Judge(FakeListChatModel(responses=["I cannot say", "no idea"]))
     row = Scorer(embedder, judge=silent).score(_question(key_points=("46",)), answer)
     assert "judge_faithfulness" not in row and "judge_relevancy" not in row
+
+
+def test_the_same_documents_score_the_same_wherever_they_lie(tmp_path, small_questions):
+    """Chunk ids carry the file's path; no ranking may depend on them."""
+    import shutil
+
+    runs = []
+    for place in ("one", "two/deeper"):
+        corpus = tmp_path / place / "corpus"
+        shutil.copytree(ROOT / "corpus", corpus)
+        settings = Settings(index_dir=tmp_path / place / "index", progress=False)
+        runs.append(run_eval(settings, corpus, small_questions, ("hybrid",)))
+    assert [r["answer"] for r in runs[0]["per_question"]] == [
+        r["answer"] for r in runs[1]["per_question"]
+    ]
+    assert runs[0]["mrr"] == runs[1]["mrr"]
