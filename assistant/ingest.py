@@ -22,6 +22,10 @@ from .manifest import SIDECAR_SUFFIX, ManifestError, document_fields, fields_has
 from .models import Chunk, DocumentRecord, FileFailure, IngestReport, LoadedDocument, MetaValue
 from .store import Store, StoreError
 
+# Names how chunks are cut and embedded: a document made under another scheme is chunked and
+# embedded again on the next ingest, though its file is unchanged. Change it with either.
+SCHEME = "chunks-1"
+
 # Documents are embedded together until they reach this many chunks, then committed one by one.
 _GROUP_CHUNKS = 256
 
@@ -214,6 +218,7 @@ class Ingester:
             # Hashing first lets an unchanged file skip parsing altogether.
             if (
                 previous is not None
+                and previous.scheme == SCHEME
                 and 0 < size <= self.settings.max_file_bytes
                 and doc_id_for(path.read_bytes()) == previous.doc_id
             ):
@@ -275,13 +280,18 @@ class Ingester:
             ingested_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             size_bytes=item.size,
             content_hash=document.content_hash,
+            scheme=SCHEME,
             meta={**item.fields, "detected_title": document.title, "format": document.format},
         )
         store = self.store
         store.add_chunks(document.source, item.chunks, vectors, _doc_meta(record))
         store.commit(record, fields_hash(item.fields))  # the switch: one write
-        if previous is not None and previous.doc_id != document.doc_id:
-            store.delete_chunks_of(previous.source, previous.doc_id)
+        if previous is not None:
+            # The same bytes chunked anew wrote over the old ids; only the surplus remains.
+            same = previous.doc_id == document.doc_id
+            store.delete_chunks_of(
+                previous.source, previous.doc_id, from_position=len(item.chunks) if same else 0
+            )
             report.updated.append(document.source)
             self.on_commit("updated", document.source)
         else:

@@ -66,6 +66,8 @@ class DocumentRecord:
     content_hash: str = ""
     """The SHA-256 of the file's bytes; doc_id is its first 16 digits."""
     meta: dict[str, MetaValue] = field(default_factory=dict)
+    scheme: str = ""
+    """The chunking and embedding scheme that made the chunks (see ingest.SCHEME)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -137,6 +137,7 @@ class Store:
             "ingested_at": record.ingested_at,
             "size_bytes": record.size_bytes,
             "content_hash": record.content_hash,
+            "scheme": record.scheme,
             "meta": json.dumps(record.meta, sort_keys=True),
             "meta_hash": meta_hash,
         }
@@ -197,10 +198,13 @@ class Store:
         ]
         self._call(lambda: self._chunks.update(ids=ids, metadatas=fixed))
 
-    def delete_chunks_of(self, source: str, doc_id: str) -> None:
-        """Deletes the chunks one version of one source wrote."""
-        where = {"$and": [{"source_key": source_key(source)}, {"doc_id": doc_id}]}
-        self._call(lambda: self._chunks.delete(where=where))
+    def delete_chunks_of(self, source: str, doc_id: str, from_position: int = 0) -> None:
+        """Deletes the chunks one version of one source wrote (from a position on, where a
+        re-chunked version wrote fewer over the same ids)."""
+        clauses = [{"source_key": source_key(source)}, {"doc_id": doc_id}]
+        if from_position:
+            clauses.append({"position": {"$gte": from_position}})
+        self._call(lambda: self._chunks.delete(where={"$and": clauses}))
 
     def delete_uncommitted(self) -> int:
         """Deletes chunks that no ledger row commits (left by an interrupted ingest)."""
@@ -332,5 +336,6 @@ def _record_from(meta: dict[str, Any]) -> DocumentRecord:
         ingested_at=str(meta["ingested_at"]),
         size_bytes=int(meta["size_bytes"]),
         content_hash=str(meta.get("content_hash", "")),
+        scheme=str(meta.get("scheme", "")),
         meta=json.loads(str(meta.get("meta") or "{}")),
     )

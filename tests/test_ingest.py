@@ -274,3 +274,28 @@ def test_ingestignore_skips_matching_files(settings, counting, tmp_path):
     (folder / ".ingestignore").write_text("# drafts stay out\ndrafts/\nnotes.md\n")
     report = Ingester(settings, embedder=counting).ingest([folder])
     assert sorted(Path(s).name for s in report.added) == ["ni.pdf", "scotland.pdf", "wales.pdf"]
+
+
+def test_documents_chunked_under_an_older_scheme_are_chunked_again(
+    settings, counting, tmp_path, monkeypatch
+):
+    import assistant.ingest as ingest_module
+
+    folder = _corpus(tmp_path / "docs")
+    (folder / "long.md").write_text(
+        "# Long\n\n"
+        + "\n\n".join(
+            f"Paragraph {i} says the framework measures outcome {i} each year." for i in range(40)
+        )
+    )
+    Ingester(settings.model_copy(update={"chunk_tokens": 40}), embedder=counting).ingest([folder])
+    many = open_store(settings).count()
+    monkeypatch.setattr(ingest_module, "SCHEME", "chunks-next")
+    before = counting.embedded
+    report = Ingester(settings, embedder=counting).ingest([folder])  # fewer, larger chunks
+    assert len(report.updated) == 5 and counting.embedded > before
+    assert open_store(settings).count() < many
+    assert {r.scheme for r in open_store(settings).documents()} == {"chunks-next"}
+    _consistent(open_store(settings))
+    again = Ingester(settings, embedder=counting).ingest([folder])
+    assert len(again.unchanged) == 5
