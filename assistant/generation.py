@@ -26,7 +26,8 @@ _ABOUT_THE_DOCUMENT = re.compile(
     r"|^(field|official source|address|publisher|licence|licence of the source|kind) \|",
     re.I,
 )
-MAX_SENTENCES = 5
+MAX_SENTENCES = 8
+FLOOR_GAP = 0.22  # supporting sentences score at most this far below the lead
 
 
 @dataclass(frozen=True)
@@ -81,13 +82,20 @@ class ExtractiveComposer:
         """Section headings of the index: a line that is one (a contents entry) says nothing."""
         self._cache: dict[str, tuple[list[str], np.ndarray]] = {}
 
+    def _is_contents_entry(self, span: str) -> bool:
+        """A line of a contents list: a heading of the index, perhaps with "(section 3)"."""
+        entry = re.sub(r"\s*\([^)]*\)\s*$", "", _MARKER.sub("", span)).casefold()
+        return entry in self.headings or any(
+            h.startswith(entry) for h in self.headings if len(entry) > 12
+        )
+
     def _sentences(self, passage: Passage) -> tuple[list[str], np.ndarray]:
         cached = self._cache.get(passage.chunk_id)
         if cached is None:
             spans = [
                 s
                 for s in split_sentences(passage.text)
-                if is_evidence(s) and _MARKER.sub("", s).casefold() not in self.headings
+                if is_evidence(s) and not self._is_contents_entry(s)
             ]
             # A sentence is embedded under its section heading, so "It names the nuts and
             # bolts..." keeps the subject its heading gives it.
@@ -157,7 +165,7 @@ class ExtractiveComposer:
         chosen = [lead]
         listed = self._list_after(lead)
         words = len(lead.sentence.split()) + sum(len(x.split()) for x in listed)
-        floor = max(self.min_evidence, lead.score - 0.22)
+        floor = max(self.min_evidence, lead.score - FLOOR_GAP)
         for candidate in ranked[1:]:
             if len(chosen) == MAX_SENTENCES or candidate.score < floor:
                 break
