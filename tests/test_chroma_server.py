@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -15,22 +14,17 @@ from assistant.config import Settings
 from assistant.ingest import Ingester, open_store
 from assistant.lexical import ensure_lexical
 from assistant.store import StoreError
+from tests.net import free_port
 from tests.pdfs import make_pdf
 
 pytestmark = pytest.mark.server
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory):
     """A real Chroma server on a free loopback port, stopped after the module."""
     chroma = Path(sys.executable).with_name("chroma")
-    port = _free_port()
+    port = free_port()
     data = tmp_path_factory.mktemp("chroma-server")
     log = (data / "server.log").open("w")
     server = subprocess.Popen(
@@ -100,7 +94,7 @@ def test_ingest_through_a_chroma_server_and_read_back(chroma_url, embedder, tmp_
 
 
 def test_a_server_that_is_down_gets_a_clear_error(embedder, tmp_path):
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     settings = Settings(index_dir=tmp_path / "index", chroma_url=url, progress=False)
     with pytest.raises(
         StoreError, match=r"Chroma server at http://127\.0\.0\.1:\d+ is not reachable"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.net import free_port
 
 ASSISTANT = str(Path(sys.executable).with_name("assistant"))
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
@@ -148,9 +149,7 @@ def test_no_index_empty_index_and_a_server_that_is_down(tmp_path):
     assert _run(["ingest", str(empty_corpus), "--quiet"], empty).returncode == 0
     result = _run(["ask", "What are the five ways of working?"], empty)
     assert result.returncode == 1 and "holds no documents" in result.stderr
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     down = _run(["ask", "What?"], tmp_path / "x", ASSISTANT_CHROMA_URL=f"http://127.0.0.1:{port}")
     assert down.returncode == 1 and "is not reachable" in down.stderr
     assert "Traceback" not in down.stderr + result.stderr + missing.stderr

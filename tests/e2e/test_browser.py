@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.net import free_port
 from tests.pdfs import make_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,12 +31,6 @@ def app_url_index(url: str) -> Path:
     return INDEXES[url]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     """The app on a free port over an index of the starter corpus."""
@@ -46,7 +40,7 @@ def app_url(tmp_path_factory):
     for pdf in (ROOT / "corpus").glob("*.pdf"):
         (corpus / pdf.name).write_bytes(pdf.read_bytes())
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update(ASSISTANT_INDEX_DIR=str(folder / "index"), ASSISTANT_PORT=str(_free_port()))
+    env.update(ASSISTANT_INDEX_DIR=str(folder / "index"), ASSISTANT_PORT=str(free_port()))
     ingest = subprocess.run(
         [str(Path(sys.executable).with_name("assistant")), "ingest", str(corpus), "--quiet"],
         env=env,
