@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from langchain_core.language_models import BaseChatModel
 
-from .citations import MARKER, Verifier, citations_for, names_in, numbers_in, stem
+from .citations import MARKER, Verifier, citations_for
 from .config import Settings, get_settings
 from .embeddings import get_embedder
 from .generation import Composition, ExtractiveComposer, LLMComposer
@@ -16,6 +16,7 @@ from .ingest import open_store
 from .lexical import stopwords
 from .llm import chat_model_from_settings
 from .models import Answer, Passage
+from .premise import ASKING, missing_terms
 from .retrieval import HybridRetriever
 from .store import StoreError
 
@@ -25,35 +26,6 @@ _FOLLOW_UP = re.compile(
     r"^(and|but|also|what about|how about|so)\b|\b(they|them|their|it|its|that|those|this|these|"
     r"there|he|she|his|her)\b",
     re.I,
-)
-# "What is the salary of ...", "How much money ...": the thing asked for must be in the evidence.
-_ASKED_FOR = re.compile(
-    r"^\s*(?:(?:what|which)\s+(?:is|are|was|were)\s+the|how\s+(?:many|much))\s+(?P<thing>[a-z]+)",
-    re.I,
-)
-# "Who sits on ...", "Who chaired ...": the relation asked about must be in the evidence.
-_WHO_DID = re.compile(r"^\s*who\s+(?P<verb>[a-z]+)", re.I)
-_AUXILIARY = frozenset("is are was were has have had did does do will would can could".split())  # noqa: SIM905
-# A question about progress now ("how close ... today") needs evidence that reports the present.
-_NOW = re.compile(r"\b(today|now|currently|so far|at the moment|to date|latest|this year)\b", re.I)
-_PROGRESS = re.compile(r"\b(how (close|far|near)|progress|on track|achieved|met|delivered)\b", re.I)
-_REPORTS_NOW = re.compile(
-    r"\b(progress (so far|to date)|so far|to date|as of|latest figures?|"
-    r"currently|this year)\b",
-    re.I,
-)
-# Words that ask rather than name: they need not appear in the documents.
-_ASKING = frozenset(
-    """
-    what which when where who whom whose why how many much does did do is are was were has
-    have had been being can could should would will shall may might must tell say says said
-    describe explain give list compare mean means meant happen happened include includes
-    included make made take taken need needs set sets use used main key kind kinds role roles
-    between difference differences about each every other there their them they thing things
-    way year years today now current currently risk risks danger dangers point purpose aim aims
-    problem problems lesson lessons effect effects impact benefit benefits advantage reason
-    reasons argument approach idea
-    """.split()  # noqa: SIM905 (a word list reads better as words)
 )
 
 
@@ -104,7 +76,7 @@ class Assistant:
             )
         words = re.findall(r"[^\W\d_]{2,}", question.lower())
         if len(words) >= 3:
-            known = stopwords() | self.retriever.lexical.vocabulary | _ASKING
+            known = stopwords() | self.retriever.lexical.vocabulary | ASKING
             if sum(w in known for w in words) / len(words) < 0.4:
                 raise QuestionError(
                     "the question does not look like English; the indexed "
@@ -136,38 +108,8 @@ class Assistant:
         return text if 3 <= len(text) <= MAX_QUESTION_CHARS else ""
 
     def missing_terms(self, question: str, passages: Sequence[Passage]) -> list[str]:
-        """The question's figures, names and asked-for thing that the evidence never mentions.
-
-        A close-sounding passage is always found; this catches the false premise (a year, a
-        body, a figure the documents never mention) that a similarity threshold lets through.
-        """
-        evidence = " ".join(p.text + " " + p.title for p in passages)
-        evidence = re.sub(r"\s+", " ", evidence).casefold().replace("\u2019", "'")
-        missing = [n for n in sorted(numbers_in(question)) if n not in evidence]
-        missing += sorted(
-            n
-            for n in names_in(question)
-            if stem(n) not in evidence and n not in _ASKING and n not in stopwords()
-        )
-        asked = _ASKED_FOR.match(question)
-        if asked:
-            thing = asked.group("thing").lower()
-            # A word the whole index never uses: the documents cannot say what it asks for.
-            known = any(t.startswith(thing[:5]) for t in self.retriever.lexical.vocabulary)
-            if thing not in _ASKING and thing[:5] not in evidence and not known:
-                missing.append(thing)
-        who = _WHO_DID.match(question)
-        if who and who.group("verb").lower() not in _AUXILIARY:
-            verb = who.group("verb").lower()
-            if not re.search(rf"\b{re.escape(stem(verb))}[a-z]{{0,4}}\b", evidence):
-                missing.append(f"who {verb}")
-        if (
-            _NOW.search(question)
-            and _PROGRESS.search(question)
-            and not _REPORTS_NOW.search(evidence)
-        ):
-            missing.append("the current position (the documents report what was planned)")
-        return list(dict.fromkeys(missing))
+        """What the question presumes that the evidence never mentions (see premise.py)."""
+        return missing_terms(question, passages, self.retriever.lexical.vocabulary)
 
     def verify(self, composition: Composition, passages: Sequence[Passage]):
         """Checks every cited sentence; returns the supported text, citations and notes."""
