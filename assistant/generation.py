@@ -15,6 +15,8 @@ from .embeddings import Embedder
 from .models import Passage
 
 MAX_WORDS = 150
+MAX_SENTENCES = 8  # the lead and its supporting sentences, list items apart
+FLOOR_GAP = 0.22  # supporting sentences score at most this far below the lead
 # How a sentence is scored against the question (tuned on evals/questions.yaml).
 W_MEANING, W_WORDS, W_NEW, W_TYPE = 0.6, 0.3, 0.1, 0.12
 _MARKER = re.compile(r"^([\u2022*-]|\d{1,2}[.)]?)\s+")
@@ -26,8 +28,6 @@ _ABOUT_THE_DOCUMENT = re.compile(
     r"|^(field|official source|address|publisher|licence|licence of the source|kind) \|",
     re.I,
 )
-MAX_SENTENCES = 8
-FLOOR_GAP = 0.22  # supporting sentences score at most this far below the lead
 
 
 @dataclass(frozen=True)
