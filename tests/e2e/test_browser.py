@@ -110,9 +110,11 @@ def _ask(page, question: str) -> tuple[float, float]:
         f"document.querySelectorAll('#chat .message').length > {before + 1}", timeout=60_000
     )
     first = time.perf_counter() - started
+    # Finished: the last message holds the checked answer (its citation links), or a refusal.
     page.wait_for_function(
-        "document.querySelectorAll('#sources .source').length > 0 && "
-        "!document.querySelector('#chat').innerText.includes('Searching')",
+        "(() => { const m = [...document.querySelectorAll('#chat .message')].pop();"
+        " return m && (m.querySelector('sup a') || m.innerText.includes('do not answer'))"
+        " && document.querySelectorAll('#sources .source').length > 0; })()",
         timeout=60_000,
     )
     return first, time.perf_counter() - started
@@ -156,8 +158,10 @@ def test_ask_in_the_browser_shows_cited_answer_and_its_sources(app_url, browser)
     page.locator("#chat button[aria-label='Like']").last.click()
     feedback = Path(app_url_index(app_url)) / "feedback.jsonl"
     deadline = time.monotonic() + 10
-    while not feedback.exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
+    while time.monotonic() < deadline and not (
+        feedback.exists() and feedback.read_text().endswith("\n")
+    ):
+        time.sleep(0.2)  # the app writes the line after it creates the file
     entry = json.loads(feedback.read_text().splitlines()[-1])
     assert entry["liked"] is True and entry["question"].startswith("How many national indicators")
     page.screenshot(path=str(SHOTS / "answer.png"), full_page=True)
