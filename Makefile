@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint browser bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,12 @@ run: setup
 lint: setup
 	$(BIN)/ruff check assistant tests benchmarks app.py
 
-test: lint
+# The browser tests drive Debian's chromium (as root, apt-get installs it); no browser download.
+browser:
+	@test -x /usr/bin/chromium || (apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
+
+test: lint browser
 	$(BIN)/pytest
 	$(BIN)/assistant eval --check
 
