@@ -18,6 +18,7 @@ from .citations import MARKER
 from .config import Settings
 from .embeddings import Embedder, get_embedder
 from .ingest import Ingester, open_store
+from .llm import chat_model_from_settings
 from .models import Answer, Passage
 from .retrieval import HybridRetriever
 
@@ -214,6 +215,9 @@ def run_eval(
     store = open_store(settings)
     questions = load_questions(questions_path)
     scorer = Scorer(embedder, EVAL_K, judge)
+    # The configured composer is what is measured (extractive without ASSISTANT_LLM); the
+    # model is loaded once for every configuration.
+    llm = chat_model_from_settings(settings)
     results: dict[str, Any] = {}
     for config in configs:
         if config == "plain":
@@ -222,7 +226,7 @@ def run_eval(
             retriever: HybridRetriever = PlainChromaRetriever(store, embedder, settings)
         else:
             retriever = HybridRetriever(store, embedder, settings, mode=config)
-        assistant = Assistant(settings, retriever=retriever, llm=_no_llm(settings))
+        assistant = Assistant(settings, retriever=retriever, llm=llm)
         rows = []
         for q in questions:
             answer = assistant.ask(q.question, history=list(q.history))
@@ -243,13 +247,6 @@ def run_eval(
         "documents": len(store.documents()),
         "chunks": store.count(),
     }
-
-
-def _no_llm(settings: Settings):
-    """The eval measures the configured composer; without ASSISTANT_LLM that is extractive."""
-    from .llm import chat_model_from_settings
-
-    return chat_model_from_settings(settings)
 
 
 def check(results: dict[str, Any], thresholds: dict[str, Any]) -> list[str]:
