@@ -8,7 +8,7 @@ import logging
 import re
 import shutil
 from collections.abc import Iterable, Sequence
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import numpy as np
@@ -108,7 +108,7 @@ class LexicalIndex:
             retriever, list(info["chunk_ids"]), str(info["fingerprint"]), info.get("headings", [])
         )
 
-    @property
+    @cached_property
     def vocabulary(self) -> frozenset[str]:
         """Every token the indexed chunks contain."""
         if self._retriever is None:
