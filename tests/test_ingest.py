@@ -184,8 +184,10 @@ def test_remove_drops_one_document(settings, counting, tmp_path):
     assert record.source.endswith("scotland.pdf")
     store = open_store(settings)
     assert "scotland.pdf" not in _consistent(store)
-    assert not ensure_lexical(store).search("national outcomes 2018", 5) or all(
-        "scotland" not in cid for cid, _ in ensure_lexical(store).search("national outcomes", 5)
+    lexical = ensure_lexical(store)
+    assert lexical.chunk_ids and not any(record.doc_id in cid for cid in lexical.chunk_ids)
+    assert not lexical.search("11 national outcomes in 2018", 5) or all(
+        record.doc_id not in cid for cid, _ in lexical.search("11 national outcomes in 2018", 5)
     )
     with pytest.raises(LookupError, match="no indexed document matches"):
         ingester.remove("Scotland summary")
