@@ -360,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--reports", type=Path, default=Path("evals/reports"))
     evaluate.add_argument(
         "--configs",
-        default="hybrid,dense,lexical,plain",
+        default="hybrid,rrf,dense,lexical,plain",
         help="the configuration under test first, then the baselines",
     )
     evaluate.add_argument(

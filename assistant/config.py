@@ -68,7 +68,9 @@ class Settings(BaseSettings):
     # Retrieval and answers
     top_k: int = Field(6, ge=1, le=50, description="Passages handed to the composer.")
     candidates: int = Field(40, ge=5, le=500, description="Candidates from each retriever.")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank fusion constant.")
+    dense_weight: float = Field(
+        0.5, ge=0, le=1, description="Dense share of the hybrid score; BM25 has the rest."
+    )
     max_per_document: int = Field(3, ge=1, description="Passages at most from one document.")
     min_evidence: float = Field(
         0.42, ge=0, le=1, description="Below this best sentence score the answer is 'not found'."

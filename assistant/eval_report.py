@@ -56,6 +56,24 @@ def markdown(results: dict[str, Any], chart: str | None) -> str:
     ]
     if chart:
         lines += ["", f"![metrics per configuration]({chart})"]
+    split_metrics = ("mrr", "citation_precision", "key_point_recall", "refusal_accuracy")
+    lines += [
+        "",
+        "## Tuning and held-out questions",
+        "",
+        "The weights were set while watching the tuning questions; the held-out ones were "
+        "written afterwards and never tuned on. A gap between the two is overfitting.",
+        "",
+        "| split | n | configuration | " + " | ".join(LABELS[m] for m in split_metrics) + " |",
+        "|---|---|---|" + "---|" * len(split_metrics),
+    ]
+    for split, by_config in results.get("per_split", {}).items():
+        for name, s in by_config.items():
+            lines.append(
+                f"| {split} | {s['questions']} | {name} | "
+                + " | ".join(_fmt(s.get(m)) for m in split_metrics)
+                + " |"
+            )
     lines += [
         "",
         "## Per kind of question",
@@ -73,8 +91,8 @@ def markdown(results: dict[str, Any], chart: str | None) -> str:
         "",
         "## Per question",
         "",
-        "| id | kind | hit | MRR | key points found | refused |",
-        "|---|---|---|---|---|---|",
+        "| id | kind | split | hit | MRR | key points found | refused |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in results["per_question"]:
         points = row.get("key_points", [])
@@ -86,7 +104,8 @@ def markdown(results: dict[str, Any], chart: str | None) -> str:
             or "-"
         )
         lines.append(
-            f"| {row['id']} | {row['kind']} | {_fmt(row.get('hit_at_5'))} | "
+            f"| {row['id']} | {row['kind']} | {row.get('split', '-')} | "
+            f"{_fmt(row.get('hit_at_5'))} | "
             f"{_fmt(row.get('mrr'))} | {found.replace('|', '/')} | "
             f"{'yes' if row['refused'] else 'no'} |"
         )

@@ -22,7 +22,7 @@ from .llm import chat_model_from_settings
 from .models import Answer, Passage
 from .retrieval import HybridRetriever
 
-CONFIGS = ("hybrid", "dense", "lexical", "plain")
+CONFIGS = ("hybrid", "rrf", "dense", "lexical", "plain")
 EVAL_K = 5  # hit@5, MRR and context precision look at the first five passages
 KEY_POINT_SIMILARITY = 0.8  # a key point matched by meaning needs this cosine to a sentence
 METRICS = (
@@ -51,6 +51,8 @@ class Question:
     pages: tuple[int, ...]
     lessons: tuple[str, ...]
     history: tuple[dict[str, str], ...]
+    split: str = "tuning"
+    """tuning (weights were set while watching it) or heldout (written after, never tuned on)."""
 
     @property
     def answerable(self) -> bool:
@@ -69,6 +71,7 @@ def load_questions(path: Path) -> list[Question]:
             tuple(q.get("pages", ())),
             tuple(q["lessons"]),
             tuple(q.get("history", ())),
+            str(q.get("split", "tuning")),
         )
         for q in data["questions"]
     ]
@@ -120,6 +123,7 @@ class Scorer:
         row: dict[str, Any] = {
             "id": question.id,
             "kind": question.kind,
+            "split": question.split,
             "refused": answer.refused,
             "answer": answer.answer,
             "timings_ms": answer.timings_ms,
@@ -235,6 +239,10 @@ def run_eval(
         results[config] = {
             "overall": summarise(rows),
             "per_kind": {kind: summarise([r for r in rows if r["kind"] == kind]) for kind in kinds},
+            "per_split": {
+                split: summarise([r for r in rows if r["split"] == split])
+                for split in sorted({r["split"] for r in rows}, reverse=True)
+            },
             "questions": rows,
         }
     main = results[configs[0]]
@@ -242,6 +250,10 @@ def run_eval(
         **main["overall"],
         "configuration": configs[0],
         "per_kind": main["per_kind"],
+        "per_split": {
+            split: {c: results[c]["per_split"][split] for c in configs}
+            for split in main["per_split"]
+        },
         "baselines": {c: results[c]["overall"] for c in configs[1:]},
         "per_question": main["questions"],
         "documents": len(store.documents()),

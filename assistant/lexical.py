@@ -8,7 +8,7 @@ import logging
 import re
 import shutil
 from collections.abc import Iterable, Sequence
-from functools import cache, cached_property
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,8 @@ from .store import Store, StoredChunk
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 _TOKEN = re.compile(r"\w\w+|\d")
+SCHEME = "bm25-snowball-1"
+"""How chunk texts become index terms; an index made another way is rebuilt."""
 
 
 @cache
@@ -34,26 +36,47 @@ def tokenize(text: str, stop: frozenset[str] | None = None) -> list[str]:
     return [t for t in _TOKEN.findall(text.lower()) if t not in stop]
 
 
+@cache
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def index_terms(tokens: Sequence[str]) -> list[str]:
+    """Snowball (Porter 2) stems of the tokens, so that commissioners finds commissioner."""
+    return _stemmer().stemWords(list(tokens))
+
+
 def fingerprint(records: Iterable[DocumentRecord]) -> str:
     """Names the set of committed documents; the lexical index is valid only for this one."""
     parts = sorted(
         f"{r.source}:{r.doc_id}:{r.chunks}:{r.title}:{json.dumps(r.meta, sort_keys=True)}"
         for r in records
     )
+    parts.append(SCHEME)
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
 
 
 class LexicalIndex:
-    """BM25 over chunk texts (with their section and title), keyed by chunk id."""
+    """BM25 over the stemmed words of chunk texts (with their section and title), keyed by
+    chunk id."""
 
     def __init__(
-        self, retriever, chunk_ids: list[str], fingerprint: str, headings: Sequence[str] = ()
+        self,
+        retriever,
+        chunk_ids: list[str],
+        fingerprint: str,
+        headings: Sequence[str] = (),
+        vocabulary: Iterable[str] = (),
     ):
         self._retriever = retriever
         self.chunk_ids = chunk_ids
         self.fingerprint = fingerprint
         self.headings = frozenset(headings)
         """The section headings of the indexed documents, case-folded."""
+        self.vocabulary = frozenset(vocabulary)
+        """Every word the indexed chunks contain, as written (lower-cased), not stemmed."""
         self._stop = stopwords()
 
     @classmethod
@@ -61,13 +84,19 @@ class LexicalIndex:
         import bm25s
 
         stop = stopwords()
-        corpus = [tokenize(lexical_text(c), stop) or ["\u2205"] for c in chunks]
+        words = [tokenize(lexical_text(c), stop) for c in chunks]
+        corpus = [index_terms(w) or ["\u2205"] for w in words]
         retriever = bm25s.BM25()
         if corpus:
             retriever.index(corpus, show_progress=False)
         headings = sorted({str(c.metadata.get("section", "")).casefold() for c in chunks} - {""})
+        vocabulary = {t for w in words for t in w}
         return cls(
-            retriever if corpus else None, [c.chunk_id for c in chunks], fingerprint, headings
+            retriever if corpus else None,
+            [c.chunk_id for c in chunks],
+            fingerprint,
+            headings,
+            vocabulary,
         )
 
     def save(self, folder: Path) -> None:
@@ -83,6 +112,7 @@ class LexicalIndex:
                     "fingerprint": self.fingerprint,
                     "chunk_ids": self.chunk_ids,
                     "headings": sorted(self.headings),
+                    "vocabulary": sorted(self.vocabulary),
                 }
             )
         )
@@ -105,19 +135,16 @@ class LexicalIndex:
         except (OSError, ValueError, KeyError):
             return None
         return cls(
-            retriever, list(info["chunk_ids"]), str(info["fingerprint"]), info.get("headings", [])
+            retriever,
+            list(info["chunk_ids"]),
+            str(info["fingerprint"]),
+            info.get("headings", []),
+            info.get("vocabulary", []),
         )
-
-    @cached_property
-    def vocabulary(self) -> frozenset[str]:
-        """Every token the indexed chunks contain."""
-        if self._retriever is None:
-            return frozenset()
-        return frozenset(t for t in self._retriever.vocab_dict if t)
 
     def scores(self, query: str) -> np.ndarray:
         """Returns the BM25 score of every chunk for the query, in chunk_ids order."""
-        tokens = tokenize(query, self._stop)
+        tokens = index_terms(tokenize(query, self._stop))
         if self._retriever is None or not tokens:
             return np.zeros(len(self.chunk_ids), dtype=np.float32)
         return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)

@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense (Chroma) and lexical (BM25), fused by reciprocal rank, diversified."""
+"""Hybrid retrieval: dense (Chroma) and lexical (BM25) scores, fused by a weighted sum,
+diversified."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ def _matches(meta: Mapping[str, MetaValue], filters: Mapping[str, Sequence[str]]
 
 
 class HybridRetriever:
-    """Ranks committed chunks for a query; dense and lexical lists fused by reciprocal rank."""
+    """Ranks committed chunks for a query; dense and lexical scores fused by a weighted sum."""
 
     def __init__(
         self,
@@ -70,7 +71,7 @@ class HybridRetriever:
         self.embedder = embedder
         self.settings = settings
         self.mode = mode
-        """hybrid (the default), or dense or lexical alone: the eval suite's baselines."""
+        """hybrid (the default); dense or lexical alone, or rrf: the eval suite's baselines."""
         self._lexical = lexical
         self._committed: set[tuple[str, str]] | None = None
 
@@ -126,23 +127,21 @@ class HybridRetriever:
         filters: Mapping[str, Sequence[str]] | None = None,
         mode: str | None = None,
     ) -> list[Passage]:
-        """Returns up to k passages, best first, numbered from 1; mode: hybrid, dense or lexical."""
+        """Returns up to k passages, best first, numbered from 1; mode: hybrid, dense or
+        lexical, or rrf (hybrid fused by reciprocal rank, the eval suite's baseline)."""
         mode = mode or self.mode
         k = k or self.settings.top_k
         filters = filters or {}
         n = self.settings.candidates
-        dense = self.dense(query, n, filters) if mode in ("hybrid", "dense") else []
-        lexical = self.lexical_hits(query, n, filters) if mode in ("hybrid", "lexical") else []
-        fused: dict[str, float] = {}
-        chunks: dict[str, StoredChunk] = {}
+        dense = self.dense(query, n, filters) if mode != "lexical" else []
+        lexical = self.lexical_hits(query, n, filters) if mode != "dense" else []
+        chunks = {c.chunk_id: c for c, _ in dense + lexical}
         dense_scores = {c.chunk_id: s for c, s in dense}
         lexical_scores = {c.chunk_id: s for c, s in lexical}
-        for ranked in (dense, lexical):
-            for rank, (chunk, _) in enumerate(ranked):
-                fused[chunk.chunk_id] = fused.get(chunk.chunk_id, 0.0) + 1.0 / (
-                    self.settings.rrf_k + rank + 1
-                )
-                chunks[chunk.chunk_id] = chunk
+        if mode == "rrf":
+            fused = reciprocal_rank(dense, lexical)
+        else:
+            fused = weighted_sum(dense, lexical, self.settings.dense_weight)
         # Ties fall to the document and position, not the chunk id, which carries the file's
         # path: the same documents rank the same wherever they are.
         order = sorted(
@@ -173,6 +172,40 @@ class HybridRetriever:
             if len(passages) == k:
                 break
         return passages
+
+
+RRF_K = 60  # the constant of Cormack, Clarke and Buettcher (2009)
+
+
+def reciprocal_rank(*ranked: Sequence[tuple[StoredChunk, float]]) -> dict[str, float]:
+    """Reciprocal-rank fusion: each list adds 1 / (RRF_K + rank) for a chunk it holds."""
+    fused: dict[str, float] = {}
+    for hits in ranked:
+        for rank, (chunk, _) in enumerate(hits):
+            fused[chunk.chunk_id] = fused.get(chunk.chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+    return fused
+
+
+def weighted_sum(
+    dense: Sequence[tuple[StoredChunk, float]],
+    lexical: Sequence[tuple[StoredChunk, float]],
+    dense_weight: float,
+) -> dict[str, float]:
+    """A convex combination of the two lists' scores, each divided by its list's best (both
+    scores have a floor of zero). Unlike reciprocal rank it keeps how far ahead a chunk is: a
+    passage far ahead on its words is not overtaken by one middling on both lists. A chunk one
+    list lacks takes that list's lowest score, the most it could have had."""
+    fused: dict[str, float] = {}
+    ids = {c.chunk_id for c, _ in dense} | {c.chunk_id for c, _ in lexical}
+    for weight, hits in ((dense_weight, dense), (1.0 - dense_weight, lexical)):
+        if not hits or weight == 0:
+            continue
+        best = max(max(s for _, s in hits), 1e-9)
+        scores = {c.chunk_id: max(s, 0.0) / best for c, s in hits}
+        floor = min(scores.values())
+        for cid in ids:
+            fused[cid] = fused.get(cid, 0.0) + weight * scores.get(cid, floor)
+    return fused
 
 
 def _where(filters: Mapping[str, Sequence[str]]) -> dict[str, Any] | None:

