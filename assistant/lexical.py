@@ -48,6 +48,12 @@ def index_terms(tokens: Sequence[str]) -> list[str]:
     return _stemmer().stemWords(list(tokens))
 
 
+@cache
+def stems_of(vocabulary: frozenset[str]) -> frozenset[str]:
+    """The stems of a vocabulary's words (kept for the life of the process)."""
+    return frozenset(index_terms(sorted(vocabulary)))
+
+
 def fingerprint(records: Iterable[DocumentRecord]) -> str:
     """Names the set of committed documents; the lexical index is valid only for this one."""
     parts = sorted(

@@ -7,18 +7,28 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .citations import names_in, numbers_in, stem
-from .lexical import stopwords
+from .citations import names_in, numbers_in, split_sentences, stem
+from .lexical import index_terms, stems_of, stopwords
 from .models import Passage
 
-# "What is the salary of ...", "How much money ...": the thing asked for must be in the evidence.
-_ASKED_FOR = re.compile(
-    r"^\s*(?:(?:what|which)\s+(?:is|are|was|were)\s+the|how\s+(?:many|much))\s+(?P<thing>[a-z]+)",
+# The thing a question asks for ("what is the salary of", "who was the convener of", "how large
+# a grant", "how many homes"): a word of it the whole index never uses is a thing the
+# documents cannot tell.
+_FOCUS = re.compile(
+    r"^\s*(?:(?:what|which|who)\s+(?:is|are|was|were)\s+the|how\s+(?:many|much)|"
+    r"how\s+(?:large|big|long|high|small)\s+an?)\s+(?P<focus>[a-z][a-z' -]*?)"
+    r"(?=\s+(?:of|on|in|for|at|to|from|by|with|between|under|does|did|do|is|are|was|were|has"
+    r"|have|had|will|would|can|could|should|the|a|an)\b|\s*[?,.;:]|\s*$)",
     re.I,
 )
-# "Who sits on ...", "Who chaired ...": the relation asked about must be in the evidence.
-_WHO_DID = re.compile(r"^\s*who\s+(?P<verb>[a-z]+)", re.I)
-_AUXILIARY = frozenset("is are was were has have had did does do will would can could".split())  # noqa: SIM905
+# A list item's number ("3 Safer streets: halve ...") counts nothing.
+_LIST_MARK = re.compile(r"^(?:\d{1,2}[.)]?|[\u2022*-])\s+(?=[A-Z])")
+# "... were recorded", "... was abolished": an event the index never names did not happen in it.
+_PARTICIPLE = re.compile(r"\b(?:is|are|was|were|be|been|being)\s+(?P<verb>[a-z]{3,}ed)\b", re.I)
+# "the NHS mission board": a name that narrows a common noun. The documents may speak of
+# mission boards and of the NHS apart; unless one sentence holds both, they say nothing of it.
+_NARROWED = re.compile(r"(?<!^)(?<![.?!] )\b(?P<name>[A-Z][A-Za-z]*[A-Z]|[A-Z]{2,})\s+"
+                       r"(?P<noun>(?:[a-z]{3,}\s+){0,2}[a-z]{3,})\b")
 # A question about progress now ("how close ... today") needs evidence that reports the present.
 _NOW = re.compile(r"\b(today|now|currently|so far|at the moment|to date|latest|this year)\b", re.I)
 _PROGRESS = re.compile(r"\b(how (close|far|near)|progress|on track|achieved|met|delivered)\b", re.I)
@@ -42,11 +52,26 @@ ASKING = frozenset(
 )
 
 
+def _noun_forms(word: str) -> set[str]:
+    """A noun and its likely singular and plural: salary, salaries; board, boards."""
+    forms = {word, word + "s", word + "es"}
+    if word.endswith("ies"):
+        forms.add(word[:-3] + "y")
+    elif word.endswith("y"):
+        forms.add(word[:-1] + "ies")
+    if word.endswith("es"):
+        forms.add(word[:-2])
+    if word.endswith("s"):
+        forms.add(word[:-1])
+    return forms
+
+
 def missing_terms(
     question: str, passages: Sequence[Passage], vocabulary: frozenset[str]
 ) -> list[str]:
-    """The question's figures, names, asked-for thing and relation that the evidence never
-    mentions, as short phrases for the answer to name; empty when the premise holds."""
+    """The question's figures, names, asked-for thing, events and narrowed names that the
+    evidence never mentions, as short phrases for the answer to name; empty when the premise
+    holds. vocabulary: every word the index holds, for things no document could tell."""
     evidence = " ".join(p.text + " " + p.title for p in passages)
     evidence = re.sub(r"\s+", " ", evidence).casefold().replace("\u2019", "'")
     missing = [n for n in sorted(numbers_in(question)) if n not in evidence]
@@ -55,18 +80,41 @@ def missing_terms(
         for n in names_in(question)
         if stem(n) not in evidence and n not in ASKING and n not in stopwords()
     )
-    asked = _ASKED_FOR.match(question)
-    if asked:
-        thing = asked.group("thing").lower()
-        # A word the whole index never uses: the documents cannot say what it asks for.
-        known = any(t.startswith(thing[:5]) for t in vocabulary)
-        if thing not in ASKING and thing[:5] not in evidence and not known:
-            missing.append(thing)
-    who = _WHO_DID.match(question)
-    if who and who.group("verb").lower() not in _AUXILIARY:
-        verb = who.group("verb").lower()
-        if not re.search(rf"\b{re.escape(stem(verb))}[a-z]{{0,4}}\b", evidence):
-            missing.append(f"who {verb}")
+    stems = stems_of(vocabulary)
+    # Each sentence case-folded, with the figures it states (a list item's number aside).
+    sentences = [
+        (s.casefold(), numbers_in(_LIST_MARK.sub("", s)))
+        for p in passages
+        for s in split_sentences(p.text)
+    ]
+    focus = _FOCUS.match(question)
+    if focus:
+        words = [
+            w
+            for w in re.findall(r"[a-z]+", focus.group("focus").lower())
+            if w not in ASKING and w not in stopwords()
+        ]
+        # A noun of the thing asked for, in none of its forms anywhere in the index.
+        missing += [w for w in words if not _noun_forms(w) & vocabulary]
+        # "How many X": some sentence must count X.
+        if words and question.lower().lstrip().startswith("how many"):
+            head = stem(words[-1])
+            if not any(head in s and figures for s, figures in sentences):
+                missing.append(f"a count of {focus.group('focus').strip()}")
+    for match in _PARTICIPLE.finditer(question):
+        verb = match.group("verb").lower()
+        if stem(verb) not in evidence and index_terms([verb])[0] not in stems:
+            missing.append(verb)
+    for match in _NARROWED.finditer(question):
+        name = match.group("name").casefold()
+        nouns = [w for w in match.group("noun").lower().split() if w not in stopwords()]
+        if not nouns or nouns[-1] in ASKING:
+            continue
+        if not any(
+            re.search(rf"\b{re.escape(name)}\b", s) and all(stem(w) in s for w in nouns)
+            for s, _ in sentences
+        ):
+            missing.append(f"{match.group('name')} {match.group('noun')}")
     if _NOW.search(question) and _PROGRESS.search(question) and not _REPORTS_NOW.search(evidence):
         missing.append("the current position (the documents report what was planned)")
     return list(dict.fromkeys(missing))
