@@ -128,6 +128,11 @@ def numbers_in(text: str) -> set[str]:
     return found
 
 
+def digits_for_words(text: str) -> str:
+    """The text with its figures in words up to twenty written as digits: seventeen -> 17."""
+    return _NUMBER_WORD.sub(lambda m: _NUMBER_WORDS[m.group(0).lower()], text)
+
+
 def names_in(text: str) -> set[str]:
     """Capitalised words that are not a sentence's first word: names of bodies, people, places."""
     names = set()

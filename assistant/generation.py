@@ -20,6 +20,8 @@ FLOOR_GAP = 0.22  # supporting sentences score at most this far below the lead
 # How a sentence is scored against the question (tuned on evals/questions.yaml).
 W_MEANING, W_WORDS, W_NEW, W_TYPE = 0.6, 0.3, 0.1, 0.12
 _MARKER = re.compile(r"^([\u2022*-]|\d{1,2}[.)]?)\s+")
+# A sentence that leans on the one before it: "They would have raised ...", "The values are:".
+_LEANS_BACK = re.compile(r"^(They|These|Those|It|Its|Their|This|Such)\b")
 
 _ABOUT_THE_DOCUMENT = re.compile(
     r"\b(this|the) (summary|document|paper) (covers|does not|is|deals|gives)\b"
@@ -138,15 +140,14 @@ class ExtractiveComposer:
             out.append(Candidate(passage, span, score, vector))
         return sorted(out, key=lambda c: (-c.score, c.passage.n))
 
-    def _list_after(self, lead: Candidate) -> list[str]:
-        """The list items or rows that follow a lead ending with a colon, in its passage."""
-        if not lead.sentence.rstrip().endswith(":"):
+    def _list_after(self, sentence: str, passage: Passage) -> list[str]:
+        """The list items or rows that follow a sentence ending with a colon, in its passage."""
+        if not sentence.rstrip().endswith(":"):
             return []
-        spans, _ = self._sentences(lead.passage)
-        lines = lead.passage.text.split("\n")
-        after = [line.strip() for line in lines]
+        spans, _ = self._sentences(passage)
+        after = [line.strip() for line in passage.text.split("\n")]
         try:
-            start = next(i for i, line in enumerate(after) if line.endswith(lead.sentence))
+            start = next(i for i, line in enumerate(after) if line.endswith(sentence))
         except StopIteration:
             return []
         items = []
@@ -156,6 +157,23 @@ class ExtractiveComposer:
             items.append(line)
         return items[:8]
 
+    def _follow_on(self, lead: Candidate) -> list[str]:
+        """What completes the lead: a list it announces, or else the next sentence when that
+        leans back on it ("They would have ...") or announces a list itself, with its list."""
+        listed = self._list_after(lead.sentence, lead.passage)
+        if listed:
+            return listed
+        spans, _ = self._sentences(lead.passage)
+        try:
+            following = spans[spans.index(lead.sentence) + 1]
+        except (ValueError, IndexError):
+            return []
+        if _MARKER.match(following) or " | " in following:
+            return []
+        if _LEANS_BACK.match(following) or following.rstrip().endswith(":"):
+            return [following, *self._list_after(following, lead.passage)]
+        return []
+
     def compose(self, question: str, passages: Sequence[Passage]) -> Composition:
         ranked = self.candidates(question, passages)
         if not ranked or ranked[0].score < self.min_evidence:
@@ -163,7 +181,7 @@ class ExtractiveComposer:
             return Composition("", True, best, self.name)
         lead = ranked[0]
         chosen = [lead]
-        listed = self._list_after(lead)
+        listed = self._follow_on(lead)
         words = len(lead.sentence.split()) + sum(len(x.split()) for x in listed)
         floor = max(self.min_evidence, lead.score - FLOOR_GAP)
         for candidate in ranked[1:]:

@@ -25,10 +25,6 @@ _FOCUS = re.compile(
 _LIST_MARK = re.compile(r"^(?:\d{1,2}[.)]?|[\u2022*-])\s+(?=[A-Z])")
 # "... were recorded", "... was abolished": an event the index never names did not happen in it.
 _PARTICIPLE = re.compile(r"\b(?:is|are|was|were|be|been|being)\s+(?P<verb>[a-z]{3,}ed)\b", re.I)
-# "the NHS mission board": a name that narrows a common noun. The documents may speak of
-# mission boards and of the NHS apart; unless one sentence holds both, they say nothing of it.
-_NARROWED = re.compile(r"(?<!^)(?<![.?!] )\b(?P<name>[A-Z][A-Za-z]*[A-Z]|[A-Z]{2,})\s+"
-                       r"(?P<noun>(?:[a-z]{3,}\s+){0,2}[a-z]{3,})\b")
 # A question about progress now ("how close ... today") needs evidence that reports the present.
 _NOW = re.compile(r"\b(today|now|currently|so far|at the moment|to date|latest|this year)\b", re.I)
 _PROGRESS = re.compile(r"\b(how (close|far|near)|progress|on track|achieved|met|delivered)\b", re.I)
@@ -69,8 +65,8 @@ def _noun_forms(word: str) -> set[str]:
 def missing_terms(
     question: str, passages: Sequence[Passage], vocabulary: frozenset[str]
 ) -> list[str]:
-    """The question's figures, names, asked-for thing, events and narrowed names that the
-    evidence never mentions, as short phrases for the answer to name; empty when the premise
+    """The question's figures, names, asked-for thing and events that the evidence never
+    mentions, as short phrases for the answer to name; empty when the premise
     holds. vocabulary: every word the index holds, for things no document could tell."""
     evidence = " ".join(p.text + " " + p.title for p in passages)
     evidence = re.sub(r"\s+", " ", evidence).casefold().replace("\u2019", "'")
@@ -105,16 +101,6 @@ def missing_terms(
         verb = match.group("verb").lower()
         if stem(verb) not in evidence and index_terms([verb])[0] not in stems:
             missing.append(verb)
-    for match in _NARROWED.finditer(question):
-        name = match.group("name").casefold()
-        nouns = [w for w in match.group("noun").lower().split() if w not in stopwords()]
-        if not nouns or nouns[-1] in ASKING:
-            continue
-        if not any(
-            re.search(rf"\b{re.escape(name)}\b", s) and all(stem(w) in s for w in nouns)
-            for s, _ in sentences
-        ):
-            missing.append(f"{match.group('name')} {match.group('noun')}")
     if _NOW.search(question) and _PROGRESS.search(question) and not _REPORTS_NOW.search(evidence):
         missing.append("the current position (the documents report what was planned)")
     return list(dict.fromkeys(missing))
