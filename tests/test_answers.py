@@ -11,7 +11,9 @@ from assistant.citations import Verifier
 from assistant.config import Settings
 from assistant.generation import Composition
 from assistant.ingest import Ingester
-from assistant.retrieval import parse_filters
+from assistant.lexical import LexicalIndex
+from assistant.retrieval import parse_filters, reciprocal_rank, weighted_sum
+from assistant.store import StoredChunk
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
@@ -40,6 +42,36 @@ def test_hybrid_retrieval_finds_the_document_and_respects_filters(assistant):
         "legal duty on public bodies", filters=parse_filters(["jurisdiction=Scotland"])
     )
     assert scottish and all(p.meta["jurisdiction"] == "Scotland" for p in scottish)
+
+
+def _chunks(*texts: str) -> list[StoredChunk]:
+    return [StoredChunk(f"c{i}", text, {}) for i, text in enumerate(texts)]
+
+
+def test_weighted_fusion_keeps_how_far_ahead_a_passage_is():
+    far_ahead, middling, other = _chunks("a", "b", "c")
+    dense = [(middling, 0.60), (far_ahead, 0.55), (other, 0.50)]
+    lexical = [(far_ahead, 9.0), (middling, 3.0), (other, 2.0)]
+    fused = weighted_sum(dense, lexical, 0.5)
+    assert max(fused, key=fused.get) == "c0"
+    # Reciprocal rank sees only that each is first once and second once: a tie.
+    ranks = reciprocal_rank(dense, lexical)
+    assert ranks["c0"] == ranks["c1"]
+    # A chunk one list lacks takes that list's lowest score, and a weight of 1 is dense alone.
+    alone = weighted_sum(dense, [(far_ahead, 9.0)], 0.5)
+    assert alone["c1"] == pytest.approx(0.5 * 1.0 + 0.5 * 1.0)
+    dense_only = weighted_sum(dense, lexical, 1.0)
+    assert max(dense_only, key=dense_only.get) == "c1"
+
+
+def test_lexical_search_matches_word_forms():
+    chunks = _chunks(
+        "The Commissioner is appointed for a term of seven years.",
+        "Public bodies set well-being objectives.",
+    )
+    index = LexicalIndex.build(chunks, "test")
+    assert [cid for cid, _ in index.search("Who were the commissioners?", 2)] == ["c0"]
+    assert {"commissioner", "appointed"} <= index.vocabulary  # as written, not stemmed
 
 
 def test_filters_are_checked():
@@ -82,14 +114,39 @@ def test_figures_in_a_table_row_are_found_and_cited(assistant):
     [
         ("What is the salary of the Future Generations Commissioner?", "salary"),
         ("How many indicators did the Northern Ireland Executive adopt in 2019?", "2019"),
+        ("Who was the convener of the Finance and Public Administration Committee?", "convener"),
+        (
+            "How many serious violent crimes were recorded in England in 2024?",
+            "a count of serious violent crimes",
+        ),
     ],
-    ids=["thing never mentioned", "year never mentioned"],
+    ids=["thing never mentioned", "year never mentioned", "office never named", "nothing counted"],
 )
 def test_a_false_premise_is_refused_with_what_is_missing(assistant, question, missing):
     answer = assistant.ask(question)
     assert answer.refused and not answer.citations
     assert answer.answer.startswith("The indexed documents do not answer this question.")
     assert missing in answer.answer and answer.passages
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who sits on a Public Services Board in Wales?", "the health board"),
+        ("How many national milestones has Wales set?", "Seventeen national milestones"),
+    ],
+    ids=["who sits, said otherwise", "a count in words"],
+)
+def test_a_true_premise_said_in_other_words_is_answered(assistant, question, expected):
+    answer = assistant.ask(question)
+    assert not answer.refused and expected in answer.answer
+
+
+def test_the_lead_brings_the_sentence_that_completes_it(assistant):
+    answer = assistant.ask("What did the May 2024 proposals for Scotland's framework include?")
+    lead, follow = answer.answer.split(" [1]. ")[:2]
+    assert lead == "In May 2024 the Scottish Government published proposals for a revised framework"
+    assert follow.startswith("They would have raised the number of national outcomes from 11 to 13")
 
 
 def test_follow_up_carries_the_earlier_subject(assistant):

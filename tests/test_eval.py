@@ -62,6 +62,7 @@ def test_retrieval_and_citation_metrics(embedder):
 
 
 def test_key_points_match_by_text_or_meaning_but_figures_only_by_text(embedder):
+    # A figure in words is the figure: "seven years" states 7, and states no 8.
     answer = Answer(
         "?",
         "?",
@@ -72,12 +73,14 @@ def test_key_points_match_by_text_or_meaning_but_figures_only_by_text(embedder):
         "extractive",
     )
     points = Scorer(embedder).key_points(
-        _question(key_points=("seven years", "the commissioner serves seven years", "7")), answer
+        _question(key_points=("seven years", "the commissioner serves seven years", "7", "8")),
+        answer,
     )
     matched = {p["point"]: p["matched"] for p in points}
     assert matched["seven years"] == "text"
     assert matched["the commissioner serves seven years"].startswith("meaning")
-    assert matched["7"] is None
+    assert matched["7"] == "text"
+    assert matched["8"] is None
 
 
 def test_refusals_are_scored_by_kind(embedder):
@@ -123,6 +126,27 @@ def test_thresholds_name_each_metric_that_falls_short():
     ]
 
 
+def test_thresholds_hold_on_each_split_too():
+    results = {
+        "configuration": "hybrid",
+        "refusal_accuracy": 0.9,
+        "baselines": {},
+        "per_split": {
+            "tuning": {"hybrid": {"refusal_accuracy": 1.0}, "lexical": {"refusal_accuracy": 0.0}},
+            "heldout": {"hybrid": {"refusal_accuracy": 0.5}},
+        },
+    }
+    limits = {"minimum": {"refusal_accuracy": 0.6}}
+    thresholds = {
+        "minimum": {"refusal_accuracy": 0.9},
+        "splits": {"tuning": limits, "heldout": limits, "other": limits},
+    }
+    assert check(results, thresholds) == [
+        "refusal_accuracy on the heldout questions is 0.5, below its threshold 0.6",
+        "the other split has thresholds but no questions",
+    ]
+
+
 @pytest.fixture(scope="module")
 def small_questions(tmp_path_factory) -> Path:
     questions = yaml.safe_load((ROOT / "evals" / "questions.yaml").read_text())["questions"]
@@ -132,6 +156,7 @@ def small_questions(tmp_path_factory) -> Path:
         "follow-wales-commissioner",
         "unanswerable-commissioner-salary",
         "compare-legal-duties",
+        "heldout-current-commissioner",
     }
     path = tmp_path_factory.mktemp("evalq") / "questions.yaml"
     path.write_text(yaml.safe_dump({"questions": [q for q in questions if q["id"] in keep]}))
@@ -148,7 +173,7 @@ def test_a_real_run_repeats_exactly_and_writes_its_report(tmp_path, small_questi
             {
                 k: v
                 for k, v in results.items()
-                if k not in ("latency_ms", "per_question", "per_kind", "baselines")
+                if k not in ("latency_ms", "per_question", "per_kind", "per_split", "baselines")
             },
             sort_keys=True,
         )
@@ -157,14 +182,18 @@ def test_a_real_run_repeats_exactly_and_writes_its_report(tmp_path, small_questi
     assert [r["answer"] for r in first["per_question"]] == [
         r["answer"] for r in second["per_question"]
     ]
-    assert first["questions"] == 5 and set(first["baselines"]) == {"lexical", "plain"}
+    assert first["questions"] == 6 and set(first["baselines"]) == {"lexical", "plain"}
+    assert list(first["per_split"]) == ["tuning", "heldout"]
+    assert first["per_split"]["heldout"]["hybrid"]["questions"] == 1
+    assert set(first["per_split"]["tuning"]) == {"hybrid", "lexical", "plain"}
     assert first["refusal_accuracy"] == 1.0 and first["support_rate"] == 1.0
     assert set(first["per_kind"]) == {"factual", "follow_up", "unanswerable", "comparison"}
     paths = write(first, tmp_path / "reports")
     markdown = paths["markdown"].read_text()
     assert "| key-point recall |" in markdown and "wales-ways-of-working" in markdown
+    assert "| heldout | 1 | hybrid |" in markdown
     assert paths["chart"].read_bytes()[:4] == b"\x89PNG"
-    assert json.loads(paths["json"].read_text())["questions"] == 5
+    assert json.loads(paths["json"].read_text())["questions"] == 6
 
 
 def test_eval_check_from_the_command_line(tmp_path, small_questions):
