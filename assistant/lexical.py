@@ -8,7 +8,7 @@ import logging
 import re
 import shutil
 from collections.abc import Iterable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -48,9 +48,9 @@ def index_terms(tokens: Sequence[str]) -> list[str]:
     return _stemmer().stemWords(list(tokens))
 
 
-@cache
+@lru_cache(maxsize=4)
 def stems_of(vocabulary: frozenset[str]) -> frozenset[str]:
-    """The stems of a vocabulary's words (kept for the life of the process)."""
+    """The stems of a vocabulary's words, kept for the last few vocabularies asked about."""
     return frozenset(index_terms(sorted(vocabulary)))
 
 
