@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .citations import names_in, numbers_in, split_sentences, stem
+from .citations import digits_for_words, names_in, numbers_in, split_sentences, stem
 from .lexical import index_terms, stems_of, stopwords
 from .models import Passage
 
@@ -19,6 +19,17 @@ _FOCUS = re.compile(
     r"how\s+(?:large|big|long|high|small)\s+an?)\s+(?P<focus>[a-z][a-z' -]*?)"
     r"(?=\s+(?:of|on|in|for|at|to|from|by|with|between|under|does|did|do|is|are|was|were|has"
     r"|have|had|will|would|can|could|should|the|a|an)\b|\s*[?,.;:]|\s*$)",
+    re.I,
+)
+# An amount: money, a share, or a large number ("£2 billion", "75%", "1.5 million").
+_AMOUNT = re.compile(
+    r"[£$€]\s?\d|\b\d[\d,.]*\s*(?:%|per cent|million|billion|thousand|bn)(?!\w)", re.I
+)
+# "What was the ... score/rate/cost ...": a quantity, which some sentence must give as a figure.
+_QUANTITY = re.compile(
+    r"^\s*what\s+(?:is|was|are|were)\s+(?:the\s+)?(?:[\w'\u2019]+\s+){0,4}?"
+    r"(?P<noun>score|rate|share|proportion|percentage|cost|budget|salary|total|turnout|amount"
+    r"|spend|spending|price)s?\b",
     re.I,
 )
 # A list item's number ("3 Safer streets: halve ...") counts nothing.
@@ -62,6 +73,25 @@ def _noun_forms(word: str) -> set[str]:
     return forms
 
 
+def _content_words(text: str) -> list[str]:
+    words = re.findall(r"[a-z][a-z-]+", text.lower())
+    return [w for w in words if w not in stopwords() and w not in ASKING]
+
+
+def _counts(sentence: str, word: str) -> bool:
+    """Whether the sentence counts the word: a figure up to four words before it ("46
+    national indicators", "seventeen milestones"), or a table row holding both."""
+    text = digits_for_words(_LIST_MARK.sub("", sentence)).casefold()
+    if " | " in text:
+        return stem(word) in text and bool(numbers_in(text))
+    tokens = re.findall(r"[\w.,%]+", text)
+    return any(
+        token.startswith(stem(word))
+        and any(re.fullmatch(r"\d[\d,.]*%?", t) for t in tokens[max(0, i - 4) : i])
+        for i, token in enumerate(tokens)
+    )
+
+
 def missing_terms(
     question: str, passages: Sequence[Passage], vocabulary: frozenset[str]
 ) -> list[str]:
@@ -77,12 +107,7 @@ def missing_terms(
         if stem(n) not in evidence and n not in ASKING and n not in stopwords()
     )
     stems = stems_of(vocabulary)
-    # Each sentence case-folded, with the figures it states (a list item's number aside).
-    sentences = [
-        (s.casefold(), numbers_in(_LIST_MARK.sub("", s)))
-        for p in passages
-        for s in split_sentences(p.text)
-    ]
+    sentences = [s for p in passages for s in split_sentences(p.text)]
     focus = _FOCUS.match(question)
     if focus:
         words = [
@@ -92,11 +117,25 @@ def missing_terms(
         ]
         # A noun of the thing asked for, in none of its forms anywhere in the index.
         missing += [w for w in words if not _noun_forms(w) & vocabulary]
-        # "How many X": some sentence must count X.
-        if words and question.lower().lstrip().startswith("how many"):
-            head = stem(words[-1])
-            if not any(head in s and figures for s, figures in sentences):
-                missing.append(f"a count of {focus.group('focus').strip()}")
+        # "How many X": some sentence must count X ("46 national indicators"). The words
+        # after the last plural are taken for a verb ("how many people work ...").
+        while len(words) > 1 and not words[-1].endswith("s"):
+            words.pop()
+        counted = any(_counts(s, w) for s in sentences for w in words)
+        if question.lower().lstrip().startswith("how many") and words and not counted:
+            missing.append(f"a number of {' '.join(words)}")
+    asked = question.lower().lstrip()
+    # "How much ...": an amount, in a sentence that shares a word with the question.
+    if asked.startswith("how much"):
+        words = {stem(w) for w in _content_words(question)}
+        if not any(_AMOUNT.search(s) and any(w in s.lower() for w in words) for s in sentences):
+            missing.append("an amount")
+    # "What was the wellbeing score ...": a figure beside the quantity asked for.
+    quantity = _QUANTITY.match(question)
+    if quantity:
+        noun = stem(quantity.group("noun").lower())
+        if not any(noun in s.lower() and numbers_in(s) for s in sentences):
+            missing.append(f"a figure for the {quantity.group('noun').lower()}")
     for match in _PARTICIPLE.finditer(question):
         verb = match.group("verb").lower()
         if stem(verb) not in evidence and index_terms([verb])[0] not in stems:

@@ -117,10 +117,21 @@ def test_figures_in_a_table_row_are_found_and_cited(assistant):
         ("Who was the convener of the Finance and Public Administration Committee?", "convener"),
         (
             "How many serious violent crimes were recorded in England in 2024?",
-            "a count of serious violent crimes",
+            "a number of serious violent crimes",
         ),
+        ("How many people work in the Future Generations Commissioner's office?", "of people"),
+        ("How much will the five missions cost the Treasury?", "an amount"),
+        ("What was Northern Ireland's wellbeing score in 2024?", "a figure for the score"),
     ],
-    ids=["thing never mentioned", "year never mentioned", "office never named", "nothing counted"],
+    ids=[
+        "thing never mentioned",
+        "year never mentioned",
+        "office never named",
+        "nothing counted",
+        "no figure before the noun",
+        "no amount",
+        "no figure for the quantity",
+    ],
 )
 def test_a_false_premise_is_refused_with_what_is_missing(assistant, question, missing):
     answer = assistant.ask(question)
@@ -134,8 +145,9 @@ def test_a_false_premise_is_refused_with_what_is_missing(assistant, question, mi
     [
         ("Who sits on a Public Services Board in Wales?", "the health board"),
         ("How many national milestones has Wales set?", "Seventeen national milestones"),
+        ("How many examinations did the Auditor General's first round draw together?", "71"),
     ],
-    ids=["who sits, said otherwise", "a count in words"],
+    ids=["who sits, said otherwise", "a count in words", "a count in figures"],
 )
 def test_a_true_premise_said_in_other_words_is_answered(assistant, question, expected):
     answer = assistant.ask(question)
