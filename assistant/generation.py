@@ -181,14 +181,18 @@ class ExtractiveComposer:
             return Composition("", True, best, self.name)
         lead = ranked[0]
         chosen = [lead]
-        listed = self._follow_on(lead)
-        words = len(lead.sentence.split()) + sum(len(x.split()) for x in listed)
+        # What follows a chosen sentence: the lead's follow-on; another's list it announces.
+        follows = {lead.sentence: self._follow_on(lead)}
+        words = len(lead.sentence.split()) + sum(len(x.split()) for x in follows[lead.sentence])
         floor = max(self.min_evidence, lead.score - FLOOR_GAP)
         for candidate in ranked[1:]:
             if len(chosen) == MAX_SENTENCES or candidate.score < floor:
                 break
-            size = len(candidate.sentence.split())
-            if words + size > MAX_WORDS or candidate.sentence in listed:
+            listed = self._list_after(candidate.sentence, candidate.passage)
+            if candidate.sentence.rstrip().endswith(":") and not listed:
+                continue  # announces what the passage does not go on to give
+            size = len(candidate.sentence.split()) + sum(len(x.split()) for x in listed)
+            if words + size > MAX_WORDS or any(candidate.sentence in f for f in follows.values()):
                 continue
             if any(
                 float(candidate.vector @ c.vector) > 0.9 or candidate.sentence in c.sentence
@@ -196,14 +200,16 @@ class ExtractiveComposer:
             ):
                 continue  # says again what is already said
             chosen.append(candidate)
+            follows[candidate.sentence] = listed
             words += size
         # The lead first; the rest grouped by document, documents in order of their best sentence.
         rest = chosen[1:]
         order = list(dict.fromkeys([lead.passage.doc_id] + [c.passage.doc_id for c in rest]))
         rest.sort(key=lambda c: (order.index(c.passage.doc_id), -c.score))
-        pieces = [_with_marker(readable(lead.sentence), lead.passage.n)]
-        pieces += [_with_marker(readable(item), lead.passage.n) for item in listed]
-        pieces += [_with_marker(readable(c.sentence), c.passage.n) for c in rest]
+        pieces = []
+        for c in [lead, *rest]:
+            pieces.append(_with_marker(readable(c.sentence), c.passage.n))
+            pieces += [_with_marker(readable(item), c.passage.n) for item in follows[c.sentence]]
         return Composition(" ".join(pieces), False, lead.score, self.name)
 
 

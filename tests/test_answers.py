@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -159,6 +160,16 @@ def test_the_lead_brings_the_sentence_that_completes_it(assistant):
     lead, follow = answer.answer.split(" [1]. ")[:2]
     assert lead == "In May 2024 the Scottish Government published proposals for a revised framework"
     assert follow.startswith("They would have raised the number of national outcomes from 11 to 13")
+
+
+def test_a_sentence_announcing_a_list_comes_with_it_or_not_at_all(assistant):
+    # "The report's main recommendations were:" once came without its list, and ran into the
+    # next sentence as one claim that no passage holds.
+    answer = assistant.ask("What did the Liaison Committee recommend for the Cabinet Office?")
+    assert "A slimmer Cabinet Office" in answer.answer
+    assert not re.search(r"\[\d+\]: [A-Z]", answer.answer)
+    passages = {p.n: p for p in answer.passages}
+    assert answer.citations and all(c.quote in passages[c.n].text for c in answer.citations)
 
 
 def test_follow_up_carries_the_earlier_subject(assistant):
