@@ -253,13 +253,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise UsageError(f"--configs takes {', '.join(CONFIGS)}, not {', '.join(sorted(unknown))}")
     judge = None
     if args.judge:
+        from .embeddings import get_embedder
         from .judge import Judge
         from .llm import chat_model_from_settings
 
         model = chat_model_from_settings(get_settings())
         if model is None:
             raise UsageError("--judge needs a chat model: set ASSISTANT_LLM")
-        judge = Judge(model)
+        judge = Judge(model, get_embedder(get_settings()))
     results = run_eval(get_settings(), args.corpus, args.questions, configs, judge)
     paths = write(results, args.reports)
     if args.json:

@@ -230,25 +230,39 @@ def test_eval_check_from_the_command_line(tmp_path, small_questions):
     assert json.loads(result.stdout)["configuration"] == "hybrid"
 
 
-def test_an_llm_judge_adds_its_scores_when_a_model_is_configured(embedder):
+def test_an_llm_judge_scores_as_ragas_defines_it(embedder):
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
     from assistant.judge import Judge
 
-    judge = Judge(FakeListChatModel(responses=["0.75", "Relevancy: 1.0 (it answers)"]))
-    passages = [_passage(1, "a.pdf", "Wales has 46 indicators.")]
+    passages = [_passage(1, "a.pdf", "Wales has 46 indicators. The Act dates from 2015.")]
     answer = Answer(
-        "How many?",
-        "How many?",
-        "Wales has 46 indicators [1].",
+        "How many national indicators does Wales have?",
+        "How many national indicators does Wales have?",
+        "Wales has 46 indicators [1]. The Act dates from 2015 [1].",
         False,
         [_citation(1, "Wales has 46 indicators.")],
         passages,
         "extractive",
     )
-    row = Scorer(embedder, judge=judge).score(_question(key_points=("46",)), answer)
-    assert row["judge_faithfulness"] == 0.75 and row["judge_relevancy"] == 1.0
-    silent = Judge(FakeListChatModel(responses=["I cannot say", "no idea"]))
+    model = FakeListChatModel(
+        responses=[
+            "- Wales has 46 indicators.\n- The Act dates from 2015.\n- Scotland has 81.",
+            "1: yes\n2: yes\n3: no",
+            "How many national indicators does Wales have?\nWhen does the Act date from?\n"
+            "What is the capital of France?",
+        ]
+    )
+    row = Scorer(embedder, judge=Judge(model, embedder)).score(
+        _question(key_points=("46",)), answer
+    )
+    assert row["judge_faithfulness"] == pytest.approx(2 / 3)
+    # The mean cosine of the three written-back questions to the one asked: the first is the
+    # question itself, the last is about something else.
+    asked = embedder.embed_query(answer.question)
+    france = float(embedder.embed_query("What is the capital of France?") @ asked)
+    assert france < 0.3 and 0.4 < row["judge_relevancy"] < 1.0
+    silent = Judge(FakeListChatModel(responses=["", "I cannot say", "no idea"]), embedder)
     row = Scorer(embedder, judge=silent).score(_question(key_points=("46",)), answer)
     assert "judge_faithfulness" not in row and "judge_relevancy" not in row
 
