@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .citations import is_evidence, query_terms, readable, split_sentences
+from .citations import PERSON_NAME, is_evidence, query_terms, readable, split_sentences
 from .embeddings import Embedder
 from .models import Passage
 
@@ -213,15 +213,6 @@ class ExtractiveComposer:
         return Composition(" ".join(pieces), False, lead.score, self.name)
 
 
-_INSTITUTION = (
-    r"(?!(?:Act|Assembly|Audit|Board|Cabinet|Commissioner|Committee|Council|Executive|Framework|"
-    r"Future|Generations|Government|House|Minister|Ministers|National|Office|Parliament|"
-    r"Programme|Public|Review|Scottish|Welsh|Wales|Scotland|Northern|Ireland|Whitehall|UK)\b)"
-)
-_PERSON = re.compile(
-    rf"\b(Sir|Dame|Lord|Baroness|Dr|Professor)\s+[A-Z]"
-    rf"|\b{_INSTITUTION}[A-Z][a-z]+\s+{_INSTITUTION}[A-Z][a-z]+\b"
-)
 _DATE = re.compile(r"\b(1[89]|20)\d\d\b")
 _FIGURE = re.compile(r"\d")
 
@@ -230,7 +221,7 @@ def _answer_type(question: str) -> re.Pattern[str] | None:
     """What kind of thing the question asks for, as a pattern an answering sentence matches."""
     q = question.lower().lstrip()
     if q.startswith("who"):
-        return _PERSON
+        return PERSON_NAME
     if q.startswith("when") or "what year" in q or "what date" in q:
         return _DATE
     if q.startswith(("how many", "how much", "how long", "how often")) or "milestone" in q:

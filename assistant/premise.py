@@ -7,7 +7,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .citations import digits_for_words, names_in, numbers_in, split_sentences, stem
+from .citations import (
+    PERSON_NAME,
+    digits_for_words,
+    names_in,
+    numbers_in,
+    split_sentences,
+    stem,
+)
 from .lexical import index_terms, stems_of, stopwords
 from .models import Passage
 
@@ -31,6 +38,23 @@ _QUANTITY = re.compile(
     r"(?P<noun>score|rate|share|proportion|percentage|cost|budget|salary|total|turnout|amount"
     r"|spend|spending|price)s?\b",
     re.I,
+)
+# "Who chairs ...", "Who was the first Commissioner ...", "Which minister leads ...", "the name
+# of the chair of ...": the holder of a role, whom some sentence must name beside the role.
+_HOLDER = re.compile(
+    r"^\s*(?:who\s+(?P<verb>chairs|chaired|leads|led|heads|headed|runs|ran|convenes|convened)\b"
+    r"|who\s+(?:is|was|are|were|has\s+been|have\s+been)\s+(?:the\s+)?"
+    r"(?:current\s+|first\s+|new\s+|next\s+)?(?P<role>[a-z' -]+?)"
+    r"(?=\s+(?:of|for|on|in|at|when|now)\b|\s*\?|\s*$)"
+    r"|which\s+(?:[a-z]+\s+)?(?P<office>minister|secretary|official|person|adviser)s?\s+"
+    r"(?:leads|led|heads|headed|runs|ran|chairs|chaired)\b"
+    r"|what\s+(?:is|was)\s+the\s+name\s+of\s+the\s+(?P<named>[a-z]+)\s+of\b)",
+    re.I,
+)
+# "Who sits on ...", "Which departments sit on ...": members, whom some sentence must name
+# beside the body they sit on.
+_MEMBERS = re.compile(
+    r"^\s*(?:who|which\s+[a-z]+)\s+(?:sits?|sat|serves?|served)\s+on\s+(?P<body>[^?]+)", re.I
 )
 # A list item's number ("3 Safer streets: halve ...") counts nothing.
 _LIST_MARK = re.compile(r"^(?:\d{1,2}[.)]?|[\u2022*-])\s+(?=[A-Z])")
@@ -92,6 +116,40 @@ def _counts(sentence: str, word: str) -> bool:
     )
 
 
+def _holder_missing(question: str, passages: Sequence[Passage]) -> str | None:
+    """For a question after the holder of a role or the members of a body: what it asks, when
+    no sentence names anyone beside the role, in a passage about what the question names."""
+    holder, members = _HOLDER.match(question), _MEMBERS.match(question)
+    if holder:
+        verb, role, office, named = holder.group("verb", "role", "office", "named")
+        asked = f"who {verb.lower()}" if verb else f"who is the {role or office or named}"
+        key = stem(re.findall(r"[a-z]+", (verb or role or office or named).lower())[-1])
+        key = {"led": "lead", "ran": "run"}.get(key, key)
+        about = _content_words(question[holder.end() :])
+        enough = (len(about) + 1) // 2  # a passage about half of what the question names
+    elif members:
+        asked = f"who sits on {members.group('body').strip()}"
+        about = _content_words(members.group("body"))
+        key = stem(about[-1]) if about else ""
+        enough = len(about)  # a passage about the body itself, all of its name
+    else:
+        return None
+    given = names_in(question)
+    for p in passages:
+        text = p.text.casefold()
+        if sum(stem(w) in text for w in about) < enough:
+            continue
+        for sentence in split_sentences(p.text):
+            if key not in sentence.casefold():
+                continue
+            if holder and PERSON_NAME.search(sentence):
+                return None
+            # A member is any name the question does not already give ("Natural Resources").
+            if members and names_in(sentence) - given:
+                return None
+    return asked
+
+
 def missing_terms(
     question: str, passages: Sequence[Passage], vocabulary: frozenset[str]
 ) -> list[str]:
@@ -136,6 +194,9 @@ def missing_terms(
         noun = stem(quantity.group("noun").lower())
         if not any(noun in s.lower() and numbers_in(s) for s in sentences):
             missing.append(f"a figure for the {quantity.group('noun').lower()}")
+    holder = _holder_missing(question, passages)
+    if holder:
+        missing.append(holder)
     for match in _PARTICIPLE.finditer(question):
         verb = match.group("verb").lower()
         if stem(verb) not in evidence and index_terms([verb])[0] not in stems:

@@ -123,6 +123,8 @@ def test_figures_in_a_table_row_are_found_and_cited(assistant):
         ("How many people work in the Future Generations Commissioner's office?", "of people"),
         ("How much will the five missions cost the Treasury?", "an amount"),
         ("What was Northern Ireland's wellbeing score in 2024?", "a figure for the score"),
+        ("Who chairs the Public Accounts Committee?", "who chairs"),
+        ("Who sits on the NHS mission board?", "who sits on the NHS mission board"),
     ],
     ids=[
         "thing never mentioned",
@@ -132,6 +134,8 @@ def test_figures_in_a_table_row_are_found_and_cited(assistant):
         "no figure before the noun",
         "no amount",
         "no figure for the quantity",
+        "no one named in the role",
+        "no member named",
     ],
 )
 def test_a_false_premise_is_refused_with_what_is_missing(assistant, question, missing):
@@ -147,8 +151,9 @@ def test_a_false_premise_is_refused_with_what_is_missing(assistant, question, mi
         ("Who sits on a Public Services Board in Wales?", "the health board"),
         ("How many national milestones has Wales set?", "Seventeen national milestones"),
         ("How many examinations did the Auditor General's first round draw together?", "71"),
+        ("Who was National Security Adviser when the fusion doctrine was set out?", "Sedwill"),
     ],
-    ids=["who sits, said otherwise", "a count in words", "a count in figures"],
+    ids=["who sits, said otherwise", "a count in words", "a count in figures", "a role held"],
 )
 def test_a_true_premise_said_in_other_words_is_answered(assistant, question, expected):
     answer = assistant.ask(question)
