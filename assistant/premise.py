@@ -47,8 +47,15 @@ _HOLDER = re.compile(
     r"(?:current\s+|first\s+|new\s+|next\s+)?(?P<role>[a-z' -]+?)"
     r"(?=\s+(?:of|for|on|in|at|when|now)\b|\s*\?|\s*$)"
     r"|which\s+(?:[a-z]+\s+)?(?P<office>minister|secretary|official|person|adviser)s?\s+"
-    r"(?:leads|led|heads|headed|runs|ran|chairs|chaired)\b"
+    r"(?:leads|led|heads|headed|runs|ran|chairs|chaired|(?:is|was|are|were)\s+responsible)\b"
     r"|what\s+(?:is|was)\s+the\s+name\s+of\s+the\s+(?P<named>[a-z]+)\s+of\b)",
+    re.I,
+)
+# "When will ... happen?": a date still to come, which some sentence must give ("by 2030").
+_WHEN_WILL = re.compile(r"^\s*when\s+(?:will|is|are)\b(?P<rest>[^?]*)", re.I)
+_AHEAD = re.compile(
+    r"\b(?:by|from|until|before|in)\s+(?:the\s+end\s+of\s+)?(?:[A-Z][a-z]+\s+)?(?:19|20)\d\d\b"
+    r"|\b(?:due|expected|planned|will)\b[^.]*\b(?:19|20)\d\d\b",
     re.I,
 )
 # "Who sits on ...", "Which departments sit on ...": members, whom some sentence must name
@@ -116,6 +123,18 @@ def _counts(sentence: str, word: str) -> bool:
     )
 
 
+def _named_near(sentence: str, key: str, reach: int = 50) -> bool:
+    """Whether a person's name stands within `reach` characters of the role word (its stem
+    `key`): "Sir Mark Sedwill as National Security Adviser", not a list that ends in
+    "Natural Resources Wales" many words after "the Welsh Ministers"."""
+    roles = [m.start() for m in re.finditer(re.escape(key), sentence.casefold())]
+    return any(
+        abs(r - m.start()) <= reach or abs(r - m.end()) <= reach
+        for m in PERSON_NAME.finditer(sentence)
+        for r in roles
+    )
+
+
 def _holder_missing(question: str, passages: Sequence[Passage]) -> str | None:
     """For a question after the holder of a role or the members of a body: what it asks, when
     no sentence names anyone beside the role, in a passage about what the question names."""
@@ -142,7 +161,7 @@ def _holder_missing(question: str, passages: Sequence[Passage]) -> str | None:
         for sentence in split_sentences(p.text):
             if key not in sentence.casefold():
                 continue
-            if holder and PERSON_NAME.search(sentence):
+            if holder and _named_near(sentence, key):
                 return None
             # A member is any name the question does not already give ("Natural Resources").
             if members and names_in(sentence) - given:
@@ -197,6 +216,14 @@ def missing_terms(
     holder = _holder_missing(question, passages)
     if holder:
         missing.append(holder)
+    when = _WHEN_WILL.match(question)
+    if when:
+        words = _content_words(when.group("rest"))
+        if not any(
+            _AHEAD.search(s) and sum(stem(w) in s.lower() for w in words) * 2 >= len(words)
+            for s in sentences
+        ):
+            missing.append("a date ahead")
     for match in _PARTICIPLE.finditer(question):
         verb = match.group("verb").lower()
         if stem(verb) not in evidence and index_terms([verb])[0] not in stems:
