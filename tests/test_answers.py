@@ -125,6 +125,8 @@ def test_figures_in_a_table_row_are_found_and_cited(assistant):
         ("What was Northern Ireland's wellbeing score in 2024?", "a figure for the score"),
         ("Who chairs the Public Accounts Committee?", "who chairs"),
         ("Who sits on the NHS mission board?", "who sits on the NHS mission board"),
+        ("When will the next Future Generations Report be published?", "a date ahead"),
+        ("Which minister is responsible for the NHS mission?", "who is the minister"),
     ],
     ids=[
         "thing never mentioned",
@@ -136,6 +138,8 @@ def test_figures_in_a_table_row_are_found_and_cited(assistant):
         "no figure for the quantity",
         "no one named in the role",
         "no member named",
+        "no date ahead",
+        "no one named near the role",
     ],
 )
 def test_a_false_premise_is_refused_with_what_is_missing(assistant, question, missing):
