@@ -125,8 +125,7 @@ def test_figures_in_a_table_row_are_found_and_cited(assistant):
         ("What was Northern Ireland's wellbeing score in 2024?", "a figure for the score"),
         ("Who chairs the Public Accounts Committee?", "who chairs"),
         ("Who sits on the NHS mission board?", "who sits on the NHS mission board"),
-        ("When will the next Future Generations Report be published?", "a date ahead"),
-        ("Which minister is responsible for the NHS mission?", "who is the minister"),
+        ("Who is the chair of the NHS mission board?", "who is the chair"),
     ],
     ids=[
         "thing never mentioned",
@@ -138,7 +137,6 @@ def test_figures_in_a_table_row_are_found_and_cited(assistant):
         "no figure for the quantity",
         "no one named in the role",
         "no member named",
-        "no date ahead",
         "no one named near the role",
     ],
 )
@@ -156,8 +154,15 @@ def test_a_false_premise_is_refused_with_what_is_missing(assistant, question, mi
         ("How many national milestones has Wales set?", "Seventeen national milestones"),
         ("How many examinations did the Auditor General's first round draw together?", "71"),
         ("Who was National Security Adviser when the fusion doctrine was set out?", "Sedwill"),
+        ("Who is responsible for setting Scotland's national outcomes?", "Scottish Ministers"),
     ],
-    ids=["who sits, said otherwise", "a count in words", "a count in figures", "a role held"],
+    ids=[
+        "who sits, said otherwise",
+        "a count in words",
+        "a count in figures",
+        "a role held",
+        "a body responsible",
+    ],
 )
 def test_a_true_premise_said_in_other_words_is_answered(assistant, question, expected):
     answer = assistant.ask(question)
