@@ -156,7 +156,7 @@ def small_questions(tmp_path_factory) -> Path:
         "follow-wales-commissioner",
         "unanswerable-commissioner-salary",
         "compare-legal-duties",
-        "heldout-sophie-howe",
+        "heldout-part1-effect",
     }
     path = tmp_path_factory.mktemp("evalq") / "questions.yaml"
     path.write_text(yaml.safe_dump({"questions": [q for q in questions if q["id"] in keep]}))
