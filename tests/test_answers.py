@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.chain import Assistant, QuestionError
-from assistant.citations import Verifier
+from assistant.citations import Verifier, split_sentences
 from assistant.config import Settings
 from assistant.generation import Composition
 from assistant.ingest import Ingester
@@ -232,6 +232,16 @@ def test_verification_removes_what_the_passages_do_not_support(assistant):
     assert any("figures 9" in note or "nine" in note or "not close" in note for note in notes)
     assert any("appleby" in note.lower() for note in notes)
     assert any("not retrieved" in note for note in notes)
+
+
+def test_a_sentence_with_an_abbreviation_is_verified_whole(assistant):
+    passages = assistant.retriever.retrieve("Community Empowerment (Scotland) Act 2015 asp 2015")
+    source = next(p for p in passages if "(asp 2015 no. 6)" in p.text)
+    sentence = next(s for s in split_sentences(source.text) if "(asp 2015 no. 6)" in s)
+    text = f"{sentence[:-1]} [{source.n}]."
+    kept, citations, notes = assistant.verify(Composition(text, False, 1.0, "test"), passages)
+    assert kept == text and not notes
+    assert [c.quote for c in citations] == [sentence]
 
 
 def test_verifier_checks_numbers_names_and_meaning(embedder, assistant):
