@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from langchain_core.language_models import BaseChatModel
 
-from .citations import MARKER, Verifier, citations_for, split_sentences
+from .citations import MARKER, Verifier, citations_for, split_claims
 from .config import Settings, get_settings
 from .embeddings import get_embedder
 from .generation import Composition, ExtractiveComposer, LLMComposer
@@ -117,8 +117,7 @@ class Assistant:
         kept, checks, notes = [], [], []
         # "... goals. [1]" is "... goals [1]."
         text = re.sub(r"([.!?])((?:\s*\[\d+\])+)", r"\2\1", composition.text)
-        # Split as passages are split, so that "(asp 2015 no. 6)" stays one sentence.
-        for sentence in split_sentences(text):
+        for sentence in split_claims(text):
             if not sentence.strip():
                 continue
             numbers = [int(n) for n in MARKER.findall(sentence)]

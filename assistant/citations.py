@@ -54,6 +54,11 @@ PERSON_NAME = re.compile(
 _MARKERS_AT_START = re.compile(r"^([\u2022*-]|\d{1,2}[.)]?)\s+")
 
 
+def _ends_in_abbreviation(candidate: str) -> bool:
+    last = candidate.rsplit(" ", 1)[-1].rstrip(".").lower()
+    return last in _ABBREVIATIONS or bool(re.fullmatch(r"[a-z]", last))
+
+
 def split_sentences(text: str) -> list[str]:
     """Splits a passage into sentences and list items, each an exact span of the text."""
     out: list[str] = []
@@ -64,14 +69,31 @@ def split_sentences(text: str) -> list[str]:
         start = 0
         for match in _END.finditer(line):
             candidate = line[start : match.start()].strip()
-            last = candidate.rsplit(" ", 1)[-1].rstrip(".").lower()
-            if last in _ABBREVIATIONS or re.fullmatch(r"[A-Z]", last.upper()) and len(last) == 1:
+            if _ends_in_abbreviation(candidate):
                 continue
             out.append(candidate)
             start = match.end()
         tail = line[start:].strip()
         if tail:
             out.append(tail)
+    return out
+
+
+_CLAIM_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+
+
+def split_claims(answer: str) -> list[str]:
+    """Splits an answer into its sentences, each to carry its own [n]: at every full stop
+    followed by space, list items included, except after an abbreviation ("no. 6")."""
+    out, start = [], 0
+    for match in _CLAIM_END.finditer(answer):
+        candidate = answer[start : match.start()].strip()
+        if _ends_in_abbreviation(candidate):
+            continue
+        out.append(candidate)
+        start = match.end()
+    if answer[start:].strip():
+        out.append(answer[start:].strip())
     return out
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import yaml
 
 from .chain import Assistant
-from .citations import MARKER, digits_for_words, split_sentences
+from .citations import MARKER, digits_for_words, split_claims
 from .config import Settings
 from .embeddings import Embedder, get_embedder
 from .ingest import Ingester, open_store
@@ -97,7 +97,7 @@ class Scorer:
     def key_points(self, question: Question, answer: Answer) -> list[dict[str, Any]]:
         # "Seventeen national milestones" states the figure 17.
         text = _norm(digits_for_words(MARKER.sub("", answer.answer)))
-        sentences = split_sentences(MARKER.sub("", answer.answer))
+        sentences = split_claims(MARKER.sub("", answer.answer))
         vectors = (
             self.embedder.embed_documents(sentences)
             if sentences and not answer.refused
@@ -164,7 +164,7 @@ class Scorer:
             ):
                 if score is not None:
                     row[metric] = score
-        kept = len([s for s in split_sentences(answer.answer) if MARKER.search(s)])
+        kept = len([s for s in split_claims(answer.answer) if MARKER.search(s)])
         removed = sum(1 for n in answer.notes if n.startswith("removed"))
         if kept + removed and not answer.refused:
             row["support_rate"] = kept / (kept + removed)

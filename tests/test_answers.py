@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.chain import Assistant, QuestionError
-from assistant.citations import Verifier, split_sentences
+from assistant.citations import Verifier, split_claims, split_sentences
 from assistant.config import Settings
 from assistant.generation import Composition
 from assistant.ingest import Ingester
@@ -232,6 +232,14 @@ def test_verification_removes_what_the_passages_do_not_support(assistant):
     assert any("figures 9" in note or "nine" in note or "not close" in note for note in notes)
     assert any("appleby" in note.lower() for note in notes)
     assert any("not retrieved" in note for note in notes)
+
+
+def test_an_answer_splits_into_its_claims():
+    answer = "The Act (asp 2015 no. 6) sets outcomes [1]. \u2022 In Scotland, budgets lag [2]."
+    assert split_claims(answer) == [
+        "The Act (asp 2015 no. 6) sets outcomes [1].",
+        "\u2022 In Scotland, budgets lag [2].",
+    ]
 
 
 def test_a_sentence_with_an_abbreviation_is_verified_whole(assistant):
