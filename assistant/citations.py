@@ -59,24 +59,23 @@ def _ends_in_abbreviation(candidate: str) -> bool:
     return last in _ABBREVIATIONS or bool(re.fullmatch(r"[a-z]", last))
 
 
+def _split_at(text: str, ends: re.Pattern[str]) -> list[str]:
+    """The pieces of text between matches of `ends`, not splitting after an abbreviation."""
+    out, start = [], 0
+    for match in ends.finditer(text):
+        candidate = text[start : match.start()].strip()
+        if _ends_in_abbreviation(candidate):
+            continue
+        out.append(candidate)
+        start = match.end()
+    if text[start:].strip():
+        out.append(text[start:].strip())
+    return out
+
+
 def split_sentences(text: str) -> list[str]:
     """Splits a passage into sentences and list items, each an exact span of the text."""
-    out: list[str] = []
-    for line in text.split("\n"):
-        line = line.strip()
-        if not line:
-            continue
-        start = 0
-        for match in _END.finditer(line):
-            candidate = line[start : match.start()].strip()
-            if _ends_in_abbreviation(candidate):
-                continue
-            out.append(candidate)
-            start = match.end()
-        tail = line[start:].strip()
-        if tail:
-            out.append(tail)
-    return out
+    return [piece for line in text.split("\n") for piece in _split_at(line.strip(), _END)]
 
 
 _CLAIM_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
@@ -85,16 +84,7 @@ _CLAIM_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
 def split_claims(answer: str) -> list[str]:
     """Splits an answer into its sentences, each to carry its own [n]: at every full stop
     followed by space, list items included, except after an abbreviation ("no. 6")."""
-    out, start = [], 0
-    for match in _CLAIM_END.finditer(answer):
-        candidate = answer[start : match.start()].strip()
-        if _ends_in_abbreviation(candidate):
-            continue
-        out.append(candidate)
-        start = match.end()
-    if answer[start:].strip():
-        out.append(answer[start:].strip())
-    return out
+    return _split_at(answer, _CLAIM_END)
 
 
 def is_evidence(sentence: str) -> bool:
