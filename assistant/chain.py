@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from langchain_core.language_models import BaseChatModel
 
-from .citations import MARKER, Verifier, citations_for, split_claims
+from .citations import MARKER, Verifier, citations_for, names_in, split_claims
 from .config import Settings, get_settings
 from .embeddings import get_embedder
 from .generation import Composition, ExtractiveComposer, LLMComposer
@@ -22,11 +22,29 @@ from .store import StoreError
 
 MAX_QUESTION_CHARS = 2000
 NOT_FOUND = "The indexed documents do not answer this question."
-_FOLLOW_UP = re.compile(
-    r"^(and|but|also|what about|how about|so)\b|\b(they|them|their|it|its|that|those|this|these|"
-    r"there|he|she|his|her)\b",
-    re.I,
-)
+# Words that point back to an earlier turn's subject.
+_POINTING = r"\b(they|them|their|it|its|that|those|this|these|there|he|she|his|her)\b"
+_POINTS_BACK = re.compile(_POINTING, re.I)
+_FOLLOW_UP = re.compile(rf"^(and|but|also|what about|how about|so)\b|{_POINTING}", re.I)
+
+
+def carried_subject(earlier: str, follow_up: str) -> str:
+    """What a follow-up leaves out of the earlier question: its content words, less those the
+    follow-up has, and less its names when the follow-up names its own instead ("And how many
+    does Scotland have?", with no "they" or "it" pointing back)."""
+    have = {w.lower() for w in re.findall(r"[\w'-]+", follow_up)}
+    instead = names_in(follow_up) and not _POINTS_BACK.search(follow_up)
+    replaced = names_in(earlier) if instead else set()
+    words = re.findall(r"[\w'-]+", earlier)
+    kept = [
+        w
+        for w in words
+        if w.lower() not in have
+        and w.lower() not in replaced
+        and w.lower() not in ASKING
+        and w.lower() not in stopwords()
+    ]
+    return " ".join(kept)
 
 
 class QuestionError(ValueError):
@@ -94,7 +112,7 @@ class Assistant:
             rewritten = self._condense_with_llm(question, history or [])
             if rewritten:
                 return rewritten
-        return f"{earlier[-1].strip()} {question}"
+        return f"{question} {carried_subject(earlier[-1], question)}".strip()
 
     def _condense_with_llm(self, question: str, history: Sequence[Mapping[str, str]]) -> str:
         from .prompts import render

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chain import Assistant, QuestionError
+from assistant.chain import Assistant, QuestionError, carried_subject
 from assistant.citations import Verifier, split_claims, split_sentences
 from assistant.config import Settings
 from assistant.generation import Composition
@@ -196,6 +196,15 @@ def test_follow_up_carries_the_earlier_subject(assistant):
     assert assistant.condense("What is a Public Services Board?", history) == (
         "What is a Public Services Board?"
     )
+
+
+def test_a_follow_up_naming_its_own_subject_takes_the_rest_of_the_question():
+    earlier = "How many national indicators does Wales have?"
+    assert carried_subject(earlier, "And how many does Scotland have?") == "national indicators"
+    # "they" points back: the earlier names stay.
+    assert carried_subject(
+        "What did the Liaison Committee recommend?", "Did they name a School?"
+    ) == ("Liaison Committee recommend")
 
 
 @pytest.mark.parametrize(
