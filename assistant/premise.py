@@ -52,7 +52,7 @@ _HOLDER = re.compile(
     re.I,
 )
 # The roles a person holds, for "who is the X": a body can be "responsible", not "the chair".
-PERSON_ROLE = re.compile(
+_PERSON_ROLE = re.compile(
     r"\b(chair|chairs|chairman|chairwoman|chairperson|convener|head|leader|minister|secretary"
     r"|commissioner|commissioners|adviser|advisor|director|president|speaker|clerk|author"
     r"|authors)\b",
@@ -144,7 +144,7 @@ def _holder_missing(question: str, passages: Sequence[Passage]) -> str | None:
         asked = f"who {verb.lower()}" if verb else f"who is the {role or office or named}"
         key = stem(re.findall(r"[a-z]+", (verb or role or office or named).lower())[-1])
         key = {"led": "lead", "ran": "run"}.get(key, key)
-        if role and not PERSON_ROLE.search(role):
+        if role and not _PERSON_ROLE.search(role):
             return None  # "who is responsible for ...": a body may be the answer
         about = _content_words(question[holder.end() :])
         enough = (len(about) + 1) // 2  # a passage about half of what the question names
@@ -200,12 +200,15 @@ def missing_terms(
         # after the last plural are taken for a verb ("how many people work ...").
         while len(words) > 1 and not words[-1].endswith("s"):
             words.pop()
-        counted = any(_counts(s, w) for s in sentences for w in words)
-        if question.lower().lstrip().startswith("how many") and words and not counted:
+        asked = question.lower().lstrip()
+        if (
+            asked.startswith("how many")
+            and words
+            and not any(_counts(s, w) for s in sentences for w in words)
+        ):
             missing.append(f"a number of {' '.join(words)}")
-    asked = question.lower().lstrip()
     # "How much ...": an amount, in a sentence that shares a word with the question.
-    if asked.startswith("how much"):
+    if question.lower().lstrip().startswith("how much"):
         words = {stem(w) for w in _content_words(question)}
         if not any(_AMOUNT.search(s) and any(w in s.lower() for w in words) for s in sentences):
             missing.append("an amount")
