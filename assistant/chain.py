@@ -104,7 +104,8 @@ class Assistant:
 
     def condense(self, question: str, history: Sequence[Mapping[str, str]] | None) -> str:
         """A standalone query: the chat model rewrites a follow-up where there is one; without
-        one (or when it fails) the follow-up carries forward the earlier turn's subject."""
+        one (or when it fails) the follow-up takes what it leaves out of the earlier question
+        (see carried_subject)."""
         earlier = [t.get("content", "") for t in history or [] if t.get("role") == "user"]
         if not earlier or not _FOLLOW_UP.search(question) or len(question.split()) > 14:
             return question
