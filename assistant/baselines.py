@@ -31,6 +31,7 @@ class PlainChromaRetriever(HybridRetriever):
         k: int | None = None,
         filters: Mapping[str, Sequence[str]] | None = None,
         mode: str | None = None,
+        per_document: int | None = None,
     ) -> list[Passage]:
         hits = self._chroma.similarity_search_with_score(query, k=k or self.settings.top_k)
         return [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 
 from langchain_core.language_models import BaseChatModel
 
@@ -130,6 +131,28 @@ class Assistant:
         """What the question presumes that the evidence never mentions (see premise.py)."""
         return missing_terms(question, passages, self.retriever.lexical.vocabulary)
 
+    def look_further(
+        self,
+        question: str,
+        standalone: str,
+        passages: Sequence[Passage],
+        filters: Mapping[str, Sequence[str]] | None = None,
+    ) -> tuple[list[Passage], list[str]]:
+        """Before refusing: a passage past the cut (further down, or a fourth from one
+        document) that holds what the question presumes takes the last passage's place.
+        Returns the passages and what is still missing."""
+        k = len(passages)
+        wider = self.retriever.retrieve(standalone, k=3 * k, filters=filters, per_document=k)
+        have = {p.chunk_id for p in passages}
+        kept = list(passages[:-1])
+        for p in wider:
+            if p.chunk_id in have:
+                continue
+            trial = [*kept, replace(p, n=k)]
+            if not self.missing_terms(question, trial):
+                return trial, []
+        return list(passages), self.missing_terms(question, passages)
+
     def verify(self, composition: Composition, passages: Sequence[Passage]):
         """Checks every cited sentence; returns the supported text, citations and notes."""
         by_n = {p.n: p for p in passages}
@@ -203,6 +226,8 @@ class Assistant:
             )
             return
         missing = self.missing_terms(question, passages)
+        if missing:
+            passages, missing = self.look_further(question, standalone, passages, filters)
         composing = time.perf_counter()
         if missing:
             composition = Composition("", True, 0.0, self.composer.name)

@@ -226,7 +226,7 @@ class Verifier:
         best = int(np.argmax(similarities))
         similarity = float(similarities[best])
         quote = spans[best]
-        if _negated(claim) != _negated(quote):
+        if negated(claim) != negated(quote):
             return Check(
                 sentence, numbers, False, "it turns round what the passage says", quote, similarity
             )
@@ -250,7 +250,7 @@ class Verifier:
 _NEGATION = re.compile(r"\b(not|no|never|none|neither|nor|without|cannot|n't)\b", re.I)
 
 
-def _negated(text: str) -> bool:
+def negated(text: str) -> bool:
     return bool(_NEGATION.search(text.replace("\u2019", "'")))
 
 

@@ -11,6 +11,7 @@ from .citations import (
     PERSON_NAME,
     digits_for_words,
     names_in,
+    negated,
     numbers_in,
     split_sentences,
     stem,
@@ -63,6 +64,63 @@ _PERSON_ROLE = re.compile(
 _MEMBERS = re.compile(
     r"^\s*(?:who|which\s+[a-z]+)\s+(?:sits?|sat|serves?|served)\s+on\s+(?P<body>[^?]+)", re.I
 )
+# "When will ...", "When is ... due", "When does ... next ...": a time ahead, which a sentence
+# about the thing must give ("clean power by 2030", "by the end of the Parliament"); a date
+# that has passed does not answer it.
+_WHEN_AHEAD = re.compile(
+    r"^\s*when\s+(?:will|shall|(?:is|are)\b.*\b(?:due|expected|scheduled|planned|meant|going)\b"
+    r"|.*\bnext\b)",
+    re.I,
+)
+_MONTH = (
+    r"January|February|March|April|May|June|July|August|September|October|November|December"
+    r"|spring|summer|autumn|winter"
+)
+_TIME_AHEAD = re.compile(
+    r"\b(?:by|before|until|no later than|due(?:\s+(?:in|by|on))?|expected(?:\s+(?:in|by|on))?"
+    r"|scheduled\s+for|planned\s+for)\s+(?:the\s+end\s+of\s+(?:the\s+)?|(?:early|late|mid)[- ]?"
+    rf"|\d{{1,2}}\s+)?(?:\d{{4}}|{_MONTH}|parliament|decade)\b"
+    r"|\bwithin\s+\w+\s+(?:years?|months?|weeks?)\b|\bnext\s+(?:due|expected|in|on)\b",
+    re.I,
+)
+# Words for a thing being done, as light stems.
+_DONE = frozenset(
+    stem(w)
+    for w in ("reached", "delivered", "met", "achieved", "completed", "attained", "fulfilled")
+)
+# "What did X say in reply to ...", "How did X respond ...", "What was X's response ...": a
+# reply, which a sentence must give with X beside a word for replying, and not as something it
+# leaves out ("nor the Scottish Government's response").
+_REPLY = re.compile(
+    r"^\s*(?:what\s+did\s+(?P<said>.+?)\s+say\s+in\s+(?:reply|response|answer)\b"
+    r"|how\s+(?:did|has|have|will)\s+(?P<how>.+?)\s+(?:respond|reply|react|answer)\b"
+    r"|what\s+(?:was|is|were)\s+(?P<whose>.+?)['\u2019]s?\s+(?:response|reply|answer|reaction)\b"
+    r"|(?:did|has|have)\s+(?P<did>.+?)\s+(?:respond|responded|reply|replied)\b)",
+    re.I,
+)
+_REPLY_WORD = re.compile(r"\b(?:respon\w*|repl(?:y|ied|ies)|answer\w*|react\w*)\b", re.I)
+# "Which department is responsible for ...", "Which minister is accountable for ...": an office
+# holder, whom a sentence about the thing must name: a department or a minister by office.
+_RESPONSIBLE = re.compile(
+    r"^\s*(?:which|what)\s+(?P<office>minister|department|ministry|secretary\s+of\s+state)s?\s+"
+    r"(?:(?:is|are|was|were|will\s+be)\s+(?:responsible|accountable|in\s+charge)\s+for"
+    r"|(?:leads|led|owns|runs|oversees|heads))\s+(?P<thing>[^?]+)",
+    re.I,
+)
+_OFFICE_HOLDER = {
+    "department": re.compile(
+        r"\b(?:Department\s+(?:for|of)\s+[A-Z]|Ministry\s+of\s+[A-Z]|Home\s+Office|Cabinet\s+Office"
+        r"|Foreign\s+Office|Treasury)"
+    ),
+    "minister": re.compile(
+        r"\b(?:Minister|Secretary\s+of\s+State)\s+(?:for|of)\s+[A-Z]|\bPrime\s+Minister\b"
+        r"|\bChancellor\b|\bFirst\s+Minister\b|\b(?:Welsh|Scottish)\s+Ministers\b"
+    ),
+}
+_FIGURE = re.compile(r"\d[\d,.]*%?")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+# Words before a figure that make it a reference, not a count: "HC 846", "section 11".
+_REFERENCE = frozenset({"hc", "no", "no.", "section", "sections", "part", "parts", "asp", "anaw"})
 # A list item's number ("3 Safer streets: halve ...") counts nothing.
 _LIST_MARK = re.compile(r"^(?:\d{1,2}[.)]?|[\u2022*-])\s+(?=[A-Z])")
 # "... were recorded", "... was abolished": an event the index never names did not happen in it.
@@ -111,16 +169,29 @@ def _content_words(text: str) -> list[str]:
 
 def _counts(sentence: str, word: str) -> bool:
     """Whether the sentence counts the word: a figure up to four words before it ("46
-    national indicators", "seventeen milestones"), or a table row holding both."""
+    national indicators", "seventeen milestones") in the same table cell, or in a table row, a
+    figure in the cell beside the one naming it. A year or a reference ("HC 846") counts
+    nothing."""
     text = digits_for_words(_LIST_MARK.sub("", sentence)).casefold()
-    if " | " in text:
-        return stem(word) in text and bool(numbers_in(text))
-    tokens = re.findall(r"[\w.,%]+", text)
-    return any(
-        token.startswith(stem(word))
-        and any(re.fullmatch(r"\d[\d,.]*%?", t) for t in tokens[max(0, i - 4) : i])
-        for i, token in enumerate(tokens)
-    )
+    key = stem(word)
+    cells = [c.strip() for c in text.strip("| ").split(" | ")]
+    # A row counts the word when one cell names it and another is a figure:
+    # "Number of outcomes | 13, up from 11", not "Official source | ... HC 846".
+    named = [c for c in cells if key in c]
+    if len(cells) > 1 and named:
+        figures = [c for c in cells if key not in c and re.match(r"\d", c)]
+        if any(not _YEAR.match(c) for c in figures):
+            return True
+    for cell in cells:
+        tokens = re.findall(r"[\w.,%]+", cell)
+        for i, token in enumerate(tokens):
+            if not token.startswith(key):
+                continue
+            for j in range(max(0, i - 4), i):
+                figure = _FIGURE.fullmatch(tokens[j]) and not _YEAR.fullmatch(tokens[j])
+                if figure and (j == 0 or tokens[j - 1] not in _REFERENCE):
+                    return True
+    return False
 
 
 def _named_near(sentence: str, key: str, reach: int = 50) -> bool:
@@ -133,6 +204,69 @@ def _named_near(sentence: str, key: str, reach: int = 50) -> bool:
         for m in PERSON_NAME.finditer(sentence)
         for r in roles
     )
+
+
+def _mentions(sentence: str, words: Sequence[str]) -> int:
+    """How many of the words the sentence holds, in any form."""
+    text = sentence.casefold()
+    return sum(stem(w) in text for w in words)
+
+
+def _ahead_missing(question: str, sentences: Sequence[str]) -> str | None:
+    """For "when will ..." and "when ... next": what it asks, when no sentence about half of
+    what the question names gives a time ahead."""
+    if not _WHEN_AHEAD.match(question):
+        return None
+    about = [w for w in _content_words(question) if w != "next"]
+    enough = (len(about) + 1) // 2
+    # "... be reviewed": the sentence must say when that happens. A deadline ("clean power by
+    # 2030") answers when a thing is to be done, under any word for doing it.
+    events = [stem(m.group("verb").lower()) for m in _PARTICIPLE.finditer(question)]
+    for sentence in sentences:
+        if not _TIME_AHEAD.search(sentence) or _mentions(sentence, about) < enough:
+            continue
+        if all(e in _DONE or e in sentence.casefold() for e in events):
+            return None
+    return "a date still to come"
+
+
+def _reply_missing(question: str, sentences: Sequence[str]) -> str | None:
+    """For "what did X say in reply", "how did X respond": what it asks, when no sentence has X
+    within 80 characters of a word for replying, other than one saying what it leaves out."""
+    match = _REPLY.match(question)
+    if not match:
+        return None
+    who = next(g for g in match.group("said", "how", "whose", "did") if g)
+    words = _content_words(who)
+    if not words:
+        return None
+    for sentence in sentences:
+        text = sentence.casefold()
+        if negated(sentence) or _mentions(sentence, words) < len(words):
+            continue
+        places = [m.start() for w in words for m in re.finditer(re.escape(stem(w)), text)]
+        if any(abs(r.start() - p) <= 80 for r in _REPLY_WORD.finditer(text) for p in places):
+            return None
+    return f"a reply from {who.strip()}"
+
+
+def _office_missing(question: str, sentences: Sequence[str]) -> str | None:
+    """For "which department (or minister) is responsible for X": what it asks, when no
+    sentence about X names a department (or a minister)."""
+    match = _RESPONSIBLE.match(question)
+    if not match:
+        return None
+    office = match.group("office").lower()
+    kind = "department" if office in ("department", "ministry") else "minister"
+    about = _content_words(match.group("thing"))
+    enough = len(about) if len(about) <= 2 else (len(about) + 1) // 2
+    holder = _OFFICE_HOLDER[kind]
+    for sentence in sentences:
+        if _mentions(sentence, about) < enough:
+            continue
+        if holder.search(sentence) or (kind == "minister" and PERSON_NAME.search(sentence)):
+            return None
+    return f"the {office} responsible for {match.group('thing').strip()}"
 
 
 def _holder_missing(question: str, passages: Sequence[Passage]) -> str | None:
@@ -191,20 +325,23 @@ def missing_terms(
     if focus:
         words = [
             w
-            for w in re.findall(r"[a-z]+", focus.group("focus").lower())
+            for w in re.findall(
+                r"[a-z]+", re.sub(r"['\u2019]s\b", "", focus.group("focus").lower())
+            )
             if w not in ASKING and w not in stopwords()
         ]
         # A noun of the thing asked for, in none of its forms anywhere in the index.
         missing += [w for w in words if not _noun_forms(w) & vocabulary]
-        # "How many X": some sentence must count X ("46 national indicators"). The words
-        # after the last plural are taken for a verb ("how many people work ...").
+        # "How many X": some sentence must count X by its head noun ("46 national
+        # indicators"). The words after the last plural are taken for a verb ("how many people
+        # work ...").
         while len(words) > 1 and not words[-1].endswith("s"):
             words.pop()
         asked = question.lower().lstrip()
         if (
             asked.startswith("how many")
             and words
-            and not any(_counts(s, w) for s in sentences for w in words)
+            and not any(_counts(s, words[-1]) for s in sentences)
         ):
             missing.append(f"a number of {' '.join(words)}")
     # "How much ...": an amount, in a sentence that shares a word with the question.
@@ -216,13 +353,22 @@ def missing_terms(
     quantity = _QUANTITY.match(question)
     if quantity:
         noun = stem(quantity.group("noun").lower())
-        if not any(noun in s.lower() and numbers_in(s) for s in sentences):
+        # Not a sentence saying what it leaves out ("does not describe budgets ... 10 ...").
+        if not any(noun in s.lower() and numbers_in(s) and not negated(s) for s in sentences):
             missing.append(f"a figure for the {quantity.group('noun').lower()}")
     holder = _holder_missing(question, passages)
     if holder:
         missing.append(holder)
+    else:
+        missing += filter(None, [_office_missing(question, sentences)])
+    missing += filter(
+        None, [_ahead_missing(question, sentences), _reply_missing(question, sentences)]
+    )
+    done = {stem(w) for w in re.findall(r"[a-z]+", evidence)} & _DONE
     for match in _PARTICIPLE.finditer(question):
         verb = match.group("verb").lower()
+        if stem(verb) in _DONE and done:
+            continue  # "completed", where the evidence says "reached"
         if stem(verb) not in evidence and index_terms([verb])[0] not in stems:
             missing.append(verb)
     if _NOW.search(question) and _PROGRESS.search(question) and not _REPORTS_NOW.search(evidence):

@@ -126,9 +126,11 @@ class HybridRetriever:
         k: int | None = None,
         filters: Mapping[str, Sequence[str]] | None = None,
         mode: str | None = None,
+        per_document: int | None = None,
     ) -> list[Passage]:
-        """Returns up to k passages, best first, numbered from 1; mode: hybrid, dense or
-        lexical, or rrf (hybrid fused by reciprocal rank, the eval suite's baseline)."""
+        """Returns up to k passages, best first, numbered from 1, and at most per_document
+        (max_per_document unless given) from one document; mode: hybrid, dense or lexical, or
+        rrf (hybrid fused by reciprocal rank, the eval suite's baseline)."""
         mode = mode or self.mode
         k = k or self.settings.top_k
         filters = filters or {}
@@ -157,7 +159,7 @@ class HybridRetriever:
         for cid in order:
             chunk = chunks[cid]
             doc = str(chunk.metadata.get("doc_id"))
-            if per_doc[doc] >= self.settings.max_per_document:
+            if per_doc[doc] >= (per_document or self.settings.max_per_document):
                 continue
             per_doc[doc] += 1
             passages.append(

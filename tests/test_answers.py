@@ -13,6 +13,7 @@ from assistant.config import Settings
 from assistant.generation import Composition
 from assistant.ingest import Ingester
 from assistant.lexical import LexicalIndex
+from assistant.premise import _counts
 from assistant.retrieval import parse_filters, reciprocal_rank, weighted_sum
 from assistant.store import StoredChunk
 
@@ -126,6 +127,12 @@ def test_figures_in_a_table_row_are_found_and_cited(assistant):
         ("Who chairs the Public Accounts Committee?", "who chairs"),
         ("Who sits on the NHS mission board?", "who sits on the NHS mission board"),
         ("Who is the chair of the NHS mission board?", "who is the chair"),
+        ("When will the next Future Generations Report come out?", "a date still to come"),
+        ("How did the Welsh Government respond to Audit Wales?", "a reply from the Welsh"),
+        (
+            "Which department is accountable for the growth mission?",
+            "the department responsible for the growth mission",
+        ),
     ],
     ids=[
         "thing never mentioned",
@@ -138,6 +145,9 @@ def test_figures_in_a_table_row_are_found_and_cited(assistant):
         "no one named in the role",
         "no member named",
         "no one named near the role",
+        "no date ahead, only dates past",
+        "no reply, only a summary saying it leaves one out",
+        "no department named",
     ],
 )
 def test_a_false_premise_is_refused_with_what_is_missing(assistant, question, missing):
@@ -155,6 +165,10 @@ def test_a_false_premise_is_refused_with_what_is_missing(assistant, question, mi
         ("How many examinations did the Auditor General's first round draw together?", "71"),
         ("Who was National Security Adviser when the fusion doctrine was set out?", "Sedwill"),
         ("Who is responsible for setting Scotland's national outcomes?", "Scottish Ministers"),
+        ("When is the Plan for Change due to be completed?", "by the end of the Parliament"),
+        ("When will clean power be delivered?", "by 2030"),
+        ("What was the government's response to the call for a National School?", "silent"),
+        ("Which minister is responsible for setting national indicators in Wales?", "Welsh"),
     ],
     ids=[
         "who sits, said otherwise",
@@ -162,11 +176,40 @@ def test_a_false_premise_is_refused_with_what_is_missing(assistant, question, mi
         "a count in figures",
         "a role held",
         "a body responsible",
+        "a deadline, said otherwise",
+        "a deadline for the thing itself",
+        "a reply given",
+        "a minister by office",
     ],
 )
 def test_a_true_premise_said_in_other_words_is_answered(assistant, question, expected):
     answer = assistant.ask(question)
     assert not answer.refused and expected in answer.answer
+
+
+def test_counting_needs_a_figure_for_the_thing_itself():
+    assert _counts("Number of outcomes | 13, up from 11", "outcomes")
+    assert _counts("1.5 million homes built in England", "homes")
+    assert _counts("Seventeen national milestones were set.", "milestones")
+    # A reference or a year is not a count of what follows it.
+    assert not _counts(
+        "Official source | Government response to the Committee, HC 846", "responses"
+    )
+    assert not _counts("Committee recommendation (HC 31) | Government response", "responses")
+    assert not _counts("In 2015 public bodies took on the duty.", "bodies")
+
+
+def test_before_refusing_the_assistant_looks_past_the_cut(assistant):
+    question = "When will clean power be delivered?"
+    unrelated = assistant.retriever.retrieve("Scotland's national outcomes and values")
+    assert assistant.missing_terms(question, unrelated) == ["a date still to come"]
+    passages, missing = assistant.look_further(question, question, unrelated)
+    assert missing == [] and len(passages) == len(unrelated)
+    assert passages[:-1] == unrelated[:-1] and passages[-1].n == len(passages)
+    assert "by 2030" in passages[-1].text
+    # Where nothing further holds the premise, the passages stay as they were.
+    asked = "Which department is accountable for the growth mission?"
+    assert assistant.look_further(asked, asked, unrelated)[0] == unrelated
 
 
 def test_the_lead_brings_the_sentence_that_completes_it(assistant):
