@@ -16,7 +16,7 @@ from .citations import (
     split_sentences,
     stem,
 )
-from .lexical import index_terms, stems_of, stopwords
+from .lexical import index_terms, stems_of, stopwords, tokenize
 from .models import Passage
 
 # The thing a question asks for ("what is the salary of", "who was the convener of", "how large
@@ -117,6 +117,47 @@ _OFFICE_HOLDER = {
         r"|\bChancellor\b|\bFirst\s+Minister\b|\b(?:Welsh|Scottish)\s+Ministers\b"
     ),
 }
+# "What share of ...", "What percentage of ...": a share, which a sentence about the thing
+# must give ("92% of patients", "three in four", "half").
+_SHARE = re.compile(r"^\s*(?:what|which)\s+(?:share|percentage|proportion|fraction)\b", re.I)
+_PROPORTION = re.compile(
+    r"\d\s*%|\bper\s*cent\b|\b(?:half|a\s+third|two\s+thirds|a\s+quarter|three\s+quarters)\b"
+    r"|\b(?:one|two|three|four|\d+)\s+in\s+(?:two|three|four|five|ten|\d+)\b",
+    re.I,
+)
+# "Where is ... based", "Where was ... set out": a place or a document, named after "in", "at".
+_WHERE = re.compile(r"^\s*where\s+(?:is|are|was|were|do|does|did|will|can)\b", re.I)
+_PLACE = re.compile(r"\b(?:in|at|from|near|inside|outside)\s+(?:the\s+)?[A-Z][\w'\u2019-]+")
+# "Did the Senedd amend ...", "Has Scotland adopted ...": the thing done, which a sentence about
+# the named subject must mention (saying it was or was not done).
+_YES_NO = re.compile(
+    r"^\s*(?P<aux>(?i:did|does|do|has|have|had))\s+(?P<the>the\s+)?"
+    r"(?P<subject>[A-Z][\w'\u2019-]*(?:\s+(?:[A-Z][\w'\u2019-]*|of|for|and|the))*)\s+"
+    r"(?P<verb>[a-z]{3,})\b(?P<rest>[^?]*)"
+)
+# "Which ministers gave evidence ...", "Which officials wrote ...": people, whom a sentence with
+# the thing done must name.
+_PEOPLE = re.compile(
+    r"^\s*which\s+(?:[a-z]+\s+)?(?P<people>ministers?|officials?|people|persons?|advisers?"
+    r"|servants|witnesses|experts?|mps|politicians?|academics?)\s+(?P<verb>[a-z]{3,})\b"
+    r"(?P<rest>[^?]*)",
+    re.I,
+)
+_PARTICLES = frozenset({"out", "up", "down", "off", "on", "in"})
+_PAST = frozenset({"held", "set", "built", "kept", "made", "put", "done", "given", "written"})
+_IRREGULAR = {
+    "gave": "give",
+    "took": "take",
+    "wrote": "write",
+    "met": "meet",
+    "spoke": "speak",
+    "sat": "sit",
+    "led": "lead",
+    "ran": "run",
+    "made": "make",
+    "set": "set",
+}
+_ANY = re.compile("")
 _FIGURE = re.compile(r"\d[\d,.]*%?")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 # Words before a figure that make it a reference, not a count: "HC 846", "section 11".
@@ -212,19 +253,22 @@ def _mentions(sentence: str, words: Sequence[str]) -> int:
     return sum(stem(w) in text for w in words)
 
 
+def _about(sentences: Sequence[str], words: Sequence[str], pattern: re.Pattern[str]) -> list[str]:
+    """The sentences that match the pattern and hold at least half of the words."""
+    enough = (len(words) + 1) // 2
+    return [s for s in sentences if pattern.search(s) and _mentions(s, words) >= enough]
+
+
 def _ahead_missing(question: str, sentences: Sequence[str]) -> str | None:
     """For "when will ..." and "when ... next": what it asks, when no sentence about half of
     what the question names gives a time ahead."""
     if not _WHEN_AHEAD.match(question):
         return None
     about = [w for w in _content_words(question) if w != "next"]
-    enough = (len(about) + 1) // 2
     # "... be reviewed": the sentence must say when that happens. A deadline ("clean power by
     # 2030") answers when a thing is to be done, under any word for doing it.
     events = [stem(m.group("verb").lower()) for m in _PARTICIPLE.finditer(question)]
-    for sentence in sentences:
-        if not _TIME_AHEAD.search(sentence) or _mentions(sentence, about) < enough:
-            continue
+    for sentence in _about(sentences, about, _TIME_AHEAD):
         if all(e in _DONE or e in sentence.casefold() for e in events):
             return None
     return "a date still to come"
@@ -267,6 +311,62 @@ def _office_missing(question: str, sentences: Sequence[str]) -> str | None:
         if holder.search(sentence) or (kind == "minister" and PERSON_NAME.search(sentence)):
             return None
     return f"the {office} responsible for {match.group('thing').strip()}"
+
+
+def _verb_in(sentence: str, verb: str) -> bool:
+    """Whether the sentence uses the verb in any form: amend, amended, amendment."""
+    verb = _IRREGULAR.get(verb, verb)
+    root = index_terms([verb])[0]
+    return any(w.startswith(root) for w in index_terms(tokenize(sentence)))
+
+
+def _share_missing(question: str, sentences: Sequence[str]) -> str | None:
+    """For "what share of ...": what it asks, when no sentence about it gives a share."""
+    if not _SHARE.match(question):
+        return None
+    if _about(sentences, _content_words(question), _PROPORTION):
+        return None
+    return "a share or percentage"
+
+
+def _place_missing(question: str, sentences: Sequence[str]) -> str | None:
+    """For "where is ... based": what it asks, when no sentence about it names a place where
+    it is so."""
+    if not _WHERE.match(question):
+        return None
+    # "... based", "... held", "... set out": the sentence must say that, not just name a place.
+    words = re.findall(r"[a-z]+", question.lower())
+    while words and words[-1] in _PARTICLES:
+        words.pop()
+    done = words[-1] if words and (words[-1].endswith("ed") or words[-1] in _PAST) else ""
+    for sentence in _about(sentences, _content_words(question), _PLACE):
+        if not done or _verb_in(sentence, done):
+            return None
+    return "a place"
+
+
+def _deed_missing(question: str, sentences: Sequence[str]) -> str | None:
+    """For "did X do Y" and "which people did Y": what it asks, when no sentence about X (or
+    naming a person) says Y, in any form, was or was not done."""
+    asked = _YES_NO.match(question)
+    people = None if asked else _PEOPLE.match(question)
+    match = asked or people
+    if not match:
+        return None
+    verb = match.group("verb").lower()
+    if verb in ASKING or verb in stopwords():
+        return None
+    named = match.group("subject") if asked else ""
+    about = _content_words(f"{named} {match.group('rest')}")
+    for sentence in _about(sentences, about, _ANY):
+        if not _verb_in(sentence, verb):
+            continue
+        if asked or PERSON_NAME.search(sentence) or _OFFICE_HOLDER["minister"].search(sentence):
+            return None
+    if asked:
+        the, aux = asked.group("the") or "", asked.group("aux").lower()
+        return f"whether {the}{named.strip()} {aux} {verb}{asked.group('rest').rstrip()}"
+    return f"the {match.group('people').lower()} who {verb}"
 
 
 def _holder_missing(question: str, passages: Sequence[Passage]) -> str | None:
@@ -362,7 +462,14 @@ def missing_terms(
     else:
         missing += filter(None, [_office_missing(question, sentences)])
     missing += filter(
-        None, [_ahead_missing(question, sentences), _reply_missing(question, sentences)]
+        None,
+        [
+            _ahead_missing(question, sentences),
+            _reply_missing(question, sentences),
+            _share_missing(question, sentences),
+            _place_missing(question, sentences),
+            None if holder else _deed_missing(question, sentences),
+        ],
     )
     done = {stem(w) for w in re.findall(r"[a-z]+", evidence)} & _DONE
     for match in _PARTICIPLE.finditer(question):

@@ -133,6 +133,13 @@ def test_figures_in_a_table_row_are_found_and_cited(assistant):
             "Which department is accountable for the growth mission?",
             "the department responsible for the growth mission",
         ),
+        ("What share of national outcomes has Scotland achieved?", "a share or percentage"),
+        ("Where is the Carnegie UK Trust based?", "a place"),
+        ("Did the Senedd repeal the Act?", "whether the Senedd did repeal the Act"),
+        (
+            "Which witnesses spoke to the Finance and Public Administration Committee?",
+            "the witnesses who spoke",
+        ),
     ],
     ids=[
         "thing never mentioned",
@@ -148,6 +155,10 @@ def test_figures_in_a_table_row_are_found_and_cited(assistant):
         "no date ahead, only dates past",
         "no reply, only a summary saying it leaves one out",
         "no department named",
+        "no share given",
+        "no place given",
+        "nothing done, in any form",
+        "no one named doing it",
     ],
 )
 def test_a_false_premise_is_refused_with_what_is_missing(assistant, question, missing):
@@ -169,6 +180,10 @@ def test_a_false_premise_is_refused_with_what_is_missing(assistant, question, mi
         ("When will clean power be delivered?", "by 2030"),
         ("What was the government's response to the call for a National School?", "silent"),
         ("Which minister is responsible for setting national indicators in Wales?", "Welsh"),
+        ("What share of five-year-olds should be ready to learn?", "75%"),
+        ("Where was the fusion doctrine set out?", "National Security Capability Review"),
+        ("Has Scotland adopted the 2024 proposals?", "not adopted"),
+        ("Which ministers set national indicators in Wales?", "Welsh Ministers"),
     ],
     ids=[
         "who sits, said otherwise",
@@ -180,6 +195,10 @@ def test_a_false_premise_is_refused_with_what_is_missing(assistant, question, mi
         "a deadline for the thing itself",
         "a reply given",
         "a minister by office",
+        "a share as a percentage",
+        "a place that is a document",
+        "a thing not done is an answer",
+        "people named by office",
     ],
 )
 def test_a_true_premise_said_in_other_words_is_answered(assistant, question, expected):
