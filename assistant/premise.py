@@ -143,6 +143,25 @@ _PEOPLE = re.compile(
     r"(?P<rest>[^?]*)",
     re.I,
 )
+# "Which councils have ignored ...", "Which committee published ...": the deed, which some
+# sentence must mention.
+_WHICH_DID = re.compile(
+    r"^\s*which\s+(?:[a-z]+\s+)?(?P<things>[a-z]+)\s+(?:(?:have|has|had)\s+)?"
+    r"(?P<verb>[a-z]{3,}ed)\b(?P<rest>[^?]*)",
+    re.I,
+)
+# "How long did ... last", "How long is the term": a length of time, or a span from one date to
+# another, in a sentence about the thing.
+_HOW_LONG = re.compile(r"^\s*how\s+long\s+(?:did|does|do|will|is|was|are|were|has|have)\b", re.I)
+_DURATION = re.compile(
+    r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty)"
+    r"\s+(?:years?|months?|weeks?|days?)\b|\bfrom\s+[^.;]{1,40}?\s+(?:to|until)\s+"
+    r"|\b(?:19|20)\d\d\s*(?:-|\u2013|to)\s*(?:19|20)?\d\d\b",
+    re.I,
+)
+# "Who will succeed ...": a person still to come, whom a sentence must name with what is ahead.
+_WHO_WILL = re.compile(r"^\s*who\s+(?:will|shall)\b", re.I)
+_AHEAD = re.compile(r"\b(?:will|shall|next|due|expected|successor|to\s+be\s+appointed)\b", re.I)
 _PARTICLES = frozenset({"out", "up", "down", "off", "on", "in"})
 _PAST = frozenset({"held", "set", "built", "kept", "made", "put", "done", "given", "written"})
 _IRREGULAR = {
@@ -247,15 +266,31 @@ def _named_near(sentence: str, key: str, reach: int = 50) -> bool:
     )
 
 
+class _Sentence(str):
+    """A sentence of the evidence, with the title of its document: "the consultation ran from
+    March to June" is about Scotland when the document is Scotland's framework."""
+
+    title: str
+
+    def __new__(cls, text: str, title: str = "") -> _Sentence:
+        sentence = super().__new__(cls, text)
+        sentence.title = title
+        return sentence
+
+
 def _mentions(sentence: str, words: Sequence[str]) -> int:
-    """How many of the words the sentence holds, in any form."""
-    text = sentence.casefold()
+    """How many of the words the sentence holds, in any form (or its document's title)."""
+    text = f"{sentence} {getattr(sentence, 'title', '')}".casefold()
+    text += " " + " ".join(_IRREGULAR.get(w, w) for w in re.findall(r"[a-z]+", text))
     return sum(stem(w) in text for w in words)
 
 
-def _about(sentences: Sequence[str], words: Sequence[str], pattern: re.Pattern[str]) -> list[str]:
-    """The sentences that match the pattern and hold at least half of the words."""
-    enough = (len(words) + 1) // 2
+def _about(
+    sentences: Sequence[str], words: Sequence[str], pattern: re.Pattern[str], strict: bool = False
+) -> list[str]:
+    """The sentences that match the pattern and hold at least half of the words (strict: both
+    of two)."""
+    enough = len(words) if strict and len(words) <= 2 else (len(words) + 1) // 2
     return [s for s in sentences if pattern.search(s) and _mentions(s, words) >= enough]
 
 
@@ -269,6 +304,8 @@ def _ahead_missing(question: str, sentences: Sequence[str]) -> str | None:
     # 2030") answers when a thing is to be done, under any word for doing it.
     events = [stem(m.group("verb").lower()) for m in _PARTICIPLE.finditer(question)]
     for sentence in _about(sentences, about, _TIME_AHEAD):
+        if negated(sentence):
+            continue  # "It does not cover the Programmes before 2016" gives no date
         if all(e in _DONE or e in sentence.casefold() for e in events):
             return None
     return "a date still to come"
@@ -313,6 +350,19 @@ def _office_missing(question: str, sentences: Sequence[str]) -> str | None:
     return f"the {office} responsible for {match.group('thing').strip()}"
 
 
+def _time_missing(question: str, sentences: Sequence[str]) -> str | None:
+    """For "how long did ..." and "who will ...": what it asks, when no sentence about it gives
+    a length of time, or names a person with what is still to come."""
+    about = _content_words(question)
+    if _HOW_LONG.match(question) and not _about(sentences, about, _DURATION):
+        return "a length of time"
+    if _WHO_WILL.match(question) and not any(
+        PERSON_NAME.search(s) for s in _about(sentences, about, _AHEAD)
+    ):
+        return "who it will be"
+    return None
+
+
 def _verb_in(sentence: str, verb: str) -> bool:
     """Whether the sentence uses the verb in any form: amend, amended, amendment."""
     verb = _IRREGULAR.get(verb, verb)
@@ -350,7 +400,10 @@ def _deed_missing(question: str, sentences: Sequence[str]) -> str | None:
     naming a person) says Y, in any form, was or was not done."""
     asked = _YES_NO.match(question)
     people = None if asked else _PEOPLE.match(question)
-    match = asked or people
+    things = None if asked or people else _WHICH_DID.match(question)
+    if things and things.group("things").lower() in stopwords():
+        things = None  # "which of the devolved frameworks": "devolved" is not a deed
+    match = asked or people or things
     if not match:
         return None
     verb = match.group("verb").lower()
@@ -358,11 +411,18 @@ def _deed_missing(question: str, sentences: Sequence[str]) -> str | None:
         return None
     named = match.group("subject") if asked else ""
     about = _content_words(f"{named} {match.group('rest')}")
-    for sentence in _about(sentences, about, _ANY):
+    # People are named in many sentences; one about the deed must hold what it was done to.
+    for sentence in _about(sentences, about, _ANY, strict=bool(people)):
         if not _verb_in(sentence, verb):
             continue
-        if asked or PERSON_NAME.search(sentence) or _OFFICE_HOLDER["minister"].search(sentence):
+        if (
+            not people
+            or PERSON_NAME.search(sentence)
+            or _OFFICE_HOLDER["minister"].search(sentence)
+        ):
             return None
+    if things:
+        return f"the {things.group('things').lower()} that {verb}{things.group('rest').rstrip()}"
     if asked:
         the, aux = asked.group("the") or "", asked.group("aux").lower()
         return f"whether {the}{named.strip()} {aux} {verb}{asked.group('rest').rstrip()}"
@@ -420,7 +480,7 @@ def missing_terms(
         if stem(n) not in evidence and n not in ASKING and n not in stopwords()
     )
     stems = stems_of(vocabulary)
-    sentences = [s for p in passages for s in split_sentences(p.text)]
+    sentences = [_Sentence(s, p.title) for p in passages for s in split_sentences(p.text)]
     focus = _FOCUS.match(question)
     if focus:
         words = [
@@ -468,6 +528,7 @@ def missing_terms(
             _reply_missing(question, sentences),
             _share_missing(question, sentences),
             _place_missing(question, sentences),
+            _time_missing(question, sentences),
             None if holder else _deed_missing(question, sentences),
         ],
     )

@@ -140,6 +140,9 @@ def test_figures_in_a_table_row_are_found_and_cited(assistant):
             "Which witnesses spoke to the Finance and Public Administration Committee?",
             "the witnesses who spoke",
         ),
+        ("Which councils rejected the duty?", "the councils that rejected the duty"),
+        ("How long did the Carnegie UK roundtable meet for?", "a length of time"),
+        ("Who will hold the Commissioner's office after Derek Walker?", "who it will be"),
     ],
     ids=[
         "thing never mentioned",
@@ -159,6 +162,9 @@ def test_figures_in_a_table_row_are_found_and_cited(assistant):
         "no place given",
         "nothing done, in any form",
         "no one named doing it",
+        "nothing named doing it",
+        "no length of time",
+        "no one still to come",
     ],
 )
 def test_a_false_premise_is_refused_with_what_is_missing(assistant, question, missing):
@@ -184,6 +190,9 @@ def test_a_false_premise_is_refused_with_what_is_missing(assistant, question, mi
         ("Where was the fusion doctrine set out?", "National Security Capability Review"),
         ("Has Scotland adopted the 2024 proposals?", "not adopted"),
         ("Which ministers set national indicators in Wales?", "Welsh Ministers"),
+        ("How long is the Future Generations Commissioner's term?", "seven years"),
+        ("How long did the 2023 consultation on Scotland's outcomes run?", "14 March to 12 June"),
+        ("Which of the devolved outcomes frameworks have a statutory basis?", "statutory basis"),
     ],
     ids=[
         "who sits, said otherwise",
@@ -199,6 +208,9 @@ def test_a_false_premise_is_refused_with_what_is_missing(assistant, question, mi
         "a place that is a document",
         "a thing not done is an answer",
         "people named by office",
+        "a length of time",
+        "a span, about the document's own subject",
+        "'which of the': no deed",
     ],
 )
 def test_a_true_premise_said_in_other_words_is_answered(assistant, question, expected):
