@@ -43,7 +43,8 @@ _QUANTITY = re.compile(
 # "Who chairs ...", "Who was the first Commissioner ...", "Which minister leads ...", "the name
 # of the chair of ...": the holder of a role, whom some sentence must name beside the role.
 _HOLDER = re.compile(
-    r"^\s*(?:who\s+(?P<verb>chairs|chaired|leads|led|heads|headed|runs|ran|convenes|convened)\b"
+    r"^\s*(?:who\s+(?P<verb>chairs|chaired|leads|led|heads|headed|runs|ran|convenes|convened"
+    r"|funds|funded|finances|financed|pays|paid|employs|employed|appoints|appointed)\b"
     r"|who\s+(?:is|was|are|were|has\s+been|have\s+been)\s+(?:the\s+)?"
     r"(?:current\s+|first\s+|new\s+|next\s+)?(?P<role>[a-z' -]+?)"
     r"(?=\s+(?:of|for|on|in|at|when|now)\b|\s*\?|\s*$)"
@@ -68,8 +69,8 @@ _MEMBERS = re.compile(
 # about the thing must give ("clean power by 2030", "by the end of the Parliament"); a date
 # that has passed does not answer it.
 _WHEN_AHEAD = re.compile(
-    r"^\s*when\s+(?:will|shall|(?:is|are)\b.*\b(?:due|expected|scheduled|planned|meant|going)\b"
-    r"|.*\bnext\b)",
+    r"^\s*(?:when|by\s+when|(?:in\s+|by\s+)?(?:which|what)\s+(?:year|month|date))\s+"
+    r"(?:will|shall|(?:is|are)\b.*\b(?:due|expected|scheduled|planned|meant|going)\b|.*\bnext\b)",
     re.I,
 )
 _MONTH = (
@@ -128,10 +129,12 @@ _PROPORTION = re.compile(
 # "Where is ... based", "Where was ... set out": a place or a document, named after "in", "at".
 _WHERE = re.compile(r"^\s*where\s+(?:is|are|was|were|do|does|did|will|can)\b", re.I)
 _PLACE = re.compile(r"\b(?:in|at|from|near|inside|outside)\s+(?:the\s+)?[A-Z][\w'\u2019-]+")
-# "Did the Senedd amend ...", "Has Scotland adopted ...": the thing done, which a sentence about
-# the named subject must mention (saying it was or was not done).
+# "Did the Senedd amend ...", "Has Scotland adopted ...", "Why did the Executive abandon ...": the
+# thing done, which a sentence about the named subject must mention (saying it was or was not
+# done). "Why does X think ..." asks for a reason, not a deed.
 _YES_NO = re.compile(
-    r"^\s*(?P<aux>(?i:did|does|do|has|have|had))\s+(?P<the>the\s+)?"
+    r"^\s*(?:(?i:why)\s+(?=(?i:did|has|have|had)\b))?(?P<aux>(?i:did|does|do|has|have|had))\s+"
+    r"(?P<the>the\s+)?"
     r"(?P<subject>[A-Z][\w'\u2019-]*(?:\s+(?:[A-Z][\w'\u2019-]*|of|for|and|the))*)\s+"
     r"(?P<verb>[a-z]{3,})\b(?P<rest>[^?]*)"
 )
@@ -146,7 +149,8 @@ _PEOPLE = re.compile(
 # "Which councils have ignored ...", "Which committee published ...": the deed, which some
 # sentence must mention.
 _WHICH_DID = re.compile(
-    r"^\s*which\s+(?:[a-z]+\s+)?(?P<things>[a-z]+)\s+(?:(?:have|has|had)\s+)?"
+    r"^\s*(?:which|list\s+the|name\s+the)\s+(?:[a-z]+\s+)?(?P<things>[a-z]+)\s+"
+    r"(?:(?:have|has|had)\s+)?"
     r"(?P<verb>[a-z]{3,}ed)\b(?P<rest>[^?]*)",
     re.I,
 )
@@ -162,6 +166,25 @@ _DURATION = re.compile(
 # "Who will succeed ...": a person still to come, whom a sentence must name with what is ahead.
 _WHO_WILL = re.compile(r"^\s*who\s+(?:will|shall)\b", re.I)
 _AHEAD = re.compile(r"\b(?:will|shall|next|due|expected|successor|to\s+be\s+appointed)\b", re.I)
+# "What is Carnegie UK's view of ...", "What does X think of ...": a view, which a passage must
+# hold with both the one who holds it and what it is of.
+_VIEW = re.compile(
+    r"^\s*(?:what\s+(?:is|was|are|were)\s+(?P<whose>.+?)['\u2019]s?\s+"
+    r"(?:view|views|opinion|position|stance|verdict|assessment)\s+(?:of|on|about)"
+    r"|what\s+(?:does|did|do)\s+(?P<who>.+?)\s+(?:think|say|make)\s+(?:of|about))"
+    r"\s+(?P<what>[^?]+)",
+    re.I,
+)
+# A name as a question writes it: "Liaison Committee", "Future Generations Commissioner".
+_CAPITALISED = re.compile(
+    r"\b[A-Z][\w\u2019'-]*(?:\s+(?:(?:of|for|and|the)\s+)?[A-Z][\w\u2019'-]*)*"
+)
+# Words of a question that sets things side by side.
+_COMPARING = re.compile(
+    r"\b(?:and|or|compare[sd]?|comparison|differ|differs|difference|differences|between|versus"
+    r"|vs|both|each|either|neither)\b",
+    re.I,
+)
 _PARTICLES = frozenset({"out", "up", "down", "off", "on", "in"})
 _PAST = frozenset({"held", "set", "built", "kept", "made", "put", "done", "given", "written"})
 _IRREGULAR = {
@@ -267,31 +290,39 @@ def _named_near(sentence: str, key: str, reach: int = 50) -> bool:
 
 
 class _Sentence(str):
-    """A sentence of the evidence, with the title of its document: "the consultation ran from
-    March to June" is about Scotland when the document is Scotland's framework."""
+    """A sentence of the evidence, with the title of its document and the passage it is in:
+    "the consultation ran from March to June" is about Scotland when the document is
+    Scotland's framework."""
 
     title: str
+    passage: str
 
-    def __new__(cls, text: str, title: str = "") -> _Sentence:
+    def __new__(cls, text: str, title: str = "", passage: str = "") -> _Sentence:
         sentence = super().__new__(cls, text)
-        sentence.title = title
+        sentence.title, sentence.passage = title, passage
         return sentence
 
 
-def _mentions(sentence: str, words: Sequence[str]) -> int:
-    """How many of the words the sentence holds, in any form (or its document's title)."""
-    text = f"{sentence} {getattr(sentence, 'title', '')}".casefold()
+def _mentions(sentence: str, words: Sequence[str], wide: bool = False) -> int:
+    """How many of the words the sentence holds, in any form (or its document's title; wide:
+    or the passage around it)."""
+    around = getattr(sentence, "passage", "") if wide else ""
+    text = f"{sentence} {getattr(sentence, 'title', '')} {around}".casefold()
     text += " " + " ".join(_IRREGULAR.get(w, w) for w in re.findall(r"[a-z]+", text))
     return sum(stem(w) in text for w in words)
 
 
 def _about(
-    sentences: Sequence[str], words: Sequence[str], pattern: re.Pattern[str], strict: bool = False
+    sentences: Sequence[str],
+    words: Sequence[str],
+    pattern: re.Pattern[str],
+    strict: bool = False,
+    wide: bool = False,
 ) -> list[str]:
     """The sentences that match the pattern and hold at least half of the words (strict: both
-    of two)."""
+    of two; wide: in the sentence's passage)."""
     enough = len(words) if strict and len(words) <= 2 else (len(words) + 1) // 2
-    return [s for s in sentences if pattern.search(s) and _mentions(s, words) >= enough]
+    return [s for s in sentences if pattern.search(s) and _mentions(s, words, wide) >= enough]
 
 
 def _ahead_missing(question: str, sentences: Sequence[str]) -> str | None:
@@ -363,6 +394,38 @@ def _time_missing(question: str, sentences: Sequence[str]) -> str | None:
     return None
 
 
+def _apart(question: str, names: Sequence[str], passages: Sequence[Passage]) -> str | None:
+    """The question's names and figures, when no one passage holds them all: "Audit Wales",
+    "Welsh Government" and "2025" each appear, but never together. A comparison ("how do Wales
+    and Scotland differ") draws on a passage for each side, and is let be."""
+    keys = [stem(n) for n in names] + sorted(numbers_in(question))
+    if len(keys) < 2 or _COMPARING.search(question):
+        return None
+    for p in passages:
+        text = f"{p.text} {p.title}".casefold().replace("\u2019", "'")
+        if all(k in text for k in keys):
+            return None
+    named = [m.group(0) for m in _CAPITALISED.finditer(question) if m.start() > 0]
+    named += sorted(numbers_in(question))
+    if len(named) > 1:
+        return f"{', '.join(named[:-1])} and {named[-1]} together"
+    return named[0] if named else ", ".join(keys)  # "National Security Council", as one name
+
+
+def _view_missing(question: str, passages: Sequence[Passage]) -> str | None:
+    """For "what is X's view of Y": what it asks, when no passage names both X and Y."""
+    match = _VIEW.match(question)
+    if not match:
+        return None
+    who = _content_words(match.group("whose") or match.group("who"))
+    what = _content_words(match.group("what"))
+    for p in passages:
+        context = _Sentence(p.text, p.title)
+        if _mentions(context, who) == len(who) and _mentions(context, what) >= (len(what) + 1) // 2:
+            return None
+    return f"a view of {match.group('what').strip()}"
+
+
 def _verb_in(sentence: str, verb: str) -> bool:
     """Whether the sentence uses the verb in any form: amend, amended, amendment."""
     verb = _IRREGULAR.get(verb, verb)
@@ -409,10 +472,11 @@ def _deed_missing(question: str, sentences: Sequence[str]) -> str | None:
     verb = match.group("verb").lower()
     if verb in ASKING or verb in stopwords():
         return None
-    named = match.group("subject") if asked else ""
+    named = match.group("subject") if asked else (things.group("things") if things else "")
     about = _content_words(f"{named} {match.group('rest')}")
     # People are named in many sentences; one about the deed must hold what it was done to.
-    for sentence in _about(sentences, about, _ANY, strict=bool(people)):
+    # Another deed may be told in a sentence that leans on the one before ("They ... added").
+    for sentence in _about(sentences, about, _ANY, strict=bool(people), wide=not people):
         if not _verb_in(sentence, verb):
             continue
         if (
@@ -422,7 +486,7 @@ def _deed_missing(question: str, sentences: Sequence[str]) -> str | None:
         ):
             return None
     if things:
-        return f"the {things.group('things').lower()} that {verb}{things.group('rest').rstrip()}"
+        return "which " + question[things.start("things") :].strip().rstrip("?.!").lower()
     if asked:
         the, aux = asked.group("the") or "", asked.group("aux").lower()
         return f"whether {the}{named.strip()} {aux} {verb}{asked.group('rest').rstrip()}"
@@ -474,13 +538,12 @@ def missing_terms(
     evidence = " ".join(p.text + " " + p.title for p in passages)
     evidence = re.sub(r"\s+", " ", evidence).casefold().replace("\u2019", "'")
     missing = [n for n in sorted(numbers_in(question)) if n not in evidence]
-    missing += sorted(
-        n
-        for n in names_in(question)
-        if stem(n) not in evidence and n not in ASKING and n not in stopwords()
-    )
+    names = sorted(n for n in names_in(question) if n not in ASKING and n not in stopwords())
+    missing += [n for n in names if stem(n) not in evidence]
+    if not missing:
+        missing += filter(None, [_apart(question, names, passages)])
     stems = stems_of(vocabulary)
-    sentences = [_Sentence(s, p.title) for p in passages for s in split_sentences(p.text)]
+    sentences = [_Sentence(s, p.title, p.text) for p in passages for s in split_sentences(p.text)]
     focus = _FOCUS.match(question)
     if focus:
         words = [
@@ -529,6 +592,7 @@ def missing_terms(
             _share_missing(question, sentences),
             _place_missing(question, sentences),
             _time_missing(question, sentences),
+            _view_missing(question, passages),
             None if holder else _deed_missing(question, sentences),
         ],
     )

@@ -140,9 +140,16 @@ def test_figures_in_a_table_row_are_found_and_cited(assistant):
             "Which witnesses spoke to the Finance and Public Administration Committee?",
             "the witnesses who spoke",
         ),
-        ("Which councils rejected the duty?", "the councils that rejected the duty"),
+        ("Which councils rejected the duty?", "which councils rejected the duty"),
         ("How long did the Carnegie UK roundtable meet for?", "a length of time"),
         ("Who will hold the Commissioner's office after Derek Walker?", "who it will be"),
+        ("Who appoints the Future Generations Commissioner?", "who appoints"),
+        (
+            "What did the Liaison Committee say about Audit Wales?",
+            "Liaison Committee and Audit Wales together",
+        ),
+        ("What is the Liaison Committee's view of the fusion doctrine?", "a view of the fusion"),
+        ("Why did the Executive drop its 2016 framework?", "whether the Executive did drop"),
     ],
     ids=[
         "thing never mentioned",
@@ -165,6 +172,10 @@ def test_figures_in_a_table_row_are_found_and_cited(assistant):
         "nothing named doing it",
         "no length of time",
         "no one still to come",
+        "no one named doing it, by a verb of office",
+        "names that never meet in one passage",
+        "no passage with both the holder and the thing",
+        "why, of a deed never told",
     ],
 )
 def test_a_false_premise_is_refused_with_what_is_missing(assistant, question, missing):
@@ -193,6 +204,9 @@ def test_a_false_premise_is_refused_with_what_is_missing(assistant, question, mi
         ("How long is the Future Generations Commissioner's term?", "seven years"),
         ("How long did the 2023 consultation on Scotland's outcomes run?", "14 March to 12 June"),
         ("Which of the devolved outcomes frameworks have a statutory basis?", "statutory basis"),
+        ("List the outcomes added in the May 2024 proposals.", "climate action"),
+        ("What is the Liaison Committee's view of the Treasury?", "critical of the Treasury"),
+        ("In which year will clean power be reached?", "2030"),
     ],
     ids=[
         "who sits, said otherwise",
@@ -211,6 +225,9 @@ def test_a_false_premise_is_refused_with_what_is_missing(assistant, question, mi
         "a length of time",
         "a span, about the document's own subject",
         "'which of the': no deed",
+        "a deed told in a sentence leaning on the one before",
+        "a view, held and of what",
+        "which year, ahead",
     ],
 )
 def test_a_true_premise_said_in_other_words_is_answered(assistant, question, expected):
