@@ -44,7 +44,8 @@ _QUANTITY = re.compile(
 # of the chair of ...": the holder of a role, whom some sentence must name beside the role.
 _HOLDER = re.compile(
     r"^\s*(?:who\s+(?P<verb>chairs|chaired|leads|led|heads|headed|runs|ran|convenes|convened"
-    r"|funds|funded|finances|financed|pays|paid|employs|employed|appoints|appointed)\b"
+    r"|funds|funded|finances|financed|pays|paid|employs|employed|appoints|appointed"
+    r"|wrote|writes|authored)\b"
     r"|who\s+(?:is|was|are|were|has\s+been|have\s+been)\s+(?:the\s+)?"
     r"(?:current\s+|first\s+|new\s+|next\s+)?(?P<role>[a-z' -]+?)"
     r"(?=\s+(?:of|for|on|in|at|when|now)\b|\s*\?|\s*$)"
@@ -150,7 +151,7 @@ _PEOPLE = re.compile(
 # sentence must mention.
 _WHICH_DID = re.compile(
     r"^\s*(?:which|list\s+the|name\s+the)\s+(?:[a-z]+\s+)?(?P<things>[a-z]+)\s+"
-    r"(?:(?:have|has|had)\s+)?"
+    r"(?:(?:[\w'\u2019-]+\s+){0,4}?(?:have|has|had)\s+)?"
     r"(?P<verb>[a-z]{3,}ed)\b(?P<rest>[^?]*)",
     re.I,
 )
@@ -161,6 +162,23 @@ _DURATION = re.compile(
     r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty)"
     r"\s+(?:years?|months?|weeks?|days?)\b|\bfrom\s+[^.;]{1,40}?\s+(?:to|until)\s+"
     r"|\b(?:19|20)\d\d\s*(?:-|\u2013|to)\s*(?:19|20)?\d\d\b",
+    re.I,
+)
+# "How often does ... meet": a frequency, in a sentence about the thing.
+_HOW_OFTEN = re.compile(r"^\s*how\s+(?:often|frequently)\b", re.I)
+_FREQUENCY = re.compile(
+    r"\bevery\s+(?:\w+\s+)?(?:years?|months?|weeks?|days?|parliament)\b|\b(?:annual|annually"
+    r"|yearly|monthly|weekly|daily|quarterly|once|twice)\b|\b(?:a|per|each)\s+(?:year|month|week)\b",
+    re.I,
+)
+# "What reasons did X give for ...", "Why did X ...": a reason, in a sentence about the thing.
+_REASONS = re.compile(
+    r"^\s*(?:(?:what|which)\s+(?:reasons?|grounds)\b|why\s+(?:did|was|were|has|have|had)\b)",
+    re.I,
+)
+_BECAUSE = re.compile(
+    r"\b(?:because|since|as\s+a\s+result|owing\s+to|due\s+to|reasons?|so\s+that|in\s+order\s+to"
+    r"|led\s+to|meant\s+that|which\s+is\s+why)\b",
     re.I,
 )
 # "Who will succeed ...": a person still to come, whom a sentence must name with what is ahead.
@@ -187,18 +205,26 @@ _COMPARING = re.compile(
 )
 _PARTICLES = frozenset({"out", "up", "down", "off", "on", "in"})
 _PAST = frozenset({"held", "set", "built", "kept", "made", "put", "done", "given", "written"})
-_IRREGULAR = {
-    "gave": "give",
-    "took": "take",
-    "wrote": "write",
-    "met": "meet",
-    "spoke": "speak",
-    "sat": "sit",
-    "led": "lead",
-    "ran": "run",
-    "made": "make",
-    "set": "set",
+# Verbs whose past forms a stemmer does not bring back to them: found, find.
+_PAST_FORMS = {
+    "give": ("gave", "given"),
+    "take": ("took", "taken"),
+    "write": ("wrote", "written"),
+    "meet": ("met",),
+    "speak": ("spoke", "spoken"),
+    "sit": ("sat",),
+    "lead": ("led",),
+    "run": ("ran",),
+    "make": ("made",),
+    "find": ("found",),
+    "hold": ("held",),
+    "build": ("built",),
+    "begin": ("began", "begun"),
+    "draw": ("drew", "drawn"),
+    "leave": ("left",),
+    "choose": ("chose", "chosen"),
 }
+_BASE = {past: base for base, pasts in _PAST_FORMS.items() for past in pasts}
 _ANY = re.compile("")
 _FIGURE = re.compile(r"\d[\d,.]*%?")
 _YEAR = re.compile(r"(?:19|20)\d\d")
@@ -308,7 +334,7 @@ def _mentions(sentence: str, words: Sequence[str], wide: bool = False) -> int:
     or the passage around it)."""
     around = getattr(sentence, "passage", "") if wide else ""
     text = f"{sentence} {getattr(sentence, 'title', '')} {around}".casefold()
-    text += " " + " ".join(_IRREGULAR.get(w, w) for w in re.findall(r"[a-z]+", text))
+    text += " " + " ".join(_BASE.get(w, w) for w in re.findall(r"[a-z]+", text))
     return sum(stem(w) in text for w in words)
 
 
@@ -382,11 +408,17 @@ def _office_missing(question: str, sentences: Sequence[str]) -> str | None:
 
 
 def _time_missing(question: str, sentences: Sequence[str]) -> str | None:
-    """For "how long did ..." and "who will ...": what it asks, when no sentence about it gives
-    a length of time, or names a person with what is still to come."""
+    """For "how long", "how often", "why did" and "who will": what it asks, when no sentence
+    about it gives a length of time, a frequency or a reason, or names a person still to come."""
     about = _content_words(question)
     if _HOW_LONG.match(question) and not _about(sentences, about, _DURATION):
         return "a length of time"
+    if _HOW_OFTEN.match(question) and not _about(sentences, about, _FREQUENCY):
+        return "how often it happens"
+    if _REASONS.match(question) and not [
+        s for s in _about(sentences, about, _BECAUSE) if not negated(s)
+    ]:
+        return "a reason"
     if _WHO_WILL.match(question) and not any(
         PERSON_NAME.search(s) for s in _about(sentences, about, _AHEAD)
     ):
@@ -427,10 +459,13 @@ def _view_missing(question: str, passages: Sequence[Passage]) -> str | None:
 
 
 def _verb_in(sentence: str, verb: str) -> bool:
-    """Whether the sentence uses the verb in any form: amend, amended, amendment."""
-    verb = _IRREGULAR.get(verb, verb)
-    root = index_terms([verb])[0]
-    return any(w.startswith(root) for w in index_terms(tokenize(sentence)))
+    """Whether the sentence uses the verb in any form: amend, amended, amendment; find, found."""
+    base = _BASE.get(verb, verb)
+    root = index_terms([base])[0]
+    tokens = tokenize(sentence)
+    return any(w.startswith(root) for w in index_terms(tokens)) or bool(
+        set(_PAST_FORMS.get(base, ())) & set(tokens)
+    )
 
 
 def _share_missing(question: str, sentences: Sequence[str]) -> str | None:
@@ -473,11 +508,13 @@ def _deed_missing(question: str, sentences: Sequence[str]) -> str | None:
     if verb in ASKING or verb in stopwords():
         return None
     named = match.group("subject") if asked else (things.group("things") if things else "")
-    about = _content_words(f"{named} {match.group('rest')}")
-    # People are named in many sentences; one about the deed must hold what it was done to.
-    # Another deed may be told in a sentence that leans on the one before ("They ... added").
-    for sentence in _about(sentences, about, _ANY, strict=bool(people), wide=not people):
-        if not _verb_in(sentence, verb):
+    subject, done_to = _content_words(named), _content_words(match.group("rest"))
+    # People are named in many sentences; one about the deed must hold what it was done to, as
+    # must one about a named subject ("published a follow-up report", not just "published").
+    # A deed may be told in a sentence that leans on the one before ("They ... added").
+    strict = bool(people or subject)
+    for sentence in _about(sentences, done_to, _ANY, strict=strict, wide=not people):
+        if not _verb_in(sentence, verb) or _mentions(sentence, subject, True) < len(subject):
             continue
         if (
             not people
@@ -501,7 +538,7 @@ def _holder_missing(question: str, passages: Sequence[Passage]) -> str | None:
         verb, role, office, named = holder.group("verb", "role", "office", "named")
         asked = f"who {verb.lower()}" if verb else f"who is the {role or office or named}"
         key = stem(re.findall(r"[a-z]+", (verb or role or office or named).lower())[-1])
-        key = {"led": "lead", "ran": "run"}.get(key, key)
+        key = {"led": "lead", "ran": "run", "wrote": "author", "writ": "author"}.get(key, key)
         if role and not _PERSON_ROLE.search(role):
             return None  # "who is responsible for ...": a body may be the answer
         about = _content_words(question[holder.end() :])
@@ -540,6 +577,14 @@ def missing_terms(
     missing = [n for n in sorted(numbers_in(question)) if n not in evidence]
     names = sorted(n for n in names_in(question) if n not in ASKING and n not in stopwords())
     missing += [n for n in names if stem(n) not in evidence]
+    # A compound ("follow-up report", "real-time dashboard") names a thing as a name does.
+    missing += [
+        c
+        for c in re.findall(r"\b[a-z]+(?:-[a-z]+)+\b", question.lower())
+        if c not in evidence
+        and c.replace("-", " ") not in evidence
+        and c.replace("-", "") not in evidence
+    ]
     if not missing:
         missing += filter(None, [_apart(question, names, passages)])
     stems = stems_of(vocabulary)
@@ -567,11 +612,10 @@ def missing_terms(
             and not any(_counts(s, words[-1]) for s in sentences)
         ):
             missing.append(f"a number of {' '.join(words)}")
-    # "How much ...": an amount, in a sentence that shares a word with the question.
-    if question.lower().lstrip().startswith("how much"):
-        words = {stem(w) for w in _content_words(question)}
-        if not any(_AMOUNT.search(s) and any(w in s.lower() for w in words) for s in sentences):
-            missing.append("an amount")
+    # "How much ...": an amount, in a sentence about half of what the question names.
+    asked = question.lower().lstrip()
+    if asked.startswith("how much") and not _about(sentences, _content_words(question), _AMOUNT):
+        missing.append("an amount")
     # "What was the wellbeing score ...": a figure beside the quantity asked for.
     quantity = _QUANTITY.match(question)
     if quantity:

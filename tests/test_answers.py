@@ -150,6 +150,10 @@ def test_figures_in_a_table_row_are_found_and_cited(assistant):
         ),
         ("What is the Liaison Committee's view of the fusion doctrine?", "a view of the fusion"),
         ("Why did the Executive drop its 2016 framework?", "whether the Executive did drop"),
+        ("How often does the Liaison Committee meet?", "how often it happens"),
+        ("Has Wales published a mid-term review of the Act?", "mid-term"),
+        ("Which public bodies in Wales have ignored the duty?", "have ignored the duty"),
+        ("Who wrote the introduction to the Carnegie UK essay?", "who wrote"),
     ],
     ids=[
         "thing never mentioned",
@@ -176,6 +180,10 @@ def test_figures_in_a_table_row_are_found_and_cited(assistant):
         "names that never meet in one passage",
         "no passage with both the holder and the thing",
         "why, of a deed never told",
+        "no frequency",
+        "a compound never used",
+        "the deed, past words between",
+        "no author named",
     ],
 )
 def test_a_false_premise_is_refused_with_what_is_missing(assistant, question, missing):
@@ -207,6 +215,13 @@ def test_a_false_premise_is_refused_with_what_is_missing(assistant, question, mi
         ("List the outcomes added in the May 2024 proposals.", "climate action"),
         ("What is the Liaison Committee's view of the Treasury?", "critical of the Treasury"),
         ("In which year will clean power be reached?", "2030"),
+        ("How often must the national outcomes be reviewed?", "every five years"),
+        (
+            "Did the Finance and Public Administration Committee find the framework drove "
+            "accountability?",
+            "not seen to drive",
+        ),
+        ("What is the risk of a real-time missions dashboard?", "target-gaming"),
     ],
     ids=[
         "who sits, said otherwise",
@@ -228,6 +243,9 @@ def test_a_false_premise_is_refused_with_what_is_missing(assistant, question, mi
         "a deed told in a sentence leaning on the one before",
         "a view, held and of what",
         "which year, ahead",
+        "a frequency",
+        "a deed in an irregular past: find, found",
+        "a compound the documents use",
     ],
 )
 def test_a_true_premise_said_in_other_words_is_answered(assistant, question, expected):
