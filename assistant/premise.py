@@ -82,7 +82,11 @@ _TIME_AHEAD = re.compile(
     r"\b(?:by|before|until|no later than|due(?:\s+(?:in|by|on))?|expected(?:\s+(?:in|by|on))?"
     r"|scheduled\s+for|planned\s+for)\s+(?:the\s+end\s+of\s+(?:the\s+)?|(?:early|late|mid)[- ]?"
     rf"|\d{{1,2}}\s+)?(?:\d{{4}}|{_MONTH}|parliament|decade)\b"
-    r"|\bwithin\s+\w+\s+(?:years?|months?|weeks?)\b|\bnext\s+(?:due|expected|in|on)\b",
+    r"|\bwithin\s+\w+\s+(?:years?|months?|weeks?)\b|\bnext\s+(?:due|expected|in|on)\b"
+    # "will open its terminal in 2027", "is due to report in March"
+    r"|\b(?:will|shall|(?:is|are)\s+(?:(?:due|expected|scheduled|set|planned|going|meant)\s+)?to"
+    r"|plans?\s+to|aims?\s+to|intends?\s+to)\b"
+    rf"[^.;]{{0,80}}?\b(?:in|on|by|from|during)\s+(?:\d{{1,2}}\s+)?(?:{_MONTH}|\d{{4}})\b",
     re.I,
 )
 # Words for a thing being done, as light stems.
@@ -252,7 +256,7 @@ ASKING = frozenset(
     between difference differences about each every other there their them they thing things
     way year years today now current currently risk risks danger dangers point purpose aim aims
     problem problems lesson lessons effect effects impact benefit benefits advantage reason
-    reasons argument approach idea
+    reasons argument approach idea view views opinion stance verdict assessment reaction
     """.split()  # noqa: SIM905 (a word list reads better as words)
 )
 

@@ -13,9 +13,10 @@ from assistant.config import Settings
 from assistant.generation import Composition
 from assistant.ingest import Ingester
 from assistant.lexical import LexicalIndex
-from assistant.premise import _counts
+from assistant.premise import _ahead_missing, _counts
 from assistant.retrieval import parse_filters, reciprocal_rank, weighted_sum
 from assistant.store import StoredChunk
+from tests.pdfs import make_pdf
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
@@ -253,6 +254,64 @@ def test_a_true_premise_said_in_other_words_is_answered(assistant, question, exp
     assert not answer.refused and expected in answer.answer
 
 
+_HARBOUR = [
+    "The Harbour Renewal Board was set up by the Island Council in 2021.",
+    "Dr Morag Campbell chairs the Board.",
+    "The Board will open its new ferry terminal in Tobermory in 2027.",
+    "The terminal will cost £45 million.",
+    "About 60% of islanders use the ferry each week.",
+    "The Board meets every month in Oban.",
+    "The Department for Transport is responsible for ferry safety.",
+    "The Board published its first plan in March 2023 because the old pier was failing.",
+    "In its response, the Island Council welcomed the plan.",
+    "The consultation on the plan ran from January to March 2022 and received 412 responses.",
+    "The Board has 9 members.",
+]
+
+
+@pytest.fixture(scope="module")
+def harbour(tmp_path_factory, embedder) -> Assistant:
+    """An assistant over one document it has never seen, written in its own words."""
+    folder = tmp_path_factory.mktemp("harbour")
+    make_pdf(
+        folder / "harbour.pdf",
+        [[("h", "Harbour renewal"), *[("p", text) for text in _HARBOUR]]],
+        title="Harbour renewal note",
+    )
+    settings = Settings(index_dir=tmp_path_factory.mktemp("harbour-index"), progress=False)
+    assert Ingester(settings, embedder=embedder).ingest([folder]).ok
+    return Assistant(settings)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who chairs the Harbour Renewal Board?", "Morag Campbell"),
+        ("When will the Board open its ferry terminal?", "2027"),
+        ("How much will the terminal cost?", "£45 million"),
+        ("What share of islanders use the ferry?", "60%"),
+        ("How often does the Board meet?", "every month"),
+        ("Where does the Harbour Renewal Board meet each month?", "Oban"),
+        ("Which department is responsible for ferry safety?", "Department for Transport"),
+        ("Why did the Board publish its first plan?", "because the old pier"),
+        ("How did the Island Council respond to the plan?", "welcomed the plan"),
+        ("How long did the consultation on the plan run?", "January to March 2022"),
+        ("How many responses did the consultation receive?", "412 responses"),
+        ("How many members does the Board have?", "9 members"),
+        ("Did the Island Council set up the Board?", "set up by the Island Council"),
+        ("What is the Island Council's view of the plan?", "welcomed"),
+    ],
+)
+def test_every_kind_of_question_is_answered_from_a_document_that_answers_it(
+    harbour, question, expected
+):
+    # Each of the premise check's question forms, over a document it was not written for:
+    # where the answer is there, no rule may refuse it.
+    answer = harbour.ask(question)
+    assert not answer.refused, answer.answer
+    assert expected in answer.answer
+
+
 def test_counting_needs_a_figure_for_the_thing_itself():
     assert _counts("Number of outcomes | 13, up from 11", "outcomes")
     assert _counts("1.5 million homes built in England", "homes")
@@ -263,6 +322,18 @@ def test_counting_needs_a_figure_for_the_thing_itself():
     )
     assert not _counts("Committee recommendation (HC 31) | Government response", "responses")
     assert not _counts("In 2015 public bodies took on the duty.", "bodies")
+
+
+def test_a_date_ahead_is_a_deadline_or_a_plan_with_a_date():
+    asked = "When will the Board open its ferry terminal?"
+    assert (
+        _ahead_missing(asked, ["The Board will open its ferry terminal in Tobermory in 2027."])
+        is None
+    )
+    assert _ahead_missing(asked, ["The Board must open its ferry terminal by 2027."]) is None
+    assert _ahead_missing(asked, ["The Board is expected to open its terminal in May."]) is None
+    assert _ahead_missing(asked, ["The Board opened its ferry terminal in 2019."])
+    assert _ahead_missing(asked, ["It does not cover terminals opened before 2030."])
 
 
 def test_before_refusing_the_assistant_looks_past_the_cut(assistant):
