@@ -13,6 +13,7 @@ import numpy as np
 from .citations import PERSON_NAME, is_evidence, query_terms, readable, split_sentences
 from .embeddings import Embedder
 from .models import Passage
+from .premise import answer_pattern
 
 MAX_WORDS = 150
 MAX_SENTENCES = 8  # the lead and its supporting sentences, list items apart
@@ -219,6 +220,9 @@ _FIGURE = re.compile(r"\d")
 
 def _answer_type(question: str) -> re.Pattern[str] | None:
     """What kind of thing the question asks for, as a pattern an answering sentence matches."""
+    known = answer_pattern(question)
+    if known is not None:
+        return known
     q = question.lower().lstrip()
     if q.startswith("who"):
         return PERSON_NAME

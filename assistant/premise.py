@@ -261,6 +261,21 @@ ASKING = frozenset(
 )
 
 
+def answer_pattern(question: str) -> re.Pattern[str] | None:
+    """What a sentence answering the question holds, for the forms the check knows: a length
+    of time for "how long", a frequency for "how often", a share, a place, a reason, a date
+    still to come; None for other forms."""
+    asked = (
+        (_HOW_LONG, _DURATION),
+        (_HOW_OFTEN, _FREQUENCY),
+        (_SHARE, _PROPORTION),
+        (_WHERE, _PLACE),
+        (_REASONS, _BECAUSE),
+        (_WHEN_AHEAD, _TIME_AHEAD),
+    )
+    return next((gives for asks, gives in asked if asks.match(question)), None)
+
+
 def _noun_forms(word: str) -> set[str]:
     """A noun and its likely singular and plural: salary, salaries; board, boards."""
     forms = {word, word + "s", word + "es"}

@@ -13,7 +13,7 @@ from assistant.config import Settings
 from assistant.generation import Composition
 from assistant.ingest import Ingester
 from assistant.lexical import LexicalIndex
-from assistant.premise import _ahead_missing, _counts
+from assistant.premise import _ahead_missing, _counts, answer_pattern
 from assistant.retrieval import parse_filters, reciprocal_rank, weighted_sum
 from assistant.store import StoredChunk
 from tests.pdfs import make_pdf
@@ -310,6 +310,16 @@ def test_every_kind_of_question_is_answered_from_a_document_that_answers_it(
     answer = harbour.ask(question)
     assert not answer.refused, answer.answer
     assert expected in answer.answer
+
+
+def test_the_lead_holds_the_kind_of_answer_asked_for(harbour):
+    # "How often" wants a frequency: "The Board has 9 members" is about the Board, not an answer.
+    assert harbour.ask("How often does the Board meet?").answer.startswith(
+        "The Board meets every month in Oban [1]"
+    )
+    assert answer_pattern("How long did the consultation run?").search("from January to March")
+    assert answer_pattern("Why did the Board publish a plan?").search("because the pier failed")
+    assert answer_pattern("What does the Board do?") is None
 
 
 def test_counting_needs_a_figure_for_the_thing_itself():
