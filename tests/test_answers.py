@@ -292,6 +292,7 @@ def harbour(tmp_path_factory, embedder) -> Assistant:
         ("What share of islanders use the ferry?", "60%"),
         ("How often does the Board meet?", "every month"),
         ("Where does the Harbour Renewal Board meet each month?", "Oban"),
+        ("Where does the Board meet?", "Oban"),
         ("Which department is responsible for ferry safety?", "Department for Transport"),
         ("Why did the Board publish its first plan?", "because the old pier"),
         ("How did the Island Council respond to the plan?", "welcomed the plan"),
