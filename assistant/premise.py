@@ -208,7 +208,6 @@ _COMPARING = re.compile(
     re.I,
 )
 _PARTICLES = frozenset({"out", "up", "down", "off", "on", "in"})
-_PAST = frozenset({"held", "set", "built", "kept", "made", "put", "done", "given", "written"})
 # Verbs whose past forms a stemmer does not bring back to them: found, find.
 _PAST_FORMS = {
     "give": ("gave", "given"),
@@ -415,12 +414,8 @@ def _office_missing(question: str, sentences: Sequence[str]) -> str | None:
         return None
     office = match.group("office").lower()
     kind = "department" if office in ("department", "ministry") else "minister"
-    about = _content_words(match.group("thing"))
-    enough = len(about) if len(about) <= 2 else (len(about) + 1) // 2
     holder = _OFFICE_HOLDER[kind]
-    for sentence in sentences:
-        if _mentions(sentence, about) < enough:
-            continue
+    for sentence in _about(sentences, _content_words(match.group("thing")), _ANY, strict=True):
         if holder.search(sentence) or (kind == "minister" and PERSON_NAME.search(sentence)):
             return None
     return f"the {office} responsible for {match.group('thing').strip()}"
@@ -505,7 +500,8 @@ def _place_missing(question: str, sentences: Sequence[str]) -> str | None:
     words = re.findall(r"[a-z]+", question.lower())
     while words and words[-1] in _PARTICLES:
         words.pop()
-    done = words[-1] if words and (words[-1].endswith("ed") or words[-1] in _PAST) else ""
+    last = words[-1] if words else ""
+    done = last if last.endswith("ed") or last in _BASE or last in ("set", "put", "done") else ""
     for sentence in _about(sentences, _content_words(question), _PLACE):
         if not done or _verb_in(sentence, done):
             return None
@@ -571,8 +567,7 @@ def _holder_missing(question: str, passages: Sequence[Passage]) -> str | None:
         return None
     given = names_in(question)
     for p in passages:
-        text = p.text.casefold()
-        if sum(stem(w) in text for w in about) < enough:
+        if _mentions(p.text, about) < enough:
             continue
         for sentence in split_sentences(p.text):
             if key not in sentence.casefold():
