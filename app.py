@@ -10,19 +10,26 @@ import sys
 import tempfile
 from pathlib import Path
 
-import gradio as gr  # noqa: E402
-from fastapi import FastAPI, HTTPException  # noqa: E402
-from fastapi.responses import FileResponse  # noqa: E402
+import assistant as _offline  # noqa: F401  (first: it turns off every library's telemetry)
 
-from assistant.briefing import Turn, to_docx, to_markdown  # noqa: E402
-from assistant.chain import Assistant, QuestionError  # noqa: E402
-from assistant.citations import MARKER  # noqa: E402
-from assistant.config import Settings, get_settings  # sets the offline switches first
-from assistant.feedback import record  # noqa: E402
-from assistant.ingest import Ingester, open_store  # noqa: E402
-from assistant.models import Answer  # noqa: E402
-from assistant.store import StoreError  # noqa: E402
-from assistant.uploads import UploadError, save_upload  # noqa: E402
+# isort: split
+import gradio as gr
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse
+from gradio.utils import get_upload_folder
+from starlette.routing import Mount
+
+from assistant.briefing import Turn, to_docx, to_markdown
+from assistant.chain import Assistant, QuestionError
+from assistant.citations import MARKER
+from assistant.config import Settings, get_settings
+from assistant.feedback import record
+from assistant.ingest import Ingester, open_store
+from assistant.models import QUOTE_CHECK, QUOTE_CHECK_MEANING, Answer
+from assistant.selector import SelectorError
+from assistant.store import StoreError
+from assistant.uploads import UploadError, save_upload
+from assistant.websecurity import LoginThrottle, SecurityHeaders, document_response_headers
 
 ROOT = Path(__file__).resolve().parent
 CSS = """
@@ -41,12 +48,14 @@ footer {display: none !important}
 
 
 def ensure_index(settings: Settings) -> None:
-    """Builds the index from corpus/ when there is none, printing progress."""
+    """Builds the index from corpus/ when there is none, printing progress. A Chroma server
+    that cannot be reached stops the app with one line saying so."""
     try:
         if open_store(settings).documents():
             return
-    except StoreError:
-        pass
+    except StoreError as err:
+        if settings.chroma_url:
+            raise SystemExit(f"error: {err}") from None
     print("Building the index from corpus/ (first run only) ...", file=sys.stderr)
     report = Ingester(settings.model_copy(update={"progress": True})).ingest([ROOT / "corpus"])
     print(report.summary(), file=sys.stderr)
@@ -61,9 +70,12 @@ def render_answer(answer: Answer) -> str:
     )
     listed: dict[int, str] = {}
     for c in answer.citations:
-        listed.setdefault(c.n, f"[{c.n}] {html.escape(c.title)}, {c.pages}")
+        listed.setdefault(c.n, f"[{c.n}] {html.escape(c.title)}, {html.escape(c.where)}")
     if listed:
         text += "<br><small>" + "<br>".join(listed[n] for n in sorted(listed)) + "</small>"
+    if answer.strength:
+        sure = f" (P = {answer.confidence:.2f})" if answer.confidence is not None else ""
+        text += f"<br><small class='strength'>Evidence: {answer.strength}{sure}</small>"
     return text
 
 
@@ -105,10 +117,13 @@ def render_sources(answer: Answer | None) -> str:
         if citations:
             ok = all(c.supported for c in citations)
             badge = (
-                f"<span class='badge {'ok' if ok else 'not'}'>"
-                f"{'verified' if ok else 'not verified'}</span>"
+                f"<span class='badge {'ok' if ok else 'not'}' "
+                f"title='{html.escape(QUOTE_CHECK_MEANING)}'>"
+                f"{QUOTE_CHECK if ok else 'quote not found'}</span>"
             )
         section = f" &middot; {html.escape(passage.section)}" if passage.section else ""
+        origin = citations[0].provenance if citations else ""
+        pages = f"{html.escape(origin)} &middot; {pages}" if origin else pages
         blocks.append(
             f"<div class='source' id='source-{passage.n}'>"
             f"<h4>[{passage.n}] {html.escape(passage.title)}{badge}</h4>"
@@ -116,6 +131,8 @@ def render_sources(answer: Answer | None) -> str:
             f"<div class='passage'>{_highlight(passage.text, [c.quote for c in citations])}</div>"
             "</div>"
         )
+    if cited:
+        blocks.append(f"<p class='notice'>{html.escape(QUOTE_CHECK_MEANING)}</p>")
     return "\n".join(blocks)
 
 
@@ -136,7 +153,7 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
     assistant = Assistant(settings)
 
     def choices():
-        records = assistant.retriever.store.documents()
+        records = assistant.documents()
         places = sorted(
             {str(r.meta.get("jurisdiction")) for r in records if r.meta.get("jurisdiction")}
         )
@@ -147,7 +164,8 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
     with gr.Blocks(title="Evidence assistant") as demo:
         gr.Markdown(
             "## Evidence assistant\nAnswers come only from the indexed documents. "
-            "Every sentence cites its passage, and each is checked before it is shown."
+            "Every sentence cites its passage, and each quote is checked against that passage "
+            "before it is shown (which says the document says it, not that it is true)."
         )
         history = gr.State([])
         turns = gr.State([])
@@ -223,7 +241,7 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                     text += piece
                     messages[-1] = {"role": "assistant", "content": html.escape(text)}
                     yield messages, past, done, gr.update(), ""
-            except (QuestionError, StoreError) as err:
+            except (QuestionError, StoreError, SelectorError) as err:
                 messages[-1] = {"role": "assistant", "content": f"Cannot answer that: {err}."}
                 yield messages, past, done, gr.update(), ""
                 return
@@ -303,6 +321,7 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                             original,
                             settings.upload_dir,
                             int(settings.max_upload_mb * 1048576),
+                            uploaded_in=Path(get_upload_folder()),
                         )
                     )
                 except UploadError as err:
@@ -310,9 +329,7 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
             report = None
             if saved:
                 progress(0.1, desc=f"Reading {len(saved)} file(s)")
-                report = Ingester(settings.model_copy(update={"progress": False})).ingest(saved)
-                progress(0.9, desc="Updating the search index")
-                assistant.retriever.refresh()
+                report = assistant.add(saved)
                 problems += [f"{Path(f.source).name}: {f.reason}" for f in report.failed]
             lines = []
             if report is not None:
@@ -326,41 +343,67 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
 
         files.upload(add, [files], [upload_status, where, which])
 
+        def current_choices():
+            """The filters as the index stands when the page opens: another process may have
+            ingested or removed documents since the app started."""
+            places, docs = choices()
+            return gr.update(choices=places), gr.update(choices=docs)
+
+        demo.load(current_choices, None, [where, which], api_name=False)
+
         def ask_api(question: str, jurisdiction: str = "") -> dict:
             """One question, answered as the command line's --json prints it."""
             filters = {"jurisdiction": [jurisdiction]} if jurisdiction else None
             try:
                 return assistant.ask(question, filters=filters).to_dict()
-            except (QuestionError, StoreError) as err:
+            except (QuestionError, StoreError, SelectorError) as err:
                 return {"error": str(err)}
 
         gr.api(ask_api, api_name="ask")
 
-    app = FastAPI()
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    logins = _auth(settings)
 
-    @app.get("/document/{doc_id}")
+    def signed_in(request: Request) -> None:
+        """The same login as the chat: the session cookie the login page set."""
+        if not logins:
+            return
+        ui = next(r.app for r in app.routes if isinstance(r, Mount))
+        token = request.cookies.get(f"access-token-{ui.cookie_id}") or request.cookies.get(
+            f"access-token-unsecure-{ui.cookie_id}"
+        )
+        if not token or token not in ui.tokens:
+            raise HTTPException(status_code=401, detail="log in first")
+
+    @app.get("/document/{doc_id}", dependencies=[Depends(signed_in)])
     def document(doc_id: str):
-        """Serves an indexed document's file, and nothing that the index does not hold."""
-        for rec in assistant.retriever.store.documents():
-            if rec.doc_id == doc_id and Path(rec.source).is_file():
-                media = "application/pdf" if rec.source.lower().endswith(".pdf") else None
-                return FileResponse(
-                    rec.source,
-                    media_type=media,
-                    filename=Path(rec.source).name,
-                    content_disposition_type="inline",
-                )
-        raise HTTPException(status_code=404, detail="no such document in the index")
+        """Serves the index's own copy of an indexed document, and nothing else."""
+        path = assistant.document_file(doc_id)
+        if path is None:
+            raise HTTPException(status_code=404, detail="no such document in the index")
+        media, headers = document_response_headers(path.name)
+        return FileResponse(path, media_type=media, headers=headers)
 
     demo.queue(default_concurrency_limit=4)
     app = gr.mount_gradio_app(
         app,
         demo,
         path="/",
-        auth=_auth(settings),
+        auth=logins,
         css=CSS,
-        theme=gr.themes.Default(primary_hue="blue", neutral_hue="slate"),
+        theme=gr.themes.Default(
+            primary_hue="blue",
+            neutral_hue="slate",
+            font=["system-ui", "Arial", "sans-serif"],
+            font_mono=["ui-monospace", "Consolas", "monospace"],
+        ),
     )
+    # Gradio checks that a file named in a request was uploaded through it only once the app
+    # "has launched", which mount_gradio_app never records: without this, a crafted request can
+    # name any file on the server. save_upload checks the same on its own side.
+    demo.has_launched = True
+    app.add_middleware(LoginThrottle)
+    app.add_middleware(SecurityHeaders)
     return app, demo
 
 

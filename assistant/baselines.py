@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from .embeddings import as_langchain_embeddings
 from .models import Passage
-from .retrieval import HybridRetriever, _passage
+from .retrieval import HybridRetriever, _passage, _where
 from .store import StoredChunk
 
 
@@ -32,8 +32,11 @@ class PlainChromaRetriever(HybridRetriever):
         filters: Mapping[str, Sequence[str]] | None = None,
         mode: str | None = None,
         per_document: int | None = None,
+        vector=None,
     ) -> list[Passage]:
-        hits = self._chroma.similarity_search_with_score(query, k=k or self.settings.top_k)
+        hits = self._chroma.similarity_search_with_score(
+            query, k=k or self.settings.top_k, filter=_where(filters or {})
+        )
         return [
             _passage(
                 i + 1,

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .citations import MARKER
-from .models import Answer, Citation
+from .models import QUOTE_CHECK_MEANING, Answer, Citation
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def to_markdown(turns: Sequence[Turn], title: str = "Evidence briefing") -> str:
         f"# {title}",
         "",
         f"Prepared {dt.date.today():%d %B %Y} from the indexed documents. "
-        "Every claim cites its source; each quote was checked against its passage.",
+        f"Every claim cites its source. {QUOTE_CHECK_MEANING}",
         "",
     ]
     all_sources: list[tuple[int, Citation]] = []
@@ -63,8 +63,9 @@ def to_markdown(turns: Sequence[Turn], title: str = "Evidence briefing") -> str:
         lines += ["## Sources", ""]
         for n, c in all_sources:
             section = f", {c.section}" if c.section else ""
-            mark = "" if c.supported else " (not verified)"
-            lines.append(f"{n}. {c.title}, {c.pages}{section}{mark}: \u201c{c.quote}\u201d")
+            origin = f" ({c.provenance})" if c.provenance else ""
+            mark = "" if c.supported else " (quote not found in the passage)"
+            lines.append(f"{n}. {c.title}{origin}, {c.where}{section}{mark}: \u201c{c.quote}\u201d")
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -78,8 +79,7 @@ def to_docx(turns: Sequence[Turn], title: str = "Evidence briefing") -> bytes:
     document.add_heading(title, level=0)
     document.add_paragraph(
         f"Prepared {dt.date.today():%d %B %Y} from the indexed documents. "
-        "Every claim cites its source; each quote was checked against its "
-        "passage."
+        f"Every claim cites its source. {QUOTE_CHECK_MEANING}"
     )
     all_sources: list[tuple[int, Citation]] = []
     for turn, text, sources in _numbered(turns):
@@ -90,8 +90,9 @@ def to_docx(turns: Sequence[Turn], title: str = "Evidence briefing") -> bytes:
         document.add_heading("Sources", level=1)
         for n, c in all_sources:
             section = f", {c.section}" if c.section else ""
+            origin = f" ({c.provenance})" if c.provenance else ""
             paragraph = document.add_paragraph(style="List Number")
-            paragraph.add_run(f"[{n}] {c.title}, {c.pages}{section}. ").bold = True
+            paragraph.add_run(f"[{n}] {c.title}{origin}, {c.where}{section}. ").bold = True
             quote = paragraph.add_run(f"\u201c{c.quote}\u201d")
             quote.italic = True
             quote.font.size = Pt(10)

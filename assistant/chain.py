@@ -5,20 +5,34 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 
+import numpy as np
 from langchain_core.language_models import BaseChatModel
 
-from .citations import MARKER, Verifier, citations_for, names_in, split_claims
+from .citations import (
+    MARKER,
+    Verifier,
+    by_document,
+    citation_of,
+    citations_for,
+    names_in,
+    renumber,
+    split_claims,
+)
 from .config import Settings, get_settings
+from .conflicts import find_disagreements
 from .embeddings import get_embedder
 from .generation import Composition, ExtractiveComposer, LLMComposer
-from .ingest import open_store
-from .lexical import stopwords
+from .ingest import Ingester, copy_path, open_store
+from .lexical import named_paragraphs, paragraph_token, stopwords
 from .llm import chat_model_from_settings
-from .models import Answer, Passage
-from .premise import ASKING, missing_terms
+from .models import Answer, DocumentRecord, IngestReport, Passage
+from .questions import ASKING, Analysis, analyse, plan
 from .retrieval import HybridRetriever
+from .selector import AnswerSelector, SelectorError, default_selector
+from .signals import Candidate, candidates, feature_matrix, present, question_features
 from .store import StoreError
 
 MAX_QUESTION_CHARS = 2000
@@ -52,6 +66,35 @@ class QuestionError(ValueError):
     """A question that cannot be asked as it stands; str() says why."""
 
 
+@dataclass
+class Part:
+    """One question's answer before it is put together with others: verified text (empty
+    when the evidence does not answer), its citations, and the evidence behind it."""
+
+    evidence: Evidence
+    text: str
+    citations: list
+    composer: str
+    timings: dict[str, float]
+
+
+@dataclass
+class Evidence:
+    """What the index holds for a question: the passages found, their sentences with the
+    signals of each, and (with a selector) how likely each is to answer."""
+
+    analysis: Analysis
+    query: str
+    """What was searched for: the question proper, or a follow-up made standalone."""
+    passages: list[Passage]
+    candidates: list[Candidate]
+    matrix: np.ndarray
+    probabilities: np.ndarray | None = None
+    """P(this sentence answers), per candidate."""
+    answers: float | None = None
+    """P(the evidence answers the question at all)."""
+
+
 class Assistant:
     """Answers questions from the index; collaborators default to those the settings pick.
 
@@ -66,6 +109,7 @@ class Assistant:
         composer: ExtractiveComposer | LLMComposer | None = None,
         verifier: Verifier | None = None,
         llm: BaseChatModel | None = None,
+        selector: AnswerSelector | None = None,
     ):
         self.settings = settings or get_settings()
         embedder = get_embedder(self.settings)
@@ -73,15 +117,77 @@ class Assistant:
             open_store(self.settings), embedder, self.settings
         )
         self.extractive = ExtractiveComposer(
-            embedder, self.settings.min_evidence, self.retriever.lexical.headings
+            embedder, self.retriever.lexical.headings, self.retriever.store.sentences_of
         )
         self.llm = llm if llm is not None else chat_model_from_settings(self.settings)
         if composer is None and self.llm is not None:
             composer = LLMComposer(self.llm, self.settings.llm_timeout_s)
         self.composer = composer or self.extractive
         self.verifier = verifier or Verifier(embedder, self.settings.support_threshold)
+        self.selector = selector if selector is not None else _shipped_selector()
+
+    # The face the front ends use --------------------------------------------------------
+
+    def documents(self) -> list[DocumentRecord]:
+        """What the index holds now, as another process may have changed it."""
+        if self.retriever.sync():
+            self.extractive.reset(self.retriever.lexical.headings)
+        return self.retriever.store.documents()
+
+    def add(self, paths: Sequence[Path]) -> IngestReport:
+        """Ingests files into the index this assistant reads; they are searchable on return."""
+        report = Ingester(self.settings.model_copy(update={"progress": False})).ingest(paths)
+        self.retriever.refresh()
+        self.extractive.reset(self.retriever.lexical.headings)
+        return report
+
+    def document_file(self, doc_id: str) -> Path | None:
+        """The index's own copy of an indexed document, or None: never a path from elsewhere."""
+        if not re.fullmatch(r"[0-9a-f]{16}", doc_id or ""):
+            return None
+        record = next((r for r in self.documents() if r.doc_id == doc_id), None)
+        if record is None:
+            return None
+        copy = copy_path(self.settings.documents_dir, doc_id, Path(record.source).suffix)
+        return copy if copy.is_file() else None
 
     # The steps -------------------------------------------------------------------------
+
+    def evidence(
+        self,
+        question: str,
+        history: Sequence[Mapping[str, str]] | None = None,
+        filters: Mapping[str, Sequence[str]] | None = None,
+        k: int | None = None,
+        per_document: int | None = None,
+    ) -> Evidence:
+        """Reads the question, retrieves passages for it and computes each sentence's signals
+        (and, with a selector, its probability of answering). The eval suite and the
+        selector's training read evidence through this same call."""
+        analysis = analyse(question)
+        query = self.condense(analysis.proper, history)
+        vector = self.retriever.embedder.embed_query(query)
+        k = k or self.settings.evidence_passages
+        passages = self.retriever.retrieve(
+            query, k=k, filters=filters, per_document=per_document or k, vector=vector
+        )
+        self.extractive.prefetch(passages)
+        found = candidates(passages, self.extractive.sentences)
+        found, matrix = feature_matrix(
+            analysis,
+            query,
+            vector,
+            found,
+            self.retriever.lexical,
+            embed=self.retriever.embedder.embed_documents,
+        )
+        evidence = Evidence(analysis, query, passages, found, matrix)
+        if self.selector is not None:
+            evidence.probabilities = self.selector.sentence_probabilities(matrix)
+            evidence.answers = self.selector.answer_probability(
+                question_features(evidence.probabilities, matrix)
+            )
+        return evidence
 
     def check_question(self, question: str) -> str:
         """Returns the question tidied; raises QuestionError for one that cannot be asked."""
@@ -92,6 +198,13 @@ class Assistant:
             raise QuestionError(
                 f"the question is {len(question):,} characters long; "
                 f"ask it in under {MAX_QUESTION_CHARS:,}"
+            )
+        letters = [c for c in question if c.isalpha()]
+        latin = sum(c < "\u0250" for c in letters)  # Basic Latin to Latin Extended-B
+        if letters and latin / len(letters) < 0.5:
+            raise QuestionError(
+                "the question is not written in English; the indexed documents are in English "
+                "and the search model reads English, so ask in English"
             )
         words = re.findall(r"[^\W\d_]{2,}", question.lower())
         if len(words) >= 3:
@@ -127,34 +240,9 @@ class Assistant:
         text = str(reply.content).strip().splitlines()[0] if str(reply.content).strip() else ""
         return text if 3 <= len(text) <= MAX_QUESTION_CHARS else ""
 
-    def missing_terms(self, question: str, passages: Sequence[Passage]) -> list[str]:
-        """What the question presumes that the evidence never mentions (see premise.py)."""
-        return missing_terms(question, passages, self.retriever.lexical.vocabulary)
-
-    def look_further(
-        self,
-        question: str,
-        standalone: str,
-        passages: Sequence[Passage],
-        filters: Mapping[str, Sequence[str]] | None = None,
-    ) -> tuple[list[Passage], list[str]]:
-        """Before refusing: a passage past the cut (further down, or a fourth from one
-        document) that holds what the question presumes takes the last passage's place.
-        Returns the passages and what is still missing."""
-        k = len(passages)
-        wider = self.retriever.retrieve(standalone, k=3 * k, filters=filters, per_document=k)
-        have = {p.chunk_id for p in passages}
-        kept = list(passages[:-1])
-        for p in wider:
-            if p.chunk_id in have:
-                continue
-            trial = [*kept, replace(p, n=k)]
-            if not self.missing_terms(question, trial):
-                return trial, []
-        return list(passages), self.missing_terms(question, passages)
-
-    def verify(self, composition: Composition, passages: Sequence[Passage]):
-        """Checks every cited sentence; returns the supported text, citations and notes."""
+    def verify(self, composition: Composition, passages: Sequence[Passage], question: str = ""):
+        """Checks every cited sentence (against its passages, and that it speaks to the
+        question); returns the supported text, citations and notes."""
         by_n = {p.n: p for p in passages}
         kept, checks, notes = [], [], []
         # "... goals. [1]" is "... goals [1]."
@@ -173,7 +261,7 @@ class Assistant:
                     f"{', '.join(f'[{n}]' for n in unknown)}"
                 )
                 continue
-            check = self.verifier.check(sentence, [by_n[n] for n in numbers])
+            check = self.verifier.check(sentence, [by_n[n] for n in numbers], question)
             checks.append(check)
             if check.supported:
                 kept.append(sentence)
@@ -204,89 +292,246 @@ class Assistant:
 
         A chat model's tokens stream as they come; the Answer that follows holds only what the
         verifier kept, so a client replaces the streamed text with answer.answer at the end.
+        A question that asks several things is answered part by part; one that compares
+        places or bodies, side by side.
         """
         started = time.perf_counter()
+        if self.retriever.sync():  # another process ingested or removed documents
+            self.extractive.reset(self.retriever.lexical.headings)
         if self.retriever.is_empty():
             raise StoreError(
                 f"the index at {self.retriever.store.location} holds no documents: "
                 "run `assistant ingest corpus/` first"
             )
+        if self.selector is None:
+            raise SelectorError(
+                "the answer selector's model is missing: rebuild it with `assistant train-selector`"
+            )
         question = self.check_question(question)
-        standalone = self.condense(question, history)
-        passages = self.retriever.retrieve(standalone, filters=filters)
-        timings = {"retrieve": (time.perf_counter() - started) * 1000}
+        analysis = analyse(question)
         notes: list[str] = []
-        if not passages:
-            timings.update(compose=0.0, verify=0.0, total=timings["retrieve"])
-            reason = " Nothing in the index matches it" + (
-                " with these filters." if filters else "."
+        if analysis.context:
+            notes.append(
+                f"read as the asker's own situation, not as part of the question: "
+                f"{analysis.context!r}"
             )
-            yield Answer(
-                question, standalone, NOT_FOUND + reason, True, [], [], self.composer.name, timings
-            )
-            return
-        missing = self.missing_terms(question, passages)
-        if missing:
-            passages, missing = self.look_further(question, standalone, passages, filters)
-        composing = time.perf_counter()
-        if missing:
-            composition = Composition("", True, 0.0, self.composer.name)
+        asked = [(label, part) for label, part in plan(analysis)]
+        if len(asked) == 1:
+            part = yield from self._part(question, history, filters, notes, stream=True)
+            parts = [("", part)]
         else:
-            composition = yield from self._compose(standalone, passages, notes)
+            parts = []
+            for label, text in asked:
+                parts.append((label, (yield from self._part(text, history, filters, notes))))
+        answer = self._assemble(question, parts, filters, notes, started)
+        if not answer.refused and answer.composer == self.composer.name == "extractive":
+            for piece in re.split(r"(?<=[.!?])\s+", answer.answer):
+                yield piece + " "
+        yield answer
+
+    def _part(self, question, history, filters, notes, stream: bool = False):
+        """One question's evidence, composed and verified: a Part (empty text: not answered)."""
+        started = time.perf_counter()
+        evidence = self.evidence(question, history, filters)
+        timings = {"retrieve": (time.perf_counter() - started) * 1000}
+        composing = time.perf_counter()
+        composition = Composition("", True, 0.0, self.composer.name)
+        named = self._named_paragraph(question, evidence)
+        if named:
+            # The question names a paragraph the index holds: a lookup, not a judgement.
+            number, sentences = named
+            notes.append(f"the question names paragraph {number}: its own words are quoted")
+            composition = self.extractive.compose([(c, 1.0) for c in sentences])
+            evidence.answers = 1.0
+        elif evidence.passages and evidence.answers >= self.threshold:
+            composition = yield from self._compose(evidence, notes, stream)
         verifying = time.perf_counter()
         timings["compose"] = (verifying - composing) * 1000
         text, citations = "", []
         if not composition.refused:
-            text, citations, removed = self.verify(composition, passages)
+            # A named paragraph is itself what was asked: its sentences need not echo the words.
+            asked = "" if named else evidence.query
+            text, citations, removed = self.verify(composition, evidence.passages, asked)
+            if not text and composition.composer != self.extractive.name:
+                # Nothing the model wrote stood up: the passages still get their say.
+                notes.append(
+                    f"nothing the chat model wrote was supported ({len(removed)} sentences "
+                    "discarded); answered extractively"
+                )
+                composition = self.extractive.compose(ranked(evidence))
+                text, citations, removed = self.verify(
+                    composition, evidence.passages, evidence.query
+                )
             notes += removed
+            if removed and text:
+                text += " (Sentences that their passages did not support were removed.)"
+        if text:
+            by_n = {p.n: p for p in evidence.passages}
+            for d in find_disagreements(citations, evidence.passages, self.extractive.sentences):
+                other = by_n[d.other_n]
+                text += (
+                    f" The documents disagree: {other.title} says"
+                    f" \u201c{d.other_quote}\u201d [{d.other_n}]."
+                )
+                citations.append(citation_of(other, d.other_quote, True))
+                notes.append(
+                    f"the documents disagree: [{d.n}] and [{d.other_n}] give different figures "
+                    "for the same point"
+                )
         timings["verify"] = (time.perf_counter() - verifying) * 1000
+        return Part(evidence, text, citations, composition.composer, timings)
+
+    def _named_paragraph(self, question: str, evidence: Evidence):
+        """(number, its sentences in reading order) of the first paragraph the question names
+        ("paragraph 2.5", "recommendation 7") that a retrieved passage holds, or None."""
+        wanted = named_paragraphs(question)
+        if not wanted:
+            return None
+        for passage in evidence.passages:
+            for start, end, number in passage.paragraphs:
+                if paragraph_token(number) not in wanted:
+                    continue
+                spans, vectors = self.extractive.sentences(passage)
+                inside = [
+                    Candidate(passage, span, i, vector)
+                    for i, (span, vector) in enumerate(zip(spans, vectors, strict=True))
+                    if start <= passage.text.find(span) < end
+                ]
+                if inside:
+                    return number, inside
+        return None
+
+    def _assemble(self, question, parts, filters, notes, started) -> Answer:
+        """One Answer from the parts: each part's passages numbered apart, the sources then
+        numbered in the order the answer first cites them."""
+        pieces, citations, passages = [], [], []
+        offset = 0
+        for label, part in parts:
+            shift = {p.n: p.n + offset for p in part.evidence.passages}
+            passages += [replace(p, n=shift[p.n]) for p in part.evidence.passages]
+            citations += [replace(c, n=shift[c.n]) for c in part.citations if c.n in shift]
+            text = MARKER.sub(lambda m, s=shift: f" [{s.get(int(m.group(1)), 0)}]", part.text)
+            if part.composer == "extractive":
+                text = by_document(text, passages)
+            if not text:
+                text = (
+                    NOT_FOUND + " " + refusal_reason(part.evidence, filters)
+                    if len(parts) == 1
+                    else "The indexed documents do not say."
+                )
+            pieces.append(f"{label}: {text}" if label else text)
+            offset += len(part.evidence.passages)
+        refused = not any(part.text for _, part in parts)
+        first = parts[0][1]
+        confidence = round(min(part.evidence.answers or 0.0 for _, part in parts), 3)
+        text = "\n\n".join(pieces)
+        if not refused:
+            text, citations, passages = renumber(text, citations, passages)
+        timings = {
+            stage: sum(part.timings.get(stage, 0.0) for _, part in parts)
+            for stage in ("retrieve", "compose", "verify")
+        }
         timings["total"] = (time.perf_counter() - started) * 1000
-        if not text:
-            reason = (
-                f" They do not mention {', '.join(repr(m) for m in missing)}."
-                if missing
-                else " The closest passages are listed below; none answers it directly."
-            )
-            yield Answer(
-                question,
-                standalone,
-                NOT_FOUND + reason,
-                True,
-                [],
-                passages,
-                composition.composer,
-                timings,
-                notes,
-            )
-            return
-        if any(n.startswith("removed") for n in notes):
-            text += " (Sentences that their passages did not support were removed.)"
-        if composition.composer == self.composer.name == "extractive":
-            for piece in re.split(r"(?<=[.!?])\s+", text):
-                yield piece + " "
-        yield Answer(
+        return Answer(
             question,
-            standalone,
+            " | ".join(part.evidence.query for _, part in parts),
             text,
-            False,
-            citations,
+            refused,
+            [] if refused else citations,
             passages,
-            composition.composer,
+            first.composer,
             timings,
             notes,
+            strength=self.strength(confidence),
+            confidence=confidence,
         )
 
-    def _compose(self, question: str, passages: Sequence[Passage], notes: list[str]):
+    @property
+    def threshold(self) -> float:
+        """The one refusal threshold on P(the evidence answers)."""
+        if self.settings.answer_threshold is not None:
+            return self.settings.answer_threshold
+        return self.selector.threshold if self.selector is not None else 0.5
+
+    def strength(self, confidence: float) -> str:
+        """strong, partial (answered, less surely) or weak (refused)."""
+        if confidence >= max(STRONG, self.threshold):
+            return "strong"
+        return "partial" if confidence >= self.threshold else "weak"
+
+    def _compose(self, evidence: Evidence, notes: list[str], stream: bool = True):
         """Composes with the configured composer, streaming; falls back to extractive."""
         if isinstance(self.composer, ExtractiveComposer):
-            return self.composer.compose(question, passages)
+            return self.composer.compose(ranked(evidence))
+        # The chat model reads the passages best first, as the selector ranks them.
+        passages = passages_by_answer(evidence)[: self.settings.top_k]
         try:
-            if self.settings.llm_stream:
-                return (yield from self.composer.stream(question, passages))
-            return self.composer.compose(question, passages)
+            if self.settings.llm_stream and stream:
+                return (yield from self.composer.stream(evidence.query, passages))
+            return self.composer.compose(evidence.query, passages)
         except Exception as err:  # any model failure: the user still gets a checked answer
             notes.append(f"the chat model failed ({_one_line(err)}); answered extractively")
-            return self.extractive.compose(question, passages)
+            return self.extractive.compose(ranked(evidence))
+
+
+STRONG = 0.75  # P(the evidence answers) from which an answer's evidence is called strong
+
+
+def ranked(evidence: Evidence) -> list[tuple[Candidate, float]]:
+    """The candidate sentences with their probability of answering, most likely first."""
+    if evidence.probabilities is None:
+        return []
+    order = np.argsort(-evidence.probabilities, kind="stable")
+    return [(evidence.candidates[i], float(evidence.probabilities[i])) for i in order]
+
+
+def passages_by_answer(evidence: Evidence) -> list[Passage]:
+    """The passages in the order of their best sentence's probability of answering."""
+    best: dict[int, float] = {}
+    for candidate, p in ranked(evidence):
+        best.setdefault(candidate.passage.n, p)
+    return sorted(evidence.passages, key=lambda passage: -best.get(passage.n, 0.0))
+
+
+def refusal_reason(evidence: Evidence, filters: Mapping[str, Sequence[str]] | None) -> str:
+    """What the evidence lacks, in plain words, and where the nearest passage is."""
+    if not evidence.passages:
+        return "Nothing in the index matches it" + (" with these filters." if filters else ".")
+    text = " ".join(f"{p.title} {p.section} {p.text}" for p in evidence.passages)
+    normal = " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+    missing = [term for term in evidence.analysis.asserted if not present(term, normal)]
+    nearest = evidence.passages[0]
+    where = f" The nearest passage is in {nearest.title}, {nearest.pages}."
+    if missing:
+        return f"They do not mention {', '.join(repr(m) for m in missing)}." + where
+    wanted = evidence.analysis.answer_types
+    if wanted:
+        kind = _KIND_NAMES.get(next(iter(sorted(wanted))), "the thing asked for")
+        return f"The passages nearest to it give no {kind} for it." + where
+    return "The passages nearest to it do not answer it directly." + where
+
+
+_KIND_NAMES = {
+    "CARDINAL": "figure",
+    "DATE": "date or time",
+    "FAC": "place",
+    "GPE": "place",
+    "LOC": "place",
+    "MONEY": "amount",
+    "NORP": "name",
+    "ORG": "name",
+    "PERCENT": "share or percentage",
+    "PERSON": "name",
+    "QUANTITY": "figure",
+    "TIME": "date or time",
+}
+
+
+def _shipped_selector() -> AnswerSelector | None:
+    try:
+        return default_selector()
+    except SelectorError:
+        return None  # training it: the signals are computed, not yet weighed
 
 
 def _one_line(err: Exception) -> str:

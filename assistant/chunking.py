@@ -16,8 +16,13 @@ _ENUM = r"\(?(\d{1,2}|[a-z]|[ivx]{1,4})"
 _BULLET = re.compile(rf"^({_MARK}\s*|{_ENUM}[.)]\s+)")
 _LONE_MARKER = re.compile(rf"^({_MARK}|{_ENUM}[.)]?)$")
 _NUMBERED_HEADING = re.compile(r"^(\d+(\.\d+)*\.?|part \d+|chapter \d+|section \d+)\s+[A-Z]", re.I)
+# The number a committee or inquiry report gives its paragraphs, or a recommendation's.
+_PARAGRAPH = re.compile(
+    r"^(?:(?P<number>\d{1,3}(?:\.\d{1,3}){0,2})\.?\s+(?=[A-Z\u201c\"'(])"
+    r"|(?P<named>(?:Recommendation|Conclusion)\s+\d{1,3}[a-z]?)\b)"
+)
 _PAGE_NUMBER = re.compile(r"^(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$", re.I)
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*(\s+)(?=[\"'(\[]?[A-Z0-9])")
 _TERMINAL = (".", "!", "?", ":", ";", ",")
 _MD_INLINE = re.compile(r"(\*\*|__|`)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
@@ -134,7 +139,10 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
                 blocks.append(Block(line, page.number, page.number))
                 open_block = None
                 continue
-            if open_block is not None and not _BULLET.match(line):
+            numbered = bool(_PARAGRAPH.match(line)) and (
+                open_block is None or open_block.text.endswith((".", "!", "?", ":", ";"))
+            )
+            if open_block is not None and not _BULLET.match(line) and not numbered:
                 open_block.text = _join(open_block.text, line, vocabulary)
             else:
                 open_block = Block(line, page.number, page.number)
@@ -232,7 +240,11 @@ def _blocks_of(para: str, page: int) -> list[Block]:
 
 def _split_long(text: str, limit: int, count: TokenCounter) -> list[str]:
     """Splits a block that is too long for one chunk at sentence ends, then at words."""
-    sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
+    sentences, start = [], 0
+    for end in _SENTENCE_END.finditer(text):  # a closing quote or bracket stays with its sentence
+        sentences.append(text[start : end.start(1)])
+        start = end.end(1)
+    sentences = [s for s in [*sentences, text[start:]] if s.strip()]
     pieces: list[str] = []
     for sentence, n in zip(sentences, count(sentences), strict=True):
         if n <= limit:
@@ -244,8 +256,22 @@ def _split_long(text: str, limit: int, count: TokenCounter) -> list[str]:
     return pieces
 
 
+def _headings_with_text(blocks: list[Block]) -> list[Block]:
+    """A heading heads the text that follows it. A line guessed to be a heading by its look
+    that is followed by another heading, or by nothing, heads nothing: it is kept as text, so
+    that no words are lost (such lines are often infobox entries or table labels)."""
+    out = []
+    for i, block in enumerate(blocks):
+        following = blocks[i + 1] if i + 1 < len(blocks) else None
+        if block.heading and block.guessed and (following is None or following.heading):
+            block = Block(block.text, block.page_start, block.page_end)
+        out.append(block)
+    return out
+
+
 def _units(blocks: list[Block], count: TokenCounter, max_tokens: int):
     """Yields (block, tokens, heading) for each body block, splitting blocks that are too long."""
+    blocks = _headings_with_text(blocks)
     body = [b for b in blocks if not b.heading]
     tokens = iter(count([b.text for b in body]))
     heading = Block("", 0, 0, heading=True)
@@ -270,32 +296,47 @@ def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: in
     blocks = _line_blocks(document) if document.layout == "lines" else _paragraph_blocks(document)
     chunks: list[Chunk] = []
     current: list[Block] = []
+    numbers: dict[int, str] = {}  # id(block) -> the numbered paragraph it belongs to
     used = 0
     current_section = ""
+    labels = document.page_labels
+
+    def label(page: int) -> str:
+        return labels[page - 1] if 0 < page <= len(labels) else ""
 
     def flush() -> None:
         if not current:
             return
         position = len(chunks)
+        text, spans = "", []
+        for i, b in enumerate(current):
+            text += "" if i == 0 else " " if b.continues else "\n"
+            start = len(text)
+            text += b.text
+            if numbers.get(id(b)):
+                spans.append((start, len(text), numbers[id(b)]))
+        start_page, end_page = current[0].page_start, max(b.page_end for b in current)
         chunks.append(
             Chunk(
                 chunk_id=f"{document.doc_id}-{position:05d}",
                 doc_id=document.doc_id,
-                text="".join(
-                    ("" if i == 0 else " " if b.continues else "\n") + b.text
-                    for i, b in enumerate(current)
-                ),
-                page_start=current[0].page_start,
-                page_end=max(b.page_end for b in current),
+                text=text,
+                page_start=start_page,
+                page_end=end_page,
                 section=current_section,
                 position=position,
+                paragraphs=tuple(spans),
+                labels=(label(start_page), label(end_page)),
             )
         )
         current.clear()
 
+    paragraph, under = "", None
+
     # Text under a guessed heading this small (infobox and table fragments, mostly) shares a
     # chunk with what follows on the same page rather than standing alone.
     small = max_tokens // 6
+    placed: Block | None = None  # a guessed heading whose words went into the current chunk
     for block, n, heading in _units(blocks, count, max_tokens):
         fragment = (
             heading.guessed and used < small and block.page_start == current[-1].page_end
@@ -306,8 +347,22 @@ def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: in
         if current and (new_section or used + n > max_tokens):
             flush()
             used = 0
+            placed = None
         if not current:
             current_section = heading.text
+        elif heading.text != current_section and heading.text and placed is not heading:
+            # A fragment joins this chunk under another section: its heading's words go too.
+            current.append(Block(heading.text, heading.page_start, heading.page_end))
+            used += count([heading.text])[0] + 1
+            placed = heading
+        # A numbered paragraph ("26. A third challenge ...", "2.4 The ...", "Recommendation
+        # 7") runs on through unnumbered blocks (quotes, lists) until the next number or heading.
+        if heading is not under:
+            under, paragraph = heading, ""
+        found = None if block.continues else _PARAGRAPH.match(block.text)
+        if found:
+            paragraph = found.group("number") or found.group("named")
+        numbers[id(block)] = paragraph
         current.append(block)
         used += n + 1
     flush()

@@ -73,9 +73,48 @@ def _split_at(text: str, ends: re.Pattern[str]) -> list[str]:
     return out
 
 
+_ENDS_A_SENTENCE = (".", "!", "?", ":", ";")
+_RUNS_ON = re.compile(r"^[a-z0-9(\u2018\u201c'\"]")
+
+
+def _logical_lines(text: str) -> list[str]:
+    """The text's lines, with a line that stops mid-sentence joined to the one that carries
+    it on (a PDF breaks a paragraph wherever its lines run short): each an exact span of the
+    text, so a sentence quoted across such a break may hold a newline."""
+    lines: list[str] = []
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if (
+            lines
+            and stripped
+            and _RUNS_ON.match(stripped)
+            and not lines[-1].endswith(_ENDS_A_SENTENCE)
+            and " | " not in lines[-1]
+            and " | " not in stripped
+            and not _MARKERS_AT_START.match(stripped)
+        ):
+            lines[-1] = f"{lines[-1]}\n{stripped}"
+        else:
+            lines.append(stripped)
+    return lines
+
+
 def split_sentences(text: str) -> list[str]:
     """Splits a passage into sentences and list items, each an exact span of the text."""
-    return [piece for line in text.split("\n") for piece in _split_at(line.strip(), _END)]
+    return [piece for line in _logical_lines(text) for piece in _split_at(line, _END)]
+
+
+def evidence_spans(text: str) -> list[tuple[int, int]]:
+    """Where each evidence sentence (see is_evidence) of a text lies: (start, end) offsets."""
+    spans, position = [], 0
+    for sentence in split_sentences(text):
+        start = text.find(sentence, position)
+        if start < 0:
+            continue
+        position = start + len(sentence)
+        if is_evidence(sentence):
+            spans.append((start, position))
+    return spans
 
 
 _CLAIM_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
@@ -98,7 +137,11 @@ def is_evidence(sentence: str) -> bool:
         return (len(words) >= 6 or named or any(c.isdigit() for c in body)) and len(cells) <= 5
     if len(words) < 5 or not body[:1].isupper() and not body[:1].isdigit():
         return False
-    return body.endswith((".", "!", "?", ":", ";")) or bool(_MARKERS_AT_START.match(sentence))
+    if body.endswith(_ENDS_A_SENTENCE) or _MARKERS_AT_START.match(sentence):
+        return True
+    # A line with no full stop is still a claim when it states a figure, or runs long enough
+    # to be a sentence: table rows without rules, slide bullets, captions.
+    return len(words) >= 8 or any(c.isdigit() for c in body)
 
 
 _NUMBER_WORDS = {
@@ -134,8 +177,9 @@ _NUMBER_WORD = re.compile(rf"\b({'|'.join(_NUMBER_WORDS)})\b", re.I)
 
 
 def readable(span: str) -> str:
-    """A span as an answer says it: a table row `Label | value | value` reads `Label: value;
-    value.`; anything else is left as it is."""
+    """A span as an answer says it: on one line, and a table row `Label | value | value` reads
+    `Label: value; value.`; anything else is left as it is."""
+    span = span.replace("\n", " ")
     if " | " not in span:
         return span
     label, *cells = [c.strip() for c in span.split(" | ")]
@@ -185,16 +229,40 @@ class Check:
 class Verifier:
     """Checks each cited sentence against the passages it cites: names, numbers and meaning."""
 
-    def __init__(self, embedder: Embedder, threshold: float):
+    def __init__(self, embedder: Embedder, threshold: float, relevance: float = 0.2):
         self.embedder = embedder
         self.threshold = threshold
+        self.relevance = relevance
+        """The least cosine between the question and the quoted sentence: a claim its passage
+        supports may still not speak to the question (an instruction planted in a document,
+        obeyed by a chat model, is supported word for word)."""
 
-    def check(self, sentence: str, cited: Sequence[Passage]) -> Check:
+    def check(self, sentence: str, cited: Sequence[Passage], question: str = "") -> Check:
+        """The verdict on one cited sentence; with the question, the quote must also speak to
+        it."""
+        verdict = self._support(sentence, cited)
+        if not verdict.supported or not question or not verdict.quote:
+            return verdict
+        vectors = self.embedder.embed_documents([question, verdict.quote])
+        relevance = float(vectors[0] @ vectors[1])
+        if relevance < self.relevance:
+            return Check(
+                sentence,
+                verdict.numbers,
+                False,
+                f"its passage says it, but it does not speak to the question ({relevance:.2f})",
+                verdict.quote,
+                verdict.similarity,
+            )
+        return verdict
+
+    def _support(self, sentence: str, cited: Sequence[Passage]) -> Check:
         claim = strip_markers(sentence)
         numbers = tuple(p.n for p in cited)
         if not cited:
             return Check(sentence, numbers, False, "cites no retrieved passage", "", 0.0)
-        evidence = " ".join(p.text for p in cited)
+        # A passage's title and section are part of what it says ("[the Commissioner] ...").
+        evidence = " ".join(f"{p.title} {p.section} {p.text}" for p in cited)
         folded = re.sub(r"\s+", " ", evidence).casefold()
         missing_numbers = numbers_in(claim) - numbers_in(evidence)
         if missing_numbers:
@@ -268,21 +336,91 @@ def citations_for(checks: Sequence[Check], passages: Sequence[Passage]) -> list[
                 if check.quote and check.quote in p.text
                 else (next((s for s in split_sentences(p.text) if s in check.sentence), ""))
             )
-            citations.append(
-                Citation(
-                    n=n,
-                    doc_id=p.doc_id,
-                    title=p.title,
-                    source=p.source,
-                    page_start=p.page_start,
-                    page_end=p.page_end,
-                    section=p.section,
-                    quote=quote,
-                    score=round(p.score, 4),
-                    supported=check.supported,
-                )
-            )
+            citations.append(citation_of(p, quote, check.supported))
     return citations
+
+
+def short_title(title: str) -> str:
+    """A document's name as an answer introduces it: its title up to a colon or dash."""
+    head = re.split(r"\s*[:\u2013\u2014]\s+|\s+-\s+", title, maxsplit=1)[0].strip()
+    words = head.split()
+    return " ".join(words[:10]) + ("..." if len(words) > 10 else "")
+
+
+def by_document(text: str, passages: Sequence[Passage]) -> str:
+    """An answer citing several documents, as one paragraph per document, each introduced by
+    the document's short name: no sentence reads as continuing another document's."""
+    by_n = {p.n: p for p in passages}
+    groups: list[tuple[str, list[str]]] = []
+    for claim in split_claims(text):
+        numbers = [int(n) for n in MARKER.findall(claim)]
+        document = by_n[numbers[0]].doc_id if numbers and numbers[0] in by_n else ""
+        if groups and groups[-1][0] == document:
+            groups[-1][1].append(claim)
+        else:
+            groups.append((document, [claim]))
+    if len({d for d, _ in groups}) < 2:
+        return text
+    titles = {p.doc_id: p.title for p in passages}
+    return "\n\n".join(
+        f"{short_title(titles.get(d, ''))}: {' '.join(claims)}" if d else " ".join(claims)
+        for d, claims in groups
+    )
+
+
+def renumber(
+    text: str, citations: Sequence[Citation], passages: Sequence[Passage]
+) -> tuple[str, list[Citation], list[Passage]]:
+    """Numbers the sources in the order the answer first cites them, with no gaps: the cited
+    passages become [1], [2], ... and the others follow, so the same passage is one number
+    everywhere (answer, sources, exports)."""
+    from dataclasses import replace
+
+    order = list(dict.fromkeys(int(n) for n in MARKER.findall(text)))
+    order += [p.n for p in passages if p.n not in order]
+    new = {old: i + 1 for i, old in enumerate(order)}
+    text = MARKER.sub(lambda m: f" [{new[int(m.group(1))]}]", text)
+    by_n = {p.n: p for p in passages}
+    passages = [replace(by_n[old], n=new[old]) for old in order if old in by_n]
+    citations = [replace(c, n=new[c.n]) for c in citations if c.n in new]
+    return text, citations, passages
+
+
+def citation_of(p: Passage, quote: str, supported: bool) -> Citation:
+    """A citation of passage p quoting `quote`."""
+    offset = p.text.find(quote) if quote else -1
+    paragraph = ""
+    for start, end, number in p.paragraphs:
+        if start <= offset < end:
+            paragraph = number
+    return Citation(
+        n=p.n,
+        doc_id=p.doc_id,
+        title=p.title,
+        source=p.source,
+        page_start=p.page_start,
+        page_end=p.page_end,
+        section=p.section,
+        quote=quote,
+        score=round(p.score, 4),
+        supported=supported,
+        publisher=publisher_of(p),
+        published=published_of(p),
+        label_start=p.labels[0],
+        label_end=p.labels[1],
+        paragraph=paragraph,
+    )
+
+
+def publisher_of(passage: Passage) -> str:
+    """Who published a passage's document: the manifest's publisher, else the file's author."""
+    return str(passage.meta.get("publisher") or passage.meta.get("detected_author") or "")
+
+
+def published_of(passage: Passage) -> str:
+    """When: the manifest's date or year, else the date in the file's own metadata."""
+    meta = passage.meta
+    return str(meta.get("date") or meta.get("year") or meta.get("detected_date") or "")
 
 
 def stem(token: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -13,6 +14,20 @@ from pathlib import Path
 from .config import get_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+MAX_HISTORY_BYTES = 1_000_000  # a conversation file larger than this is refused unread
+# Control characters other than newline and tab: a document's text could carry terminal
+# escape sequences (one writes the clipboard), so none reaches the terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """The text with every control character but newline and tab removed."""
+    return _CONTROL.sub("", text)
+
+
+def say(text: str = "", file=None, flush: bool = False) -> None:
+    """Prints text that may hold a document's words, made safe for a terminal."""
+    print(printable(text), file=file or sys.stdout, flush=flush)
 
 
 class UsageError(Exception):
@@ -20,7 +35,7 @@ class UsageError(Exception):
 
 
 def _fail(message: str, code: int = EXIT_FAILED) -> int:
-    print(f"error: {message}", file=sys.stderr)
+    say(f"error: {message}", file=sys.stderr)
     return code
 
 
@@ -41,7 +56,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     try:
         log = (
             (
-                lambda action, source: print(
+                lambda action, source: say(
                     f"{action}: {_display(source)}", file=sys.stderr, flush=True
                 )
             )
@@ -58,11 +73,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             EXIT_INTERRUPTED,
         )
     if args.json:
-        print(json.dumps(report.to_dict(), indent=2))
+        say(json.dumps(report.to_dict(), indent=2))
     else:
+        for skip in report.skipped:
+            say(f"skipped: {_display(skip.source)}: {skip.reason}", file=sys.stderr)
         for failure in report.failed:
-            print(f"failed: {_display(failure.source)}: {failure.reason}", file=sys.stderr)
-        print(report.summary())
+            say(f"failed: {_display(failure.source)}: {failure.reason}", file=sys.stderr)
+        say(report.summary())
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
@@ -72,7 +89,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     store = open_store(get_settings())
     records = store.documents()
     if args.json:
-        print(
+        say(
             json.dumps(
                 {
                     "location": store.location,
@@ -84,11 +101,11 @@ def cmd_status(args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     if not records:
-        print(f"The index at {store.location} holds no documents: run `assistant ingest corpus/`.")
+        say(f"The index at {store.location} holds no documents: run `assistant ingest corpus/`.")
         return EXIT_OK
-    print(f"{len(records)} documents, {sum(r.chunks for r in records)} chunks in {store.location}")
+    say(f"{len(records)} documents, {sum(r.chunks for r in records)} chunks in {store.location}")
     for r in records:
-        print(
+        say(
             f"\n{r.title}\n  id {r.doc_id}  {r.pages} pages, {r.chunks} chunks, "
             f"ingested {r.ingested_at}\n  source {_display(r.source)}\n  sha256 {r.content_hash}"
         )
@@ -96,7 +113,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             k: v for k, v in r.meta.items() if k in ("jurisdiction", "kind", "publisher", "year")
         }
         if fields:
-            print("  " + ", ".join(f"{k}: {v}" for k, v in fields.items()))
+            say("  " + ", ".join(f"{k}: {v}" for k, v in fields.items()))
     return EXIT_OK
 
 
@@ -108,7 +125,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
         record = Ingester(settings, store=open_store(settings)).remove(args.document)
     except LookupError as err:
         return _fail(str(err.args[0]))
-    print(f"removed {record.title} ({record.doc_id}, {_display(record.source)})")
+    say(f"removed {record.title} ({record.doc_id}, {_display(record.source)})")
     return EXIT_OK
 
 
@@ -117,8 +134,8 @@ def cmd_corpus_build(args: argparse.Namespace) -> int:
 
     built = build_corpus(args.corpus)
     for pdf, pages in built:
-        print(f"built {_display(str(pdf))} ({pages} pages)")
-    print(f"{len(built)} documents, {sum(p for _, p in built)} pages")
+        say(f"built {_display(str(pdf))} ({pages} pages)")
+    say(f"{len(built)} documents, {sum(p for _, p in built)} pages")
     return EXIT_OK
 
 
@@ -129,14 +146,14 @@ def cmd_corpus_fetch(args: argparse.Namespace) -> int:
     settings = get_settings().model_copy(update={"progress": False})
     results = fetch_official(args.corpus, settings.max_file_bytes, settings.fetch_timeout_s)
     for result in results:
-        print(result, file=sys.stdout if result.ok else sys.stderr)
+        say(str(result), file=sys.stdout if result.ok else sys.stderr)
     fetched = [r.path for r in results if r.ok]
-    print(f"{len(fetched)} of {len(results)} official documents fetched")
+    say(f"{len(fetched)} of {len(results)} official documents fetched")
     if fetched:
         report = Ingester(settings).ingest(fetched)
         for failure in report.failed:
-            print(f"failed: {_display(failure.source)}: {failure.reason}", file=sys.stderr)
-        print(report.summary())
+            say(f"failed: {_display(failure.source)}: {failure.reason}", file=sys.stderr)
+        say(report.summary())
         if not report.ok:
             return EXIT_FAILED
     return EXIT_OK if len(fetched) == len(results) else EXIT_FAILED
@@ -147,11 +164,18 @@ def _load_history(path: Path | None) -> list[dict[str, str]]:
     if path is None:
         return []
     try:
-        turns = json.loads(path.read_text(encoding="utf-8"))
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_HISTORY_BYTES + 1)
     except OSError as err:
         raise UsageError(f"{path}: cannot be read: {err.strerror or err}") from err
-    except ValueError as err:
+    if len(data) > MAX_HISTORY_BYTES:
+        raise UsageError(f"{path}: is larger than {MAX_HISTORY_BYTES:,} bytes")
+    try:
+        turns = json.loads(data.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as err:
         raise UsageError(f"{path}: is not valid JSON: {err}") from err
+    except RecursionError as err:
+        raise UsageError(f"{path}: is nested too deeply to be a conversation") from err
     if not isinstance(turns, list) or not all(
         isinstance(t, dict)
         and t.get("role") in ("user", "assistant")
@@ -175,7 +199,18 @@ def _filters(pairs: list[str] | None) -> dict[str, list[str]]:
 
 def _render(answer) -> str:
     """An answer as a person reads it in a terminal: the text, then its sources."""
+    from .models import QUOTE_CHECK, QUOTE_CHECK_MEANING
+
     lines = [answer.answer, ""]
+    if answer.strength:
+        lines.append(
+            f"Evidence: {answer.strength}"
+            + (
+                f" (the documents answer it with P = {answer.confidence:.2f})"
+                if answer.confidence is not None
+                else ""
+            )
+        )
     if answer.citations:
         lines.append("Sources:")
         seen = set()
@@ -184,9 +219,11 @@ def _render(answer) -> str:
                 continue
             seen.add((c.n, c.quote))
             section = f", {c.section}" if c.section else ""
-            mark = "checked" if c.supported else "NOT SUPPORTED"
-            lines.append(f"  [{c.n}] {c.title}, {c.pages}{section} ({mark})")
+            origin = f" ({c.provenance})" if c.provenance else ""
+            mark = QUOTE_CHECK if c.supported else "QUOTE NOT FOUND IN THE PASSAGE"
+            lines.append(f"  [{c.n}] {c.title}{origin}, {c.where}{section} ({mark})")
             lines.append(f"      \u201c{c.quote}\u201d")
+        lines.append(QUOTE_CHECK_MEANING)
     elif answer.passages:
         lines.append("Nearest passages:")
         for p in answer.passages[:3]:
@@ -202,7 +239,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     history = _load_history(args.history)
     filters = _filters(args.filter)
     answer = Assistant(get_settings()).ask(args.question, history=history, filters=filters)
-    print(
+    say(
         json.dumps(answer.to_dict(), indent=2, ensure_ascii=False) if args.json else _render(answer)
     )
     return EXIT_OK
@@ -214,27 +251,27 @@ def cmd_chat(args: argparse.Namespace, input_fn=input) -> int:
     assistant = Assistant(get_settings())
     filters = _filters(args.filter)
     history: list[dict[str, str]] = []
-    print("Ask a question about the indexed documents. /new starts a new conversation, /quit ends.")
+    say("Ask a question about the indexed documents. /new starts a new conversation, /quit ends.")
     while True:
         try:
             question = input_fn("\nyou> ").strip()
         except (EOFError, KeyboardInterrupt):
-            print()
+            say()
             return EXIT_OK
         if question in ("/quit", "/exit"):
             return EXIT_OK
         if question == "/new":
             history = []
-            print("(a new conversation)")
+            say("(a new conversation)")
             continue
         if not question:
             continue
         try:
             answer = assistant.ask(question, history=history, filters=filters)
         except QuestionError as err:
-            print(f"error: {err}")
+            say(f"error: {err}")
             continue
-        print("\n" + _render(answer))
+        say("\n" + _render(answer))
         history += [
             {"role": "user", "content": question},
             {"role": "assistant", "content": answer.answer},
@@ -245,39 +282,74 @@ def cmd_eval(args: argparse.Namespace) -> int:
     import yaml
 
     from .eval_report import write
-    from .evaluation import CONFIGS, check, run_eval
+    from .evalsets import EvalSet, QuestionFileError, load_questions, load_sets
+    from .evaluation import CONFIGS, RunOptions, check, run_set
 
-    configs = [c.strip() for c in args.configs.split(",") if c.strip()]
-    unknown = set(configs) - set(CONFIGS)
-    if unknown or not configs:
+    configs = tuple(c.strip() for c in (args.configs or "").split(",") if c.strip()) or None
+    unknown = set(configs or ()) - set(CONFIGS)
+    if unknown:
         raise UsageError(f"--configs takes {', '.join(CONFIGS)}, not {', '.join(sorted(unknown))}")
+    settings = get_settings()
+    try:
+        if args.questions or args.corpus:
+            if not (args.questions and args.corpus):
+                raise UsageError("--corpus and --questions go together")
+            if not args.corpus.is_dir():
+                raise UsageError(f"--corpus {args.corpus}: is not a folder")
+            chosen = {
+                "custom": EvalSet(
+                    "custom",
+                    args.corpus,
+                    load_questions(args.questions),
+                    ("assistant", "dense", "lexical", "plain"),
+                )
+            }
+        else:
+            sets = load_sets(args.sets, args.sets.resolve().parents[1], settings.index_dir / "eval")
+            names = args.set or list(sets)
+            missing = [n for n in names if n not in sets]
+            if missing:
+                raise UsageError(f"no set {', '.join(missing)} in {args.sets}: {', '.join(sets)}")
+            chosen = {n: sets[n] for n in names}
+    except QuestionFileError as err:
+        raise UsageError(str(err)) from err
     judge = None
     if args.judge:
         from .embeddings import get_embedder
         from .judge import Judge
         from .llm import chat_model_from_settings
 
-        model = chat_model_from_settings(get_settings())
+        model = chat_model_from_settings(settings)
         if model is None:
             raise UsageError("--judge needs a chat model: set ASSISTANT_LLM")
-        judge = Judge(model, get_embedder(get_settings()))
-    results = run_eval(get_settings(), args.corpus, args.questions, configs, judge)
+        judge = Judge(model, get_embedder(settings))
+    options = RunOptions(configs=configs, split=args.split, quick=args.quick)
+    results = {}
+    for name, eval_set in chosen.items():
+        if not args.json:
+            say(f"{name}: {len(eval_set.questions)} questions ...", file=sys.stderr, flush=True)
+        results[name] = run_set(settings, eval_set, options, judge)
     paths = write(results, args.reports)
     if args.json:
-        print(json.dumps(results, indent=2, ensure_ascii=False))
+        say(json.dumps(results, indent=2, ensure_ascii=False))
     else:
-        print(f"{results['questions']} questions; report in {_display(str(paths['markdown']))}")
-        for metric in (
-            "hit_at_5",
-            "mrr",
-            "key_point_recall",
-            "support_rate",
-            "exact_quote_rate",
-            "refusal_accuracy",
-            "false_refusal_rate",
-        ):
-            base = ", ".join(f"{name} {b.get(metric)}" for name, b in results["baselines"].items())
-            print(f"  {metric}: {results.get(metric)}" + (f" (baselines: {base})" if base else ""))
+        for name, result in results.items():
+            say(f"{name}: {result['questions']} questions; report in {_display(str(paths[name]))}")
+            for config, scores in result["configs"].items():
+                overall = scores["overall"]
+                say(
+                    f"  {config:9} "
+                    + ", ".join(
+                        f"{m} {overall[m]}"
+                        for m in (
+                            "answered_correctly",
+                            "evidence_quoted",
+                            "refusal_accuracy",
+                            "false_refusal_rate",
+                        )
+                        if overall.get(m) is not None
+                    )
+                )
     if args.check:
         try:
             thresholds = yaml.safe_load(args.thresholds.read_text(encoding="utf-8")) or {}
@@ -285,10 +357,31 @@ def cmd_eval(args: argparse.Namespace) -> int:
             raise UsageError(f"{args.thresholds}: cannot be read as YAML: {err}") from err
         failures = check(results, thresholds)
         for failure in failures:
-            print(f"below threshold: {failure}", file=sys.stderr)
+            say(f"below threshold: {failure}", file=sys.stderr)
         if failures:
             return EXIT_FAILED
-        print("all metrics meet their thresholds")
+        if not args.json:
+            say("all metrics meet their thresholds")
+    return EXIT_OK
+
+
+def cmd_train_selector(args: argparse.Namespace) -> int:
+    from .selector_training import run_training
+
+    settings = get_settings().model_copy(update={"progress": False})
+    data = run_training(
+        settings,
+        args.out,
+        lambda line: say(line, file=sys.stderr, flush=True),
+        reuse=args.reuse,
+    )
+    say(f"wrote {_display(str(args.out))} and its model card; threshold {data['threshold']:.2f}")
+    for source, m in data["held_out"].items():
+        say(
+            f"  held out, {source}: best sentence right {m['top1']}, answerable answered "
+            f"{m['answered_when_answerable']}, "
+            f"unanswerable refused {m['refused_when_unanswerable']}"
+        )
     return EXIT_OK
 
 
@@ -354,26 +447,54 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chat.set_defaults(run=cmd_chat)
 
-    evaluate = sub.add_parser("eval", help="score answers against the curated questions")
-    evaluate.add_argument("--corpus", type=Path, default=Path("corpus"))
-    evaluate.add_argument("--questions", type=Path, default=Path("evals/questions.yaml"))
+    evaluate = sub.add_parser(
+        "eval",
+        help="score answers against question sets (evals/sets.yaml), or your own",
+        description="Asks each set's questions of the assistant and its baselines, scores the "
+        "answers and writes a report. Without --set: every set in the sets file.",
+    )
+    evaluate.add_argument(
+        "--set", action="append", metavar="NAME", help="a set of the sets file; repeatable"
+    )
+    evaluate.add_argument("--sets", type=Path, default=Path("evals/sets.yaml"))
+    evaluate.add_argument("--corpus", type=Path, help="your own folder of documents ...")
+    evaluate.add_argument(
+        "--questions", type=Path, help="... and its questions: a YAML file or a folder of them"
+    )
+    evaluate.add_argument("--split", help="only the questions of this split (test, tuning)")
+    evaluate.add_argument(
+        "--quick", action="store_true", help="each set's fixed sample (what CI asks), not all"
+    )
     evaluate.add_argument("--thresholds", type=Path, default=Path("evals/thresholds.yaml"))
     evaluate.add_argument("--reports", type=Path, default=Path("evals/reports"))
     evaluate.add_argument(
         "--configs",
-        default="hybrid,rrf,dense,lexical,plain",
-        help="the configuration under test first, then the baselines",
+        help="assistant, dense, lexical, rrf, plain (comma-separated; the first is under test)",
     )
     evaluate.add_argument(
-        "--check", action="store_true", help="exit 1 when a metric is below its threshold"
+        "--check", action="store_true", help="exit 1 when a metric misses its threshold"
     )
-    evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
+    evaluate.add_argument("--json", action="store_true", help="print the results as JSON only")
     evaluate.add_argument(
         "--judge",
         action="store_true",
         help="also score faithfulness and relevancy with the ASSISTANT_LLM model",
     )
     evaluate.set_defaults(run=cmd_eval)
+
+    trainer = sub.add_parser(
+        "train-selector",
+        help="rebuild the answer selector from labelled questions (a few minutes)",
+    )
+    from .selector import MODEL_PATH
+
+    trainer.add_argument("--out", type=Path, default=MODEL_PATH, help="the model file to write")
+    trainer.add_argument(
+        "--reuse",
+        action="store_true",
+        help="train on the examples the last run collected (fast), if of the same signals",
+    )
+    trainer.set_defaults(run=cmd_train_selector)
 
     corpus = sub.add_parser("corpus", help="the starter corpus and the official documents")
     corpus_sub = corpus.add_subparsers(dest="corpus_command", required=True, metavar="ACTION")
@@ -389,6 +510,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # here, not at exit, so that a closed pipe is caught below
+        return code
+    except BrokenPipeError:
+        # The reader went away (`assistant status | head -1`): stop quietly, as other tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     from pydantic import ValidationError
 
     from .store import StoreError
@@ -403,12 +536,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"bad setting: {problems}", EXIT_USAGE)
     from .chain import QuestionError
     from .llm import LLMError
+    from .selector import SelectorError
 
     try:
         return args.run(args)
     except (UsageError, QuestionError) as err:
         return _fail(str(err), EXIT_USAGE)
-    except (StoreError, LLMError) as err:
+    except (StoreError, LLMError, SelectorError) as err:
         return _fail(str(err))
 
 

@@ -10,17 +10,6 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# Nothing may reach a model hub or phone home: set before any library reads them.
-for _name, _value in {
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "HF_HUB_DISABLE_TELEMETRY": "1",
-    "ANONYMIZED_TELEMETRY": "False",
-    "GRADIO_ANALYTICS_ENABLED": "False",
-    "TOKENIZERS_PARALLELISM": "false",
-}.items():
-    os.environ.setdefault(_name, _value)
-
 EmbeddingBackend = Literal["onnx-int8", "onnx", "sentence-transformers"]
 
 
@@ -53,6 +42,13 @@ class Settings(BaseSettings):
         200, ge=32, le=250, description="Target chunk size in model tokens (model max is 256)."
     )
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused.")
+    max_pages: int = Field(5000, ge=1, description="Documents with more pages are refused.")
+    max_file_seconds: float = Field(
+        120.0, gt=0, description="Longest one file may take to read before it is stopped."
+    )
+    max_file_memory_mb: int = Field(
+        2048, ge=256, description="Most memory the process reading one file may use."
+    )
     fetch_timeout_s: float = Field(60.0, gt=0, description="Longest wait for one download.")
     manifest_name: str = Field("manifest.yaml", description="Manifest file looked for in folders.")
     progress: bool = Field(True, description="Show progress bars on stderr.")
@@ -66,14 +62,21 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(25.0, gt=0, description="Largest file a user may upload.")
 
     # Retrieval and answers
-    top_k: int = Field(6, ge=1, le=50, description="Passages handed to the composer.")
-    candidates: int = Field(40, ge=5, le=500, description="Candidates from each retriever.")
+    top_k: int = Field(6, ge=1, le=50, description="Passages a chat model is given.")
+    evidence_passages: int = Field(
+        20, ge=1, le=100, description="Passages whose sentences the answer selector weighs."
+    )
+    candidates: int = Field(60, ge=5, le=500, description="Candidates from each retriever.")
     dense_weight: float = Field(
-        0.5, ge=0, le=1, description="Dense share of the hybrid score; BM25 has the rest."
+        0.7, ge=0, le=1, description="Dense share of the hybrid score; BM25 has the rest."
     )
     max_per_document: int = Field(3, ge=1, description="Passages at most from one document.")
-    min_evidence: float = Field(
-        0.42, ge=0, le=1, description="Below this best sentence score the answer is 'not found'."
+    answer_threshold: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Refuse when P(the evidence answers) is below this; unset: the threshold "
+        "calibrated with the answer selector.",
     )
     llm: str | None = Field(
         None, description="provider:model for init_chat_model, or gguf:PATH; unset: extractive."
@@ -97,6 +100,19 @@ class Settings(BaseSettings):
     @property
     def upload_dir(self) -> Path:
         return self.index_dir / "uploads"
+
+    @property
+    def documents_dir(self) -> Path:
+        """The index's own copies of the indexed files: the only files the app serves."""
+        return self.index_dir / "documents"
+
+    @property
+    def reading_limits(self):
+        from .reading import Limits
+
+        return Limits(
+            self.max_file_bytes, self.max_pages, self.max_file_seconds, self.max_file_memory_mb
+        )
 
     @property
     def feedback_file(self) -> Path:

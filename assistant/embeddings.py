@@ -27,6 +27,10 @@ class Embedder(Protocol):
 
     def embed_query(self, text: str) -> np.ndarray: ...
 
+    def embed_with_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]: ...
+
 
 def embedder_name(backend: EmbeddingBackend) -> str:
     """Names the vectors a backend makes; fp32 on torch and on ONNX agree, so they share one."""
@@ -93,6 +97,18 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_documents([text])[0]
+
+    def embed_with_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The texts' vectors, and a vector for each span: here each span embedded alone."""
+        pieces = [text[a:b] for text, own in zip(texts, spans, strict=True) for a, b in own]
+        flat = self.embed_documents(pieces)
+        out, start = [], 0
+        for own in spans:
+            out.append(flat[start : start + len(own)])
+            start += len(own)
+        return self.embed_documents(texts), out
 
 
 _export_lock = threading.Lock()
@@ -215,7 +231,7 @@ class OnnxEmbedder:
         ]
         self._pool = None
 
-    def _run(self, session, encodings) -> np.ndarray:
+    def _hidden(self, session, encodings) -> tuple[np.ndarray, np.ndarray]:
         width = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(encodings), width), dtype=np.int64)
         mask = np.zeros((len(encodings), width), dtype=np.int64)
@@ -226,9 +242,76 @@ class OnnxEmbedder:
             ["last_hidden_state"],
             {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
         )
+        return hidden, mask
+
+    def _run(self, session, encodings) -> np.ndarray:
+        hidden, mask = self._hidden(session, encodings)
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         return _normalise(pooled)
+
+    def _run_spans(self, session, encodings, spans) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each text's vector, and its spans' vectors pooled from the same pass over the whole
+        text ("late chunking"): a sentence's vector then carries what its context says of it."""
+        hidden, mask = self._hidden(session, encodings)
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = _normalise((hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9))
+        out = []
+        for row, (enc, own) in enumerate(zip(encodings, spans, strict=True)):
+            starts = np.array([a for a, _ in enc.offsets])
+            ends = np.array([b for _, b in enc.offsets])
+            real = (ends > starts) & (mask[row, : len(starts)] > 0)
+            vectors = np.zeros((len(own), self.dimension), dtype=np.float32)
+            for k, (a, b) in enumerate(own):
+                inside = real & (starts >= a) & (ends <= b)
+                vectors[k] = (
+                    hidden[row, : len(starts)][inside].mean(axis=0) if inside.any() else np.nan
+                )
+            out.append((pooled[row], vectors))
+        return out
+
+    def embed_with_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The texts' vectors, and a vector for each (start, end) character span of each text,
+        from one pass of the model. A span cut off by the model's length limit is embedded
+        alone."""
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return vectors, []
+        encodings = tokenizer().encode_batch(list(texts))
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        batches = [order[s : s + self.batch_size] for s in range(0, len(order), self.batch_size)]
+        jobs = [([encodings[i] for i in b], [spans[i] for i in b]) for b in batches]
+        results = self._map(lambda session, job: self._run_spans(session, *job), jobs)
+        found: list[np.ndarray] = [np.zeros((0, self.dimension), dtype=np.float32)] * len(texts)
+        for rows, result in zip(batches, results, strict=True):
+            for i, (vector, own) in zip(rows, result, strict=True):
+                vectors[i] = vector
+                found[i] = own
+        missing = [
+            (i, k) for i, own in enumerate(found) for k in range(len(own)) if np.isnan(own[k]).any()
+        ]
+        if missing:
+            alone = self.embed_documents([texts[i][slice(*spans[i][k])] for i, k in missing])
+            for (i, k), vector in zip(missing, alone, strict=True):
+                found[i][k] = vector
+        return vectors, [_normalise(own) if len(own) else own for own in found]
+
+    def _map(self, work, jobs: list) -> list:
+        """Runs work(session, job) for each job, one session per core."""
+        if len(jobs) == 1 or len(self._sessions) == 1:
+            return [work(self._sessions[0], job) for job in jobs]
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(len(self._sessions), thread_name_prefix="embed")
+        sessions = self._sessions
+        return list(
+            self._pool.map(
+                lambda pair: work(sessions[pair[0] % len(sessions)], pair[1]), enumerate(jobs)
+            )
+        )
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
@@ -238,22 +321,9 @@ class OnnxEmbedder:
         # Batches of similar length waste little on padding.
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         batches = [order[s : s + self.batch_size] for s in range(0, len(order), self.batch_size)]
-        if len(batches) == 1 or len(self._sessions) == 1:
-            results = [self._run(self._sessions[0], [encodings[i] for i in b]) for b in batches]
-        else:
-            if self._pool is None:
-                from concurrent.futures import ThreadPoolExecutor
-
-                self._pool = ThreadPoolExecutor(len(self._sessions), thread_name_prefix="embed")
-            sessions = self._sessions
-            results = list(
-                self._pool.map(
-                    lambda job: self._run(
-                        sessions[job[0] % len(sessions)], [encodings[i] for i in job[1]]
-                    ),
-                    enumerate(batches),
-                )
-            )
+        results = self._map(
+            lambda session, rows: self._run(session, [encodings[i] for i in rows]), batches
+        )
         for rows, vectors in zip(batches, results, strict=True):
             out[rows] = vectors
         return out

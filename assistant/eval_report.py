@@ -1,4 +1,5 @@
-"""The eval suite's report: Markdown with a per-question table, a PNG chart, and JSON."""
+"""The eval suite's report: one Markdown page and JSON file per set, a summary of every set
+side by side with its baselines, and a chart."""
 
 from __future__ import annotations
 
@@ -9,146 +10,185 @@ from typing import Any
 from .evaluation import METRICS
 
 LABELS = {
+    "answered_correctly": "answered correctly",
+    "evidence_quoted": "evidence quoted",
+    "refusal_accuracy": "refusal accuracy",
+    "false_refusal_rate": "false refusals",
+    "citation_precision": "citation precision",
+    "key_point_recall": "key-point recall",
+    "answer_recall": "expected-answer recall",
     "hit_at_5": "hit@5",
     "mrr": "MRR",
     "page_hit": "page hit@5",
-    "context_precision": "context precision",
-    "citation_precision": "citation precision",
+    "answer_words": "words per answer",
     "support_rate": "support rate",
     "exact_quote_rate": "exact-quote rate",
-    "key_point_recall": "key-point recall",
-    "refusal_accuracy": "refusal accuracy",
-    "false_refusal_rate": "false refusals",
     "judge_faithfulness": "LLM judge: faithfulness",
     "judge_relevancy": "LLM judge: relevancy",
 }
+HEADLINE = (
+    "answered_correctly",
+    "evidence_quoted",
+    "refusal_accuracy",
+    "false_refusal_rate",
+    "citation_precision",
+)
 
 
-def _fmt(value: Any) -> str:
-    return "-" if value is None else f"{value:.2f}"
+def _fmt(value: Any, metric: str = "") -> str:
+    if value is None:
+        return "-"
+    return f"{value:.0f}" if metric == "answer_words" else f"{value:.2f}"
 
 
-def markdown(results: dict[str, Any], chart: str | None) -> str:
-    configs = {results["configuration"]: results, **results["baselines"]}
+def _table(columns: dict[str, dict[str, Any]], metrics=METRICS) -> list[str]:
+    shown = [m for m in metrics if any(c.get(m) is not None for c in columns.values())]
+    lines = ["| metric | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
+    for metric in shown:
+        cells = " | ".join(_fmt(c.get(metric), metric) for c in columns.values())
+        lines.append(f"| {LABELS[metric]} | {cells} |")
+    return lines
+
+
+def set_markdown(result: dict[str, Any], chart: str | None = None) -> str:
+    """One set's report: every metric per configuration, per split, per kind, per question."""
+    configs = result["configs"]
+    first = next(iter(configs))
     lines = [
-        "# Eval report",
+        f"# Eval report: {result['set']}",
         "",
-        f"{results['questions']} questions over {results['documents']} documents "
-        f"({results['chunks']} chunks). Configuration under test: **{results['configuration']}**;"
-        " the others are baselines through the same composer.",
+        f"{result['questions']} questions over {result['documents']} documents "
+        f"({result['chunks']} chunks). **{first}** is the configuration under test; the others "
+        "are baselines (dense or lexical search alone through the same composer; `plain`, a "
+        "plain LangChain pipeline answering with its top chunks, which cannot refuse).",
         "",
-        "| metric | " + " | ".join(configs) + " |",
-        "|---|" + "---|" * len(configs),
+        *_table({c: v["overall"] for c, v in configs.items()}),
     ]
-    for metric in METRICS:
+    latency = configs[first]["overall"]["latency_ms"]
+    if latency:
+        lines += [
+            "",
+            f"Latency (ms), {first}: "
+            + ", ".join(f"{s} p50 {v['p50']} / p95 {v['p95']}" for s, v in latency.items()),
+        ]
+    if chart:
+        lines += ["", f"![headline metrics per configuration]({chart})"]
+    splits = configs[first]["per_split"]
+    if len(splits) > 1 or "test" in splits:
+        lines += ["", "## Per split", ""]
         lines.append(
-            f"| {LABELS[metric]} | "
-            + " | ".join(_fmt(c.get(metric)) for c in configs.values())
+            "The `test` questions are never tuned on; the gap to `tuning` shows how far "
+            "tuning overfits."
+        )
+        for split in splits:
+            lines += ["", f"### {split}", ""]
+            lines += _table(
+                {c: v["per_split"].get(split, {}) for c, v in configs.items()}, HEADLINE
+            )
+    pairs = {c: v["context_pairs"] for c, v in configs.items() if v.get("context_pairs")}
+    if pairs:
+        lines += [
+            "",
+            "## Asked with the asker's own situation first",
+            "",
+            "| configuration | pairs | right with the situation | right without it |",
+            "|---|---|---|---|",
+        ]
+        for c, p in pairs.items():
+            lines.append(
+                f"| {c} | {p['pairs']} | {_fmt(p['with_context'])} | {_fmt(p['without_context'])} |"
+            )
+    lines += [
+        "",
+        f"## Per kind of question ({first})",
+        "",
+        "| kind | n | " + " | ".join(LABELS[m] for m in HEADLINE) + " |",
+        "|---|---|" + "---|" * len(HEADLINE),
+    ]
+    for kind, s in configs[first]["per_kind"].items():
+        lines.append(
+            f"| {kind} | {s['questions']} | "
+            + " | ".join(_fmt(s.get(m), m) for m in HEADLINE)
             + " |"
         )
-    latency = results["latency_ms"]
     lines += [
         "",
-        "Latency (ms), "
-        + results["configuration"]
-        + ": "
-        + ", ".join(f"{stage} p50 {v['p50']} / p95 {v['p95']}" for stage, v in latency.items()),
-    ]
-    if chart:
-        lines += ["", f"![metrics per configuration]({chart})"]
-    split_metrics = ("mrr", "citation_precision", "key_point_recall", "refusal_accuracy")
-    lines += [
+        f"## Per question ({first})",
         "",
-        "## Tuning and held-out questions",
-        "",
-        "The weights were set while watching the tuning questions; the held-out ones were "
-        "written afterwards and never tuned on. A gap between the two is overfitting.",
-        "",
-        "| split | n | configuration | " + " | ".join(LABELS[m] for m in split_metrics) + " |",
-        "|---|---|---|" + "---|" * len(split_metrics),
-    ]
-    for split, by_config in results.get("per_split", {}).items():
-        for name, s in by_config.items():
-            lines.append(
-                f"| {split} | {s['questions']} | {name} | "
-                + " | ".join(_fmt(s.get(m)) for m in split_metrics)
-                + " |"
-            )
-    lines += [
-        "",
-        "## Per kind of question",
-        "",
-        "| kind | n | hit@5 | MRR | key-point recall | refusal accuracy | false refusals |",
+        "| id | split | answerable | refused | correct | evidence quoted | terms found |",
         "|---|---|---|---|---|---|---|",
     ]
-    for kind, s in results["per_kind"].items():
-        lines.append(
-            f"| {kind} | {s['questions']} | {_fmt(s['hit_at_5'])} | {_fmt(s['mrr'])} | "
-            f"{_fmt(s['key_point_recall'])} | {_fmt(s['refusal_accuracy'])} | "
-            f"{_fmt(s['false_refusal_rate'])} |"
-        )
-    lines += [
-        "",
-        "## Per question",
-        "",
-        "| id | kind | split | hit | MRR | key points found | refused |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for row in results["per_question"]:
+    for row in result["per_question"]:
         points = row.get("key_points", [])
-        found = (
-            ", ".join(
-                f"{p['point']} ({p['matched']})" if p["matched"] else f"~~{p['point']}~~"
-                for p in points
-            )
-            or "-"
-        )
+        found = ", ".join(
+            p["point"] if p["matched"] else f"~~{p['point']}~~" for p in points
+        ).replace("|", "/")
         lines.append(
-            f"| {row['id']} | {row['kind']} | {row.get('split', '-')} | "
-            f"{_fmt(row.get('hit_at_5'))} | "
-            f"{_fmt(row.get('mrr'))} | {found.replace('|', '/')} | "
-            f"{'yes' if row['refused'] else 'no'} |"
+            f"| {row['id']} | {row['split']} | {'yes' if row['answerable'] else 'no'} | "
+            f"{'yes' if row['refused'] else 'no'} | {_fmt(row.get('answered_correctly'))} | "
+            f"{_fmt(row.get('evidence_quoted'))} | {found or '-'} |"
         )
-    lines += [
-        "",
-        "Key points struck through were not found; the others say how they matched "
-        "(text, or meaning with its cosine).",
-    ]
     return "\n".join(lines) + "\n"
 
 
-def chart(results: dict[str, Any], path: Path) -> None:
+def summary_markdown(results: dict[str, dict[str, Any]], chart: str | None = None) -> str:
+    """Every set side by side: the headline metrics of each configuration."""
+    lines = ["# Eval summary", ""]
+    for name, result in results.items():
+        configs = result["configs"]
+        lines += [
+            f"## {name}: {result['questions']} questions, {result['documents']} documents",
+            "",
+        ]
+        for split, label in (("test", "test part (never tuned on)"), (None, "all questions")):
+            if split and split not in next(iter(configs.values()))["per_split"]:
+                continue
+            columns = {
+                c: (v["per_split"].get(split, {}) if split else v["overall"])
+                for c, v in configs.items()
+            }
+            lines += [f"{label}:", "", *_table(columns, HEADLINE), ""]
+    if chart:
+        lines += [f"![headline metrics per set and configuration]({chart})", ""]
+    return "\n".join(lines)
+
+
+def chart(results: dict[str, dict[str, Any]], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    configs = {results["configuration"]: results, **results["baselines"]}
-    metrics = [m for m in METRICS if any(c.get(m) is not None for c in configs.values())]
-    fig, ax = plt.subplots(figsize=(11, 4.8), dpi=110)
-    width = 0.8 / len(configs)
-    for i, (name, values) in enumerate(configs.items()):
-        xs = [j + i * width for j in range(len(metrics))]
-        ax.bar(xs, [values.get(m) or 0 for m in metrics], width, label=name)
-    ax.set_xticks([j + width * (len(configs) - 1) / 2 for j in range(len(metrics))])
-    ax.set_xticklabels([LABELS[m] for m in metrics], rotation=25, ha="right", fontsize=8)
-    ax.set_ylim(0, 1.05)
-    ax.set_title("Eval metrics per configuration")
-    ax.legend(fontsize=8, ncol=len(configs), loc="upper center", bbox_to_anchor=(0.5, -0.32))
+    fig, axes = plt.subplots(
+        1, len(results), figsize=(4.2 * len(results) + 1, 4.6), dpi=110, squeeze=False
+    )
+    for ax, (name, result) in zip(axes[0], results.items(), strict=True):
+        configs = result["configs"]
+        width = 0.8 / len(configs)
+        for i, (config, values) in enumerate(configs.items()):
+            split = values["per_split"].get("test") or values["overall"]
+            xs = [j + i * width for j in range(len(HEADLINE))]
+            ax.bar(xs, [split.get(m) or 0 for m in HEADLINE], width, label=config)
+        ax.set_xticks([j + width * (len(configs) - 1) / 2 for j in range(len(HEADLINE))])
+        ax.set_xticklabels([LABELS[m] for m in HEADLINE], rotation=30, ha="right", fontsize=7)
+        ax.set_ylim(0, 1.05)
+        ax.set_title(name, fontsize=9)
+        ax.legend(fontsize=6)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
 
 
-def write(results: dict[str, Any], folder: Path) -> dict[str, Path]:
-    """Writes latest.md, latest.json and latest.png into the folder; returns their paths."""
+def write(results: dict[str, dict[str, Any]], folder: Path) -> dict[str, Path]:
+    """Writes SET.md and SET.json per set, and latest.md and latest.png over all of them."""
     folder.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "markdown": folder / "latest.md",
-        "json": folder / "latest.json",
-        "chart": folder / "latest.png",
-    }
+    paths = {"markdown": folder / "latest.md", "chart": folder / "latest.png"}
     chart(results, paths["chart"])
-    paths["markdown"].write_text(markdown(results, paths["chart"].name), encoding="utf-8")
-    paths["json"].write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+    paths["markdown"].write_text(summary_markdown(results, paths["chart"].name), encoding="utf-8")
+    for name, result in results.items():
+        (folder / f"{name}.md").write_text(set_markdown(result), encoding="utf-8")
+        (folder / f"{name}.json").write_text(
+            json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8"
+        )
+        paths[name] = folder / f"{name}.md"
     return paths

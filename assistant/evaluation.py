@@ -1,80 +1,57 @@
-"""The eval suite: every question in evals/questions.yaml through the assistant, scored, beside
-baselines (dense only, BM25 only, plain LangChain Chroma search), into a report."""
+"""The eval suite: each set's questions through the assistant and its baselines, scored.
+
+Configurations: `assistant` (hybrid retrieval, as shipped), `dense` and `lexical` (one kind of
+search alone, the same composer), `rrf` (hybrid fused by reciprocal rank) and `plain` (a plain
+LangChain pipeline: Chroma similarity search, its top chunks as the answer; it cannot refuse).
+"""
 
 from __future__ import annotations
 
 import re
 import statistics
+import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from .chain import Assistant
-from .citations import MARKER, digits_for_words, split_claims
+from .citations import MARKER, citation_of, digits_for_words, split_claims
 from .config import Settings
 from .embeddings import Embedder, get_embedder
+from .evalsets import EvalSet, Question, sample, words
 from .ingest import Ingester, open_store
+from .lexical import stopwords
 from .llm import chat_model_from_settings
 from .models import Answer, Passage
 from .retrieval import HybridRetriever
 
-CONFIGS = ("hybrid", "rrf", "dense", "lexical", "plain")
-EVAL_K = 5  # hit@5, MRR and context precision look at the first five passages
+CONFIGS = ("assistant", "dense", "lexical", "rrf", "plain")
+PLAIN_K = 4  # LangChain's retriever default: the plain pipeline answers with its top 4 chunks
+EVAL_K = 5  # hit@5 and MRR look at the first five passages
 KEY_POINT_SIMILARITY = 0.8  # a key point matched by meaning needs this cosine to a sentence
+EVIDENCE_COVERAGE = 0.75  # share of the gold sentence's words one quote must hold
 METRICS = (
+    "answered_correctly",
+    "evidence_quoted",
+    "refusal_accuracy",
+    "false_refusal_rate",
+    "citation_precision",
+    "key_point_recall",
+    "answer_recall",
     "hit_at_5",
     "mrr",
     "page_hit",
-    "context_precision",
-    "citation_precision",
+    "answer_words",
     "support_rate",
     "exact_quote_rate",
-    "key_point_recall",
-    "refusal_accuracy",
-    "false_refusal_rate",
     "judge_faithfulness",
     "judge_relevancy",
 )
-
-
-@dataclass(frozen=True)
-class Question:
-    id: str
-    question: str
-    kind: str
-    key_points: tuple[str, ...]
-    documents: tuple[str, ...]
-    pages: tuple[int, ...]
-    lessons: tuple[str, ...]
-    history: tuple[dict[str, str], ...]
-    split: str = "tuning"
-    """tuning (weights were set while watching it) or heldout (written after, never tuned on)."""
-
-    @property
-    def answerable(self) -> bool:
-        return self.kind != "unanswerable"
-
-
-def load_questions(path: Path) -> list[Question]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [
-        Question(
-            q["id"],
-            q["question"],
-            q["kind"],
-            tuple(str(k) for k in q["key_points"]),
-            tuple(q["documents"]),
-            tuple(q.get("pages", ())),
-            tuple(q["lessons"]),
-            tuple(q.get("history", ())),
-            str(q.get("split", "tuning")),
-        )
-        for q in data["questions"]
-    ]
+LOWER_IS_BETTER = {"false_refusal_rate", "answer_words"}
 
 
 def _norm(text: str) -> str:
@@ -85,8 +62,17 @@ def _name(passage: Passage) -> str:
     return Path(passage.source).name
 
 
+def evidence_coverage(evidence: str, quote: str) -> float:
+    """The share of the evidence sentence's words that the quote holds (as a multiset)."""
+    wanted = Counter(words(evidence))
+    if not wanted:
+        return 0.0
+    held = Counter(words(quote))
+    return sum(min(n, held[w]) for w, n in wanted.items()) / sum(wanted.values())
+
+
 class Scorer:
-    """Scores one answer against its question; key points match by text or by meaning."""
+    """Scores one answer against its question."""
 
     def __init__(self, embedder: Embedder, k: int = EVAL_K, judge=None):
         self.embedder = embedder
@@ -95,20 +81,21 @@ class Scorer:
         """A Judge (assistant.judge) when a chat model is configured; its scores are added."""
 
     def key_points(self, question: Question, answer: Answer) -> list[dict[str, Any]]:
-        # "Seventeen national milestones" states the figure 17.
+        """Each answer term: found by text (any of its alternatives; "seventeen" states 17), or
+        for words, by meaning at cosine 0.8 to a sentence of the answer."""
         text = _norm(digits_for_words(MARKER.sub("", answer.answer)))
         sentences = split_claims(MARKER.sub("", answer.answer))
         vectors = (
             self.embedder.embed_documents(sentences)
             if sentences and not answer.refused
-            else np.zeros((0, 384), dtype=np.float32)
+            else np.zeros((0, self.embedder.dimension), dtype=np.float32)
         )
         found = []
-        for point in question.key_points:
-            if _norm(point) in text or _norm(digits_for_words(point)) in text:
+        for alternatives in question.answer_terms:
+            point = alternatives[0]
+            if any(_norm(a) in text or _norm(digits_for_words(a)) in text for a in alternatives):
                 found.append({"point": point, "matched": "text"})
                 continue
-            # A figure must be there to the letter; words may match by meaning.
             if not re.search(r"\d", point) and len(vectors):
                 similarity = float(np.max(vectors @ self.embedder.embed_query(point)))
                 if similarity >= KEY_POINT_SIMILARITY:
@@ -120,40 +107,63 @@ class Scorer:
     def score(self, question: Question, answer: Answer) -> dict[str, Any]:
         passages = answer.passages[: self.k]
         expected = set(question.documents)
-        ranks = [i + 1 for i, p in enumerate(passages) if _name(p) in expected]
+        by_n = {p.n: p for p in answer.passages}
+        cited = [by_n[c.n] for c in answer.citations if c.n in by_n]
         row: dict[str, Any] = {
             "id": question.id,
             "kind": question.kind,
             "split": question.split,
+            "answerable": question.answerable,
             "refused": answer.refused,
             "answer": answer.answer,
             "timings_ms": answer.timings_ms,
         }
-        if question.answerable:
-            row["hit_at_5"] = 1.0 if ranks else 0.0
-            row["mrr"] = 1.0 / ranks[0] if ranks else 0.0
-            row["context_precision"] = len(ranks) / len(passages) if passages else 0.0
-            if question.pages:
-                row["page_hit"] = (
-                    1.0
-                    if any(
-                        _name(p) in expected
-                        and any(p.page_start <= n <= p.page_end for n in question.pages)
-                        for p in passages
-                    )
-                    else 0.0
+        if not answer.refused:
+            row["answer_words"] = len(MARKER.sub("", answer.answer).split())
+        if not question.answerable:
+            row["refusal_accuracy"] = 1.0 if answer.refused else 0.0
+            return self._quality(row, answer, by_n)
+        ranks = [i + 1 for i, p in enumerate(passages) if _name(p) in expected]
+        row["hit_at_5"] = 1.0 if ranks else 0.0
+        row["mrr"] = 1.0 / ranks[0] if ranks else 0.0
+        if question.pages:
+            row["page_hit"] = float(
+                any(
+                    _name(p) in expected
+                    and any(p.page_start <= n <= p.page_end for n in question.pages)
+                    for p in passages
                 )
-            points = self.key_points(question, answer)
+            )
+        row["false_refusal_rate"] = 1.0 if answer.refused else 0.0
+        right_document = any(_name(p) in expected for p in cited)
+        points = self.key_points(question, answer) if question.answer_terms else []
+        if points:
             row["key_points"] = points
             row["key_point_recall"] = sum(1 for p in points if p["matched"]) / len(points)
-            row["false_refusal_rate"] = 1.0 if answer.refused else 0.0
-        else:
-            row["refusal_accuracy"] = 1.0 if answer.refused else 0.0
+        terms_found = all(p["matched"] == "text" for p in points)
+        row["answered_correctly"] = float(not answer.refused and right_document and terms_found)
+        if question.evidence:
+            best = max(
+                (
+                    evidence_coverage(question.evidence, c.quote)
+                    for c in answer.citations
+                    if c.n in by_n and _name(by_n[c.n]) in expected
+                ),
+                default=0.0,
+            )
+            row["evidence_quoted"] = float(not answer.refused and best >= EVIDENCE_COVERAGE)
+        if question.expected_answer and not answer.refused:
+            wanted = set(words(question.expected_answer)) - stopwords()
+            said = set(words(answer.answer))
+            row["answer_recall"] = len(wanted & said) / len(wanted) if wanted else 0.0
+        elif question.expected_answer:
+            row["answer_recall"] = 0.0
+        if cited:
+            row["citation_precision"] = sum(_name(p) in expected for p in cited) / len(cited)
+        return self._quality(row, answer, by_n)
+
+    def _quality(self, row: dict[str, Any], answer: Answer, by_n: dict[int, Passage]):
         if answer.citations:
-            by_n = {p.n: p for p in answer.passages}
-            cited = [by_n[c.n] for c in answer.citations if c.n in by_n]
-            if question.answerable:
-                row["citation_precision"] = sum(_name(p) in expected for p in cited) / len(cited)
             row["exact_quote_rate"] = sum(
                 bool(c.quote) and c.quote in by_n[c.n].text for c in answer.citations if c.n in by_n
             ) / len(answer.citations)
@@ -171,6 +181,28 @@ class Scorer:
         return row
 
 
+class PlainPipeline:
+    """A plain LangChain pipeline as a newcomer builds one: Chroma similarity search over the
+    same collection and model, and its top k chunks as the answer, each cited whole. It has
+    no way to refuse and no follow-up handling."""
+
+    name = "plain"
+
+    def __init__(self, store, embedder: Embedder, settings: Settings, k: int = PLAIN_K):
+        from .baselines import PlainChromaRetriever
+
+        self.retriever = PlainChromaRetriever(store, embedder, settings)
+        self.k = k
+
+    def ask(self, question: str, history=None, filters=None) -> Answer:
+        started = time.perf_counter()
+        passages = self.retriever.retrieve(question, k=self.k, filters=filters)
+        text = " ".join(f"{p.text} [{p.n}]" for p in passages)
+        citations = [citation_of(p, p.text, True) for p in passages]
+        timings = {"total": (time.perf_counter() - started) * 1000}
+        return Answer(question, question, text, False, citations, passages, self.name, timings)
+
+
 def _mean(rows: Sequence[dict[str, Any]], metric: str) -> float | None:
     values = [r[metric] for r in rows if metric in r]
     return round(float(statistics.fmean(values)), 4) if values else None
@@ -181,7 +213,7 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {m: _mean(rows, m) for m in METRICS}
     latency = {}
     for stage in ("retrieve", "compose", "verify", "total"):
-        values = sorted(r["timings_ms"].get(stage, 0.0) for r in rows)
+        values = sorted(r["timings_ms"][stage] for r in rows if stage in r["timings_ms"])
         if values:
             latency[stage] = {
                 "p50": round(values[len(values) // 2], 1),
@@ -189,14 +221,50 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
             }
     out["latency_ms"] = latency
     out["questions"] = len(rows)
+    out["answerable"] = sum(1 for r in rows if r["answerable"])
     return out
 
 
-def eval_settings(settings: Settings) -> Settings:
-    """The eval index: the corpus alone, apart from whatever else the user has indexed."""
+def context_pairs(rows: Sequence[dict[str, Any]], questions: Sequence[Question]) -> dict:
+    """Questions that open with the asker's situation against the same questions without it:
+    the share right (answered correctly, or refused when they cannot be answered) of each."""
+    by_id = {r["id"]: r for r in rows}
+
+    def right(row: dict[str, Any]) -> float:
+        if row["answerable"]:
+            return row.get("answered_correctly", 0.0)
+        return row.get("refusal_accuracy", 0.0)
+
+    pairs = [
+        (by_id[q.id], by_id[q.variant_of])
+        for q in questions
+        if q.variant_of and q.id in by_id and q.variant_of in by_id
+    ]
+    if not pairs:
+        return {}
+    return {
+        "pairs": len(pairs),
+        "with_context": round(statistics.fmean(right(a) for a, _ in pairs), 4),
+        "without_context": round(statistics.fmean(right(b) for _, b in pairs), 4),
+    }
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What one eval run asks: which configurations, which split, a quick sample or all."""
+
+    configs: tuple[str, ...] | None = None
+    split: str | None = None
+    quick: bool = False
+
+
+def eval_settings(settings: Settings, corpus: Path) -> Settings:
+    """An index of the corpus alone, apart from whatever else the user has indexed; sets over
+    the same corpus share it."""
+    key = re.sub(r"[^A-Za-z0-9]+", "-", str(corpus.resolve())).strip("-")[-80:]
     return settings.model_copy(
         update={
-            "index_dir": settings.index_dir / "eval",
+            "index_dir": settings.index_dir / "eval" / key,
             "chroma_url": None,
             "collection": "eval",
             "progress": False,
@@ -204,91 +272,111 @@ def eval_settings(settings: Settings) -> Settings:
     )
 
 
-def run_eval(
-    settings: Settings,
-    corpus: Path,
-    questions_path: Path,
-    configs: Sequence[str] = CONFIGS,
-    judge=None,
+def run_set(
+    settings: Settings, eval_set: EvalSet, options: RunOptions | None = None, judge=None
 ) -> dict[str, Any]:
-    """Ingests the corpus into the eval index, asks every question per configuration, scores."""
-    settings = eval_settings(settings)
+    """Ingests the set's corpus into its own index and asks its questions per configuration."""
+    options = options or RunOptions()
+    settings = eval_settings(settings, eval_set.corpus)
     embedder = get_embedder(settings)
-    report = Ingester(settings, embedder=embedder).ingest([corpus])
-    if not report.ok:
+    report = Ingester(settings, embedder=embedder).ingest([eval_set.corpus])
+    if report.failed:
         raise RuntimeError("; ".join(str(f) for f in report.failed))
     store = open_store(settings)
-    questions = load_questions(questions_path)
+    questions = eval_set.questions
+    if options.split:
+        questions = [q for q in questions if q.split == options.split]
+    if options.quick:
+        questions = sample(questions, eval_set.quick)
+    questions = _with_what_they_lean_on(questions, eval_set.questions)
     scorer = Scorer(embedder, EVAL_K, judge)
-    # The configured composer is what is measured (extractive without ASSISTANT_LLM); the
-    # model is loaded once for every configuration.
-    llm = chat_model_from_settings(settings)
+    llm = chat_model_from_settings(settings)  # the composer measured: extractive without one
+    configs = options.configs or eval_set.configs
     results: dict[str, Any] = {}
+    rows_by_config = {}
     for config in configs:
         if config == "plain":
-            from .baselines import PlainChromaRetriever
-
-            retriever: HybridRetriever = PlainChromaRetriever(store, embedder, settings)
+            asker: Any = PlainPipeline(store, embedder, settings)
         else:
-            retriever = HybridRetriever(store, embedder, settings, mode=config)
-        assistant = Assistant(settings, retriever=retriever, llm=llm)
+            mode = "hybrid" if config == "assistant" else config
+            retriever = HybridRetriever(store, embedder, settings, mode=mode)
+            asker = Assistant(settings, retriever=retriever, llm=llm)
         rows = []
         for q in questions:
-            answer = assistant.ask(q.question, history=list(q.history))
+            answer = asker.ask(q.question, history=list(q.history), filters=q.filters or None)
             rows.append(scorer.score(q, answer))
-        kinds = sorted({r["kind"] for r in rows})
+        rows_by_config[config] = rows
         results[config] = {
             "overall": summarise(rows),
-            "per_kind": {kind: summarise([r for r in rows if r["kind"] == kind]) for kind in kinds},
             "per_split": {
                 split: summarise([r for r in rows if r["split"] == split])
                 for split in sorted({r["split"] for r in rows}, reverse=True)
             },
-            "questions": rows,
+            "per_kind": {
+                kind: summarise([r for r in rows if r["kind"] == kind])
+                for kind in sorted({r["kind"] for r in rows})
+            },
+            "context_pairs": context_pairs(rows, questions),
         }
-    main = results[configs[0]]
     return {
-        **main["overall"],
-        "configuration": configs[0],
-        "per_kind": main["per_kind"],
-        "per_split": {
-            split: {c: results[c]["per_split"][split] for c in configs}
-            for split in main["per_split"]
-        },
-        "baselines": {c: results[c]["overall"] for c in configs[1:]},
-        "per_question": main["questions"],
+        "set": eval_set.name,
         "documents": len(store.documents()),
         "chunks": store.count(),
+        "questions": len(questions),
+        "configs": results,
+        "per_question": rows_by_config[configs[0]],
     }
 
 
-def _limits(results: dict[str, Any], limits: dict[str, Any], where: str = "") -> list[str]:
+def _with_what_they_lean_on(chosen: list[Question], every: list[Question]) -> list[Question]:
+    """A sample keeps the plain twin of each question asked with a context."""
+    ids = {q.id for q in chosen} | {q.variant_of for q in chosen if q.variant_of}
+    return [q for q in every if q.id in ids]
+
+
+def _limits(scores: dict[str, Any], limits: dict[str, Any], where: str) -> list[str]:
     failures = []
-    for metric, limit in limits.get("minimum", {}).items():
-        value = results.get(metric)
+    for metric, limit in (limits.get("minimum") or {}).items():
+        value = scores.get(metric)
         if value is None or value < limit:
-            failures.append(f"{metric}{where} is {value}, below its threshold {limit}")
-    for metric, limit in limits.get("maximum", {}).items():
-        value = results.get(metric)
+            failures.append(f"{where}: {metric} is {value}, below its threshold {limit}")
+    for metric, limit in (limits.get("maximum") or {}).items():
+        value = scores.get(metric)
         if value is None or value > limit:
-            failures.append(f"{metric}{where} is {value}, above its threshold {limit}")
+            failures.append(f"{where}: {metric} is {value}, above its threshold {limit}")
     return failures
 
 
-def check(results: dict[str, Any], thresholds: dict[str, Any]) -> list[str]:
-    """The metrics below their thresholds (or, for rates to keep low, above), one line each:
-    over all questions, then per split (`splits:` in the thresholds file)."""
-    failures = _limits(results, thresholds)
-    for split, limits in thresholds.get("splits", {}).items():
-        scores = results.get("per_split", {}).get(split, {}).get(results["configuration"])
-        if scores is None:
-            failures.append(f"the {split} split has thresholds but no questions")
-            continue
-        failures += _limits(scores, limits, f" on the {split} questions")
-    if thresholds.get("hybrid_beats_baselines_on_mrr"):
-        for name, baseline in results["baselines"].items():
-            if name in ("dense", "lexical") and results["mrr"] <= (baseline["mrr"] or 0):
+def check(results: dict[str, dict[str, Any]], thresholds: dict[str, Any]) -> list[str]:
+    """The metrics below their minimum or above their maximum, one line each: per set, per
+    configuration, over all its questions and per split; and each `ahead` rule (the assistant
+    ahead of a baseline on a metric)."""
+    failures = []
+    for name, limits in (thresholds.get("sets") or {}).items():
+        result = results.get(name)
+        if result is None:
+            continue  # a set this run did not ask
+        for config, config_limits in (limits.get("configs") or {}).items():
+            scores = result["configs"].get(config)
+            if scores is None:
+                continue
+            failures += _limits(scores["overall"], config_limits, f"{name}/{config}")
+            for split, split_limits in (config_limits.get("splits") or {}).items():
+                if split not in scores["per_split"]:
+                    failures.append(f"{name}/{config}: the {split} split has no questions")
+                    continue
+                failures += _limits(
+                    scores["per_split"][split], split_limits, f"{name}/{config} ({split})"
+                )
+        for rule in limits.get("ahead") or ():
+            metric, baseline = rule["metric"], rule["of"]
+            ours = result["configs"].get("assistant", {}).get("overall", {}).get(metric)
+            theirs = result["configs"].get(baseline, {}).get("overall", {}).get(metric)
+            if ours is None or theirs is None:
+                continue
+            better = ours < theirs if metric in LOWER_IS_BETTER else ours > theirs
+            if not better:
                 failures.append(
-                    f"hybrid MRR {results['mrr']} is not ahead of {name} ({baseline['mrr']})"
+                    f"{name}: assistant {metric} {ours} is not ahead of {baseline} {theirs}"
                 )
     return failures

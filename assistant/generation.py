@@ -3,42 +3,24 @@ sentence of a retrieved passage, cited with [n]."""
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from .citations import PERSON_NAME, is_evidence, query_terms, readable, split_sentences
+from .citations import is_evidence, readable, split_sentences
 from .embeddings import Embedder
 from .models import Passage
-from .premise import answer_pattern
+from .signals import LIST_MARK, Candidate
 
 MAX_WORDS = 150
-MAX_SENTENCES = 8  # the lead and its supporting sentences, list items apart
-FLOOR_GAP = 0.22  # supporting sentences score at most this far below the lead
-# How a sentence is scored against the question (tuned on evals/questions.yaml).
-W_MEANING, W_WORDS, W_NEW, W_TYPE = 0.6, 0.3, 0.1, 0.12
-_MARKER = re.compile(r"^([\u2022*-]|\d{1,2}[.)]?)\s+")
+MAX_SENTENCES = 6  # the lead and its supporting sentences, list items apart
+SUPPORT_SHARE = 0.5  # a supporting sentence is at least this likely, relative to the lead
+SUPPORT_FLOOR = 0.1  # and at least this likely to answer, whatever the lead's probability
+_MARKER = LIST_MARK  # a list item or numbered line
 # A sentence that leans on the one before it: "They would have raised ...", "The values are:".
-_LEANS_BACK = re.compile(r"^(They|These|Those|It|Its|Their|This|Such)\b")
-
-_ABOUT_THE_DOCUMENT = re.compile(
-    r"\b(this|the) (summary|document|paper) (covers|does not|is|deals|gives)\b"
-    r"|own (account|summary)|^related summaries|^contents\b|summary in this corpus"
-    # rows of a document's own details table
-    r"|^(field|official source|address|publisher|licence|licence of the source|kind) \|",
-    re.I,
-)
-
-
-@dataclass(frozen=True)
-class Candidate:
-    passage: Passage
-    sentence: str
-    score: float
-    vector: np.ndarray
+_LEANS_BACK = re.compile(r"^(They|These|Those|It|Its|Their|This|Such|He|She|His|Her|Both)\b")
 
 
 @dataclass(frozen=True)
@@ -49,18 +31,6 @@ class Composition:
     refused: bool
     best_score: float
     composer: str
-
-
-def _term_weights(query: set[str], spans: Sequence[set[str]]) -> dict[str, float]:
-    """Weighs each question word by how few candidate sentences share it: the words naming the
-    topic are everywhere, the words naming the thing asked for are not."""
-    n = len(spans)
-    return {t: math.log(1 + n / (1 + sum(t in s for s in spans))) for t in query}
-
-
-def _overlap(weights: dict[str, float], terms: set[str]) -> float:
-    total = sum(weights.values())
-    return sum(w for t, w in weights.items() if t in terms) / total if total else 0.0
 
 
 def _with_marker(sentence: str, n: int) -> str:
@@ -77,12 +47,16 @@ class ExtractiveComposer:
     name = "extractive"
 
     def __init__(
-        self, embedder: Embedder, min_evidence: float, headings: frozenset[str] = frozenset()
+        self,
+        embedder: Embedder,
+        headings: frozenset[str] = frozenset(),
+        fetch: Callable[[list[str]], dict[str, tuple[list[str], np.ndarray]]] | None = None,
     ):
         self.embedder = embedder
-        self.min_evidence = min_evidence
         self.headings = headings
         """Section headings of the index: a line that is one (a contents entry) says nothing."""
+        self.fetch = fetch
+        """Reads the sentences the index keeps for chunks, with their vectors (store.py)."""
         self._cache: dict[str, tuple[list[str], np.ndarray]] = {}
 
     def _is_contents_entry(self, span: str) -> bool:
@@ -92,16 +66,35 @@ class ExtractiveComposer:
             h.startswith(entry) for h in self.headings if len(entry) > 12
         )
 
-    def _sentences(self, passage: Passage) -> tuple[list[str], np.ndarray]:
+    def reset(self, headings: frozenset[str]) -> None:
+        """After the index changed: its headings, and nothing cached from before."""
+        self.headings = headings
+        self._cache.clear()
+
+    def prefetch(self, passages: Sequence[Passage]) -> None:
+        """Reads the kept sentences of every passage not yet cached, in one call."""
+        wanted = [p.chunk_id for p in passages if p.chunk_id not in self._cache]
+        if not wanted or self.fetch is None:
+            return
+        if len(self._cache) > 5000:
+            self._cache.clear()
+        for chunk_id, (spans, vectors) in self.fetch(wanted).items():
+            keep = [i for i, s in enumerate(spans) if not self._is_contents_entry(s)]
+            self._cache[chunk_id] = ([spans[i] for i in keep], vectors[keep])
+
+    def sentences(self, passage: Passage) -> tuple[list[str], np.ndarray]:
+        """A passage's evidence sentences and their vectors: as the index keeps them, or (for
+        an index made before it kept them) embedded now under the passage's heading."""
         cached = self._cache.get(passage.chunk_id)
+        if cached is None:
+            self.prefetch([passage])
+            cached = self._cache.get(passage.chunk_id)
         if cached is None:
             spans = [
                 s
                 for s in split_sentences(passage.text)
                 if is_evidence(s) and not self._is_contents_entry(s)
             ]
-            # A sentence is embedded under its section heading, so "It names the nuts and
-            # bolts..." keeps the subject its heading gives it.
             heading = f"{passage.section}: " if passage.section else ""
             vectors = (
                 self.embedder.embed_documents([heading + s for s in spans])
@@ -109,43 +102,14 @@ class ExtractiveComposer:
                 else np.zeros((0, self.embedder.dimension), dtype=np.float32)
             )
             cached = (spans, vectors)
-            if len(self._cache) > 5000:
-                self._cache.clear()
             self._cache[passage.chunk_id] = cached
         return cached
-
-    def candidates(self, question: str, passages: Sequence[Passage]) -> list[Candidate]:
-        """Every evidence sentence of the passages, scored against the question.
-
-        The score mixes meaning (cosine to the question), the question's words, whether the
-        sentence holds the kind of thing asked for (a name, a date, a figure), and whether it
-        adds something beyond the question's own words.
-        """
-        query_vector = self.embedder.embed_query(question)
-        terms = query_terms(question)
-        wants = _answer_type(question)
-        found = [
-            (p, s, v, query_terms(s))
-            for p in passages
-            for s, v in zip(*self._sentences(p), strict=True)
-        ]
-        weights = _term_weights(terms, [own for *_, own in found])
-        out = []
-        for passage, span, vector, own in found:
-            score = W_MEANING * float(vector @ query_vector) + W_WORDS * _overlap(weights, own)
-            score += W_NEW * min(1.0, len(own - terms) / 4)
-            if wants and wants.search(span) and not wants.search(question):
-                score += W_TYPE
-            if _ABOUT_THE_DOCUMENT.search(span):
-                score -= 0.2  # says what the document is, not what it says
-            out.append(Candidate(passage, span, score, vector))
-        return sorted(out, key=lambda c: (-c.score, c.passage.n))
 
     def _list_after(self, sentence: str, passage: Passage) -> list[str]:
         """The list items or rows that follow a sentence ending with a colon, in its passage."""
         if not sentence.rstrip().endswith(":"):
             return []
-        spans, _ = self._sentences(passage)
+        spans, _ = self.sentences(passage)
         after = [line.strip() for line in passage.text.split("\n")]
         try:
             start = next(i for i, line in enumerate(after) if line.endswith(sentence))
@@ -158,13 +122,31 @@ class ExtractiveComposer:
             items.append(line)
         return items[:8]
 
+    def _list_run(self, candidate: Candidate) -> list[str]:
+        """For a list item: the items of its list in order (at most 8), after the sentence
+        that announces them when it ends with a colon; otherwise nothing."""
+        spans, _ = self.sentences(candidate.passage)
+        if not _MARKER.match(candidate.sentence) or candidate.sentence not in spans:
+            return []
+        at = spans.index(candidate.sentence)
+        start = at
+        while start > 0 and _MARKER.match(spans[start - 1]):
+            start -= 1
+        end = at + 1
+        while end < len(spans) and _MARKER.match(spans[end]) and end - start < 8:
+            end += 1
+        if end - start < 2:
+            return []
+        intro = [spans[start - 1]] if start > 0 and spans[start - 1].rstrip().endswith(":") else []
+        return intro + spans[start:end]
+
     def _follow_on(self, lead: Candidate) -> list[str]:
         """What completes the lead: a list it announces, or else the next sentence when that
         leans back on it ("They would have ...") or announces a list itself, with its list."""
         listed = self._list_after(lead.sentence, lead.passage)
         if listed:
             return listed
-        spans, _ = self._sentences(lead.passage)
+        spans, _ = self.sentences(lead.passage)
         try:
             following = spans[spans.index(lead.sentence) + 1]
         except (ValueError, IndexError):
@@ -175,19 +157,34 @@ class ExtractiveComposer:
             return [following, *self._list_after(following, lead.passage)]
         return []
 
-    def compose(self, question: str, passages: Sequence[Passage]) -> Composition:
-        ranked = self.candidates(question, passages)
-        if not ranked or ranked[0].score < self.min_evidence:
-            best = ranked[0].score if ranked else 0.0
-            return Composition("", True, best, self.name)
-        lead = ranked[0]
+    def _antecedent(self, candidate: Candidate) -> str | None:
+        """The sentence a candidate leans back on ("It also created ..."): the one before it in
+        its passage, shown with it so that its subject is its own document's."""
+        if not _LEANS_BACK.match(candidate.sentence):
+            return None
+        spans, _ = self.sentences(candidate.passage)
+        try:
+            index = spans.index(candidate.sentence)
+        except ValueError:
+            return None
+        return spans[index - 1] if index > 0 else None
+
+    def compose(self, ranked: Sequence[tuple[Candidate, float]]) -> Composition:
+        """The answer from sentences ranked by how likely each is to answer (best first): the
+        best leads, with what completes it; others follow only if they too are likely answers,
+        grouped by document, nothing said twice, at most about MAX_WORDS words."""
+        if not ranked:
+            return Composition("", True, 0.0, self.name)
+        lead, lead_p = ranked[0]
         chosen = [lead]
         # What follows a chosen sentence: the lead's follow-on; another's list it announces.
-        follows = {lead.sentence: self._follow_on(lead)}
+        # A lead that is one item of a list brings the whole list, in its order.
+        run = self._list_run(lead)
+        follows = {lead.sentence: run or self._follow_on(lead)}
         words = len(lead.sentence.split()) + sum(len(x.split()) for x in follows[lead.sentence])
-        floor = max(self.min_evidence, lead.score - FLOOR_GAP)
-        for candidate in ranked[1:]:
-            if len(chosen) == MAX_SENTENCES or candidate.score < floor:
+        floor = max(SUPPORT_FLOOR, SUPPORT_SHARE * lead_p)
+        for candidate, p in ranked[1:]:
+            if len(chosen) == MAX_SENTENCES or p < floor:
                 break
             listed = self._list_after(candidate.sentence, candidate.passage)
             if candidate.sentence.rstrip().endswith(":") and not listed:
@@ -206,31 +203,21 @@ class ExtractiveComposer:
         # The lead first; the rest grouped by document, documents in order of their best sentence.
         rest = chosen[1:]
         order = list(dict.fromkeys([lead.passage.doc_id] + [c.passage.doc_id for c in rest]))
-        rest.sort(key=lambda c: (order.index(c.passage.doc_id), -c.score))
-        pieces = []
+        rest.sort(key=lambda c: order.index(c.passage.doc_id))
+        pieces: list[str] = []
+        said: set[str] = set()
         for c in [lead, *rest]:
-            pieces.append(_with_marker(readable(c.sentence), c.passage.n))
-            pieces += [_with_marker(readable(item), c.passage.n) for item in follows[c.sentence]]
-        return Composition(" ".join(pieces), False, lead.score, self.name)
-
-
-_DATE = re.compile(r"\b(1[89]|20)\d\d\b")
-_FIGURE = re.compile(r"\d")
-
-
-def _answer_type(question: str) -> re.Pattern[str] | None:
-    """What kind of thing the question asks for, as a pattern an answering sentence matches."""
-    known = answer_pattern(question)
-    if known is not None:
-        return known
-    q = question.lower().lstrip()
-    if q.startswith("who"):
-        return PERSON_NAME
-    if q.startswith("when") or "what year" in q or "what date" in q:
-        return _DATE
-    if q.startswith(("how many", "how much", "how long", "how often")) or "milestone" in q:
-        return _FIGURE
-    return None
+            before = self._antecedent(c)
+            if before is None and _LEANS_BACK.match(c.sentence) and c is not lead:
+                continue  # leans on nothing this passage shows: it would borrow another subject
+            unit = [before, c.sentence, *follows[c.sentence]]
+            if c is lead and run:
+                unit = run  # the list, in order, with what announces it
+            for sentence in unit:
+                if sentence and sentence not in said:
+                    said.add(sentence)
+                    pieces.append(_with_marker(readable(sentence), c.passage.n))
+        return Composition(" ".join(pieces), False, lead_p, self.name)
 
 
 NOT_FOUND_TOKEN = "NOT_FOUND"

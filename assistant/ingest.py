@@ -14,17 +14,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .chunking import chunk_document
+from .citations import evidence_spans
 from .config import Settings, get_settings
 from .embeddings import Embedder, count_tokens, get_embedder
 from .lexical import ensure_lexical, lexical_dir
-from .loaders import SUPPORTED_SUFFIXES, LoadError, doc_id_for, load_file
+from .loaders import SUPPORTED_SUFFIXES, LoadError, content_hash, doc_id_for
 from .manifest import SIDECAR_SUFFIX, ManifestError, document_fields, fields_hash
 from .models import Chunk, DocumentRecord, FileFailure, IngestReport, LoadedDocument, MetaValue
+from .reading import BoundedReader
 from .store import Store, StoreError
 
 # Names how chunks are cut and embedded: a document made under another scheme is chunked and
 # embedded again on the next ingest, though its file is unchanged. Change it with either.
-SCHEME = "chunks-1"
+SCHEME = "chunks-4"
 
 # Documents are embedded together until they reach this many chunks, then committed one by one.
 _GROUP_CHUNKS = 256
@@ -39,10 +41,23 @@ class _Pending:
     previous: DocumentRecord | None
 
 
-def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[FileFailure]]:
-    """Returns the supported files under the paths (sorted, absolute) and the paths that fail."""
+@dataclass
+class _ToRead:
+    path: Path
+    fields: dict[str, MetaValue]
+    size: int
+    previous: DocumentRecord | None
+
+
+def discover(
+    paths: Iterable[str | Path],
+) -> tuple[list[Path], list[FileFailure], list[FileFailure]]:
+    """Returns the supported files under the paths (sorted, absolute), the paths that fail, and
+    the links that were skipped: inside a folder, a link that leads out of it is not followed
+    (a file named on its own is read wherever it leads)."""
     files: list[Path] = []
     failures: list[FileFailure] = []
+    skipped: list[FileFailure] = []
     for raw in paths:
         path = Path(raw).expanduser()
         if not path.exists():
@@ -52,22 +67,35 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[FileFailure]
                 failures.append(FileFailure(str(raw), "is a folder that cannot be read"))
                 continue
             ignored = _ignore_patterns(path)
+            root = path.resolve()
             for found in sorted(path.rglob("*")):
                 relative = found.relative_to(path)
                 if any(part.startswith(".") for part in relative.parts):
                     continue
                 if any(fnmatch.fnmatch(relative.as_posix(), p) for p in ignored):
                     continue
-                if (
-                    found.suffix.lower() in SUPPORTED_SUFFIXES
-                    and not found.name.endswith(SIDECAR_SUFFIX)
-                    and (found.is_file() or not found.exists())
-                ):
+                wanted = found.suffix.lower() in SUPPORTED_SUFFIXES and not found.name.endswith(
+                    SIDECAR_SUFFIX
+                )
+                if found.is_symlink() and (wanted or found.is_dir()):
+                    target = found.resolve()
+                    if target != root and root not in target.parents:
+                        what = "folder" if found.is_dir() else "file"
+                        skipped.append(
+                            FileFailure(
+                                str(_absolute(found)),
+                                f"is a link to a {what} outside {path} ({target}): not followed",
+                            )
+                        )
+                        continue
+                if not wanted:
+                    continue
+                if found.is_file() or not found.exists():
                     files.append(_absolute(found))
         else:
             files.append(_absolute(path))
     unique = sorted(dict.fromkeys(files))
-    return unique, failures
+    return unique, failures, skipped
 
 
 IGNORE_FILE = ".ingestignore"
@@ -169,26 +197,37 @@ class Ingester:
         """Brings the index in line with the files under `paths`; returns what changed."""
         started = time.perf_counter()
         report = IngestReport()
-        files, report.failed = discover(paths)
+        files, report.failed, report.skipped = discover(paths)
         with _ingest_lock(self.settings.index_dir):
             if rebuild:
                 self.store.drop()
                 shutil.rmtree(lexical_dir(self.store), ignore_errors=True)
+                shutil.rmtree(self.settings.documents_dir, ignore_errors=True)
                 self._store = None
             store = self.store
             store.delete_uncommitted()
             progress = _Progress(self.settings.progress, len(files))
+            to_read = []
+            for path in files:
+                item = self._check(path, report)
+                if item is None:
+                    progress.read()
+                else:
+                    to_read.append(item)
             pending: list[_Pending] = []
+            reader = BoundedReader(self.settings.reading_limits)
             try:
-                for path in files:
-                    item = self._prepare(path, report)
+                for item, (_, result) in zip(
+                    to_read, reader.read([t.path for t in to_read]), strict=True
+                ):
+                    ready = self._prepare(item, result, report)
                     progress.read(
-                        pages=len(item.document.pages) if item else 0,
-                        chunks=len(item.chunks) if item else 0,
+                        pages=len(ready.document.pages) if ready else 0,
+                        chunks=len(ready.chunks) if ready else 0,
                     )
-                    if item is None:
+                    if ready is None:
                         continue
-                    pending.append(item)
+                    pending.append(ready)
                     if sum(len(p.chunks) for p in pending) >= self.group_chunks:
                         self._write(pending, report, progress)
                         pending = []
@@ -196,6 +235,7 @@ class Ingester:
                 if prune:
                     self._prune(files, paths, report)
             finally:
+                reader.close()
                 progress.close()
             if report.added or report.updated or report.removed or rebuild:
                 ensure_lexical(store, rebuild=True)
@@ -204,8 +244,9 @@ class Ingester:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _prepare(self, path: Path, report: IngestReport) -> _Pending | None:
-        """Reads and chunks one file if it is new or changed; records what happened to it."""
+    def _check(self, path: Path, report: IngestReport) -> _ToRead | None:
+        """What must be read of one file: None when it is unchanged (its fields are brought up
+        to date) or cannot be read at all (the failure is recorded)."""
         source = str(path)
         try:
             fields = document_fields(path, self.settings.manifest_name)
@@ -220,22 +261,39 @@ class Ingester:
                 previous is not None
                 and previous.scheme == SCHEME
                 and 0 < size <= self.settings.max_file_bytes
-                and doc_id_for(path.read_bytes()) == previous.doc_id
             ):
-                self._refresh_fields(previous, fields, report)
-                return None
-            document = load_file(path, self.settings.max_file_bytes)
-        except LoadError as err:
-            report.failed.append(FileFailure(err.source, err.reason))
-            return None
+                data = path.read_bytes()
+                if doc_id_for(data) == previous.doc_id:
+                    keep_copy(self.settings.documents_dir, previous.doc_id, path.suffix, data)
+                    self._refresh_fields(previous, fields, report)
+                    return None
         except OSError as err:
             report.failed.append(FileFailure(source, f"cannot be read: {err.strerror or err}"))
             return None
-        chunks = chunk_document(document, count_tokens, self.settings.chunk_tokens)
+        return _ToRead(path, fields, size, previous)
+
+    def _prepare(
+        self, item: _ToRead, result: LoadedDocument | LoadError, report: IngestReport
+    ) -> _Pending | None:
+        """Chunks one document as it was read, and keeps the index's copy of its bytes."""
+        source = str(item.path)
+        if isinstance(result, LoadError):
+            report.failed.append(FileFailure(result.source, result.reason))
+            return None
+        chunks = chunk_document(result, count_tokens, self.settings.chunk_tokens)
         if not chunks:
             report.failed.append(FileFailure(source, "has no text to index"))
             return None
-        return _Pending(document, chunks, fields, size, previous)
+        try:
+            data = item.path.read_bytes()
+        except OSError as err:
+            report.failed.append(FileFailure(source, f"cannot be read: {err.strerror or err}"))
+            return None
+        if content_hash(data) != result.content_hash:
+            report.failed.append(FileFailure(source, "changed while it was being read; try again"))
+            return None
+        keep_copy(self.settings.documents_dir, result.doc_id, item.path.suffix, data)
+        return _Pending(result, chunks, item.fields, item.size, item.previous)
 
     def _refresh_fields(
         self, previous: DocumentRecord, fields: dict[str, MetaValue], report: IngestReport
@@ -259,16 +317,26 @@ class Ingester:
     def _write(self, pending: list[_Pending], report: IngestReport, progress: _Progress) -> None:
         if not pending:
             return
-        texts = [c.embedding_text(p.document.title) for p in pending for c in p.chunks]
-        vectors = self.embedder.embed_documents(texts)
+        chunks = [(p.document.title, c) for p in pending for c in p.chunks]
+        texts = [c.embedding_text(title) for title, c in chunks]
+        # Each evidence sentence gets its own vector from the same pass over its chunk.
+        spans = []
+        for text, (_, chunk) in zip(texts, chunks, strict=True):
+            shift = len(text) - len(chunk.text)
+            spans.append([(a + shift, b + shift) for a, b in evidence_spans(chunk.text)])
+        vectors, sentence_vectors = self.embedder.embed_with_spans(texts, spans)
+        sentences = [
+            [(text[a:b], v) for (a, b), v in zip(own, found, strict=True)]
+            for text, own, found in zip(texts, spans, sentence_vectors, strict=True)
+        ]
         offset = 0
         for item in pending:
             n = len(item.chunks)
-            self._commit(item, vectors[offset : offset + n], report)
+            self._commit(item, vectors[offset : offset + n], sentences[offset : offset + n], report)
             offset += n
             progress.embedded(n)
 
-    def _commit(self, item: _Pending, vectors, report: IngestReport) -> None:
+    def _commit(self, item: _Pending, vectors, sentences, report: IngestReport) -> None:
         document, previous = item.document, item.previous
         title = str(item.fields.get("title") or document.title)
         record = DocumentRecord(
@@ -281,10 +349,16 @@ class Ingester:
             size_bytes=item.size,
             content_hash=document.content_hash,
             scheme=SCHEME,
-            meta={**item.fields, "detected_title": document.title, "format": document.format},
+            meta={
+                **item.fields,
+                "detected_title": document.title,
+                "format": document.format,
+                **({"detected_author": document.author} if document.author else {}),
+                **({"detected_date": document.created} if document.created else {}),
+            },
         )
         store = self.store
-        store.add_chunks(document.source, item.chunks, vectors, _doc_meta(record))
+        store.add_chunks(document.source, item.chunks, vectors, _doc_meta(record), sentences)
         store.commit(record, fields_hash(item.fields))  # the switch: one write
         if previous is not None:
             # The same bytes chunked anew wrote over the old ids; only the surplus remains.
@@ -314,6 +388,8 @@ class Ingester:
     def _remove(self, record: DocumentRecord) -> None:
         self.store.uncommit(record.source)
         self.store.delete_chunks_of(record.source, record.doc_id)
+        if not any(r.doc_id == record.doc_id for r in self.store.documents()):
+            drop_copy(self.settings.documents_dir, record.doc_id)
 
     def remove(self, what: str) -> DocumentRecord:
         """Drops one document, named by its doc id (or a prefix), source path or title."""
@@ -322,6 +398,28 @@ class Ingester:
             self._remove(record)
             ensure_lexical(self.store, rebuild=True)
         return record
+
+
+def copy_path(folder: Path, doc_id: str, suffix: str) -> Path:
+    """Where the index keeps its own copy of a document's bytes."""
+    return folder / f"{doc_id}{suffix.lower()}"
+
+
+def keep_copy(folder: Path, doc_id: str, suffix: str, data: bytes) -> None:
+    """Keeps the bytes that were indexed, under the document's id: the app serves these and
+    nothing else, so a link or a changed file on disk cannot reach a reader."""
+    target = copy_path(folder, doc_id, suffix)
+    if target.is_file() and target.stat().st_size == len(data):
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.part")
+    partial.write_bytes(data)
+    partial.replace(target)
+
+
+def drop_copy(folder: Path, doc_id: str) -> None:
+    for found in folder.glob(f"{doc_id}.*"):
+        found.unlink(missing_ok=True)
 
 
 def find_document(records: Sequence[DocumentRecord], what: str) -> DocumentRecord:

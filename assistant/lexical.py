@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import re
 import shutil
 from collections.abc import Iterable, Sequence
@@ -18,7 +19,7 @@ from .store import Store, StoredChunk
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 _TOKEN = re.compile(r"\w\w+|\d")
-SCHEME = "bm25-snowball-1"
+SCHEME = "bm25-snowball-3"
 """How chunk texts become index terms; an index made another way is rebuilt."""
 
 
@@ -75,6 +76,7 @@ class LexicalIndex:
         fingerprint: str,
         headings: Sequence[str] = (),
         vocabulary: Iterable[str] = (),
+        frequencies: dict[str, int] | None = None,
     ):
         self._retriever = retriever
         self.chunk_ids = chunk_ids
@@ -83,6 +85,8 @@ class LexicalIndex:
         """The section headings of the indexed documents, case-folded."""
         self.vocabulary = frozenset(vocabulary)
         """Every word the indexed chunks contain, as written (lower-cased), not stemmed."""
+        self.frequencies = frequencies or {}
+        """How many chunks hold each stem: what makes a word rare, and so telling."""
         self._stop = stopwords()
 
     @classmethod
@@ -97,12 +101,17 @@ class LexicalIndex:
             retriever.index(corpus, show_progress=False)
         headings = sorted({str(c.metadata.get("section", "")).casefold() for c in chunks} - {""})
         vocabulary = {t for w in words for t in w}
+        frequencies: dict[str, int] = {}
+        for stems in corpus:
+            for stem in set(stems):
+                frequencies[stem] = frequencies.get(stem, 0) + 1
         return cls(
             retriever if corpus else None,
             [c.chunk_id for c in chunks],
             fingerprint,
             headings,
             vocabulary,
+            frequencies,
         )
 
     def save(self, folder: Path) -> None:
@@ -119,6 +128,7 @@ class LexicalIndex:
                     "chunk_ids": self.chunk_ids,
                     "headings": sorted(self.headings),
                     "vocabulary": sorted(self.vocabulary),
+                    "frequencies": self.frequencies,
                 }
             )
         )
@@ -146,11 +156,18 @@ class LexicalIndex:
             str(info["fingerprint"]),
             info.get("headings", []),
             info.get("vocabulary", []),
+            info.get("frequencies", {}),
         )
+
+    def idf(self, stem: str) -> float:
+        """BM25's inverse document frequency of a stem; a stem no chunk holds weighs most."""
+        n = len(self.chunk_ids)
+        df = self.frequencies.get(stem, 0)
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
     def scores(self, query: str) -> np.ndarray:
         """Returns the BM25 score of every chunk for the query, in chunk_ids order."""
-        tokens = index_terms(tokenize(query, self._stop))
+        tokens = index_terms(tokenize(query, self._stop)) + named_paragraphs(query) * 3
         if self._retriever is None or not tokens:
             return np.zeros(len(self.chunk_ids), dtype=np.float32)
         return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)
@@ -164,10 +181,36 @@ class LexicalIndex:
         return [(self.chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
 
+def paragraph_token(number: str) -> str:
+    """One index term for a paragraph number, so that "paragraph 2.4" finds it exactly."""
+    return "para_" + re.sub(r"\W+", "_", number.strip().lower())
+
+
+_NAMED_PARAGRAPH = re.compile(
+    r"\b(?:paragraphs?|paras?\.?)\s+(\d{1,3}(?:\.\d{1,3}){0,2})"
+    r"|\b((?:recommendation|conclusion)\s+\d{1,3}[a-z]?)\b",
+    re.I,
+)
+
+
+def named_paragraphs(text: str) -> list[str]:
+    """The paragraph terms a question names: "paragraph 3.12", "recommendation 7"."""
+    return [paragraph_token(a or b) for a, b in _NAMED_PARAGRAPH.findall(text)]
+
+
 def lexical_text(chunk: StoredChunk) -> str:
     meta = chunk.metadata
+    try:
+        numbers = {str(n) for *_, n in json.loads(str(meta.get("paragraphs") or "[]"))}
+    except (ValueError, TypeError):
+        numbers = set()
     return " ".join(
-        str(x) for x in (meta.get("doc_title", ""), meta.get("section", ""), chunk.text)
+        [
+            str(meta.get("doc_title", "")),
+            str(meta.get("section", "")),
+            chunk.text,
+            *sorted(paragraph_token(n) for n in numbers),
+        ]
     )
 
 

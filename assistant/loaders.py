@@ -31,6 +31,7 @@ _CHAR_FOLDS = str.maketrans(
         "\uf0fc": "\u2022",
     }
 )
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _NOT_A_TITLE = re.compile(r"https?://|www\.|\d{1,2}/\d{1,2}/\d{2,4}|^\W*\d+\W*$|^page \d", re.I)
 _UNHELPFUL_TITLES = re.compile(r"^(untitled|microsoft word\b|document\d*$|\s*$)", re.I)
 
@@ -60,6 +61,8 @@ def normalise_text(text: str) -> str:
     text = text.translate(_CHAR_FOLDS)
     # Some fonts' bullets come out as control characters at the start of a line.
     text = re.sub(r"(?m)^[\x7f\x95\x80-\x9f](?=\s)", "\u2022", text)
+    # No other control character is text: some (terminal escapes) would act on a reader's screen.
+    text = _CONTROL.sub("", text)
     text = re.sub(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+", " ", text)
     return "\n".join(line.strip() for line in text.splitlines())
 
@@ -134,16 +137,29 @@ def _decode(path: Path, data: bytes) -> str:
     raise LoadError(path, "is not valid UTF-8 or Windows-1252 text")
 
 
-def load_file(path: str | Path, max_bytes: int) -> LoadedDocument:
+@dataclass(frozen=True)
+class Bounds:
+    """How much one file may cost to read: pages, and a deadline (time.monotonic())."""
+
+    max_pages: int = 5000
+    deadline: float | None = None
+    seconds: float = 0.0
+    """The time the deadline allows, for the message."""
+
+
+def load_file(path: str | Path, max_bytes: int, bounds: Bounds | None = None) -> LoadedDocument:
     """Reads one file into pages; raises LoadError naming the file and the reason."""
     path = Path(path)
+    bounds = bounds or Bounds()
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise LoadError(path, f"has an unsupported type {suffix or '(none)'}")
     data = _read_bytes(path, max_bytes)
     _check_type(path, data)
+    author = created = ""
+    labels: tuple[str, ...] = ()
     if suffix == ".pdf":
-        title, pages, outline = _load_pdf(path, data)
+        title, pages, outline, author, created, labels = _load_pdf(path, data, bounds)
         layout: Layout = "lines"
     elif suffix == ".docx":
         title, pages = _load_docx(path, data)
@@ -168,6 +184,9 @@ def load_file(path: str | Path, max_bytes: int) -> LoadedDocument:
         layout=layout,
         pages=tuple(pages),
         outline=tuple(outline),
+        author=author,
+        created=created,
+        page_labels=labels,
     )
 
 
@@ -196,9 +215,24 @@ def _first_heading(pages: list[Page], layout: Layout) -> str:
     return ""
 
 
-def _load_pdf(path: Path, data: bytes) -> tuple[str, list[Page], list[tuple[int, str]]]:
+def _page_count(reader) -> int | None:
+    """The page count the file's page tree claims, read without walking the tree."""
+    try:
+        return int(reader.trailer["/Root"]["/Pages"]["/Count"])
+    except Exception:  # a tree without a count is walked and counted instead
+        return None
+
+
+def _load_pdf(
+    path: Path, data: bytes, bounds: Bounds
+) -> tuple[str, list[Page], list[tuple[int, str]], str, str, tuple[str, ...]]:
+    import time
+
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PdfReadError
+
+    def too_many(n: int) -> LoadError:
+        return LoadError(path, f"has {n:,} pages, over the limit of {bounds.max_pages:,}")
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -209,19 +243,38 @@ def _load_pdf(path: Path, data: bytes) -> tuple[str, list[Page], list[tuple[int,
                 raise LoadError(path, f"is encrypted and cannot be opened: {err}") from err
             if not ok:
                 raise LoadError(path, "is encrypted: it needs a password to be read")
-        pages = [
-            Page(number=i + 1, text=normalise_text(_page_text(page)))
-            for i, page in enumerate(reader.pages)
-        ]
+        claimed = _page_count(reader)
+        if claimed is not None and claimed > bounds.max_pages:
+            raise too_many(claimed)
+        total = len(reader.pages)
+        if total > bounds.max_pages:
+            raise too_many(total)
+        pages = []
+        for i, page in enumerate(reader.pages):
+            if bounds.deadline is not None and time.monotonic() > bounds.deadline:
+                raise LoadError(
+                    path,
+                    f"took more than {bounds.seconds:g} s to read (stopped at page {i + 1} "
+                    f"of {total:,}); a file built to exhaust the reader?",
+                )
+            pages.append(Page(number=i + 1, text=normalise_text(_page_text(page))))
         if not pages:
             raise LoadError(path, "is a PDF with no pages")
+        if sum(len(p.text) for p in pages) < _MIN_TEXT_CHARS and not _has_images(reader):
+            raise LoadError(path, f"has no text and no images on any of its {len(pages):,} pages")
         meta = reader.metadata
         title = normalise_text(str(meta.title)).strip() if meta and meta.title else ""
         outline = _pdf_outline(reader)
+        author, created = _pdf_provenance(meta)
+        labels = _page_labels(reader, len(pages))
     except LoadError:
         raise
     except FileNotDecryptedError as err:
         raise LoadError(path, "is encrypted: it needs a password to be read") from err
+    except RecursionError as err:
+        raise LoadError(path, "is nested deeper than a PDF reader can follow") from err
+    except MemoryError as err:
+        raise LoadError(path, "needs more memory to read than a file may use") from err
     except (
         PdfReadError,
         ValueError,
@@ -229,7 +282,6 @@ def _load_pdf(path: Path, data: bytes) -> tuple[str, list[Page], list[tuple[int,
         TypeError,
         AttributeError,
         IndexError,
-        RecursionError,
         OSError,
         AssertionError,
         ZeroDivisionError,
@@ -237,7 +289,48 @@ def _load_pdf(path: Path, data: bytes) -> tuple[str, list[Page], list[tuple[int,
         raise LoadError(path, f"is not a readable PDF (corrupt or truncated): {err}") from err
     except Exception as err:  # pypdf raises many kinds on damaged files
         raise LoadError(path, f"is not a readable PDF (corrupt or truncated): {err}") from err
-    return title, pages, outline
+    return title, pages, outline, author, created, labels
+
+
+def _page_labels(reader, count: int) -> tuple[str, ...]:
+    """The printed page labels the PDF defines ("i", "ii", ..., "1"); none where they are just
+    the page numbers, or cannot be read."""
+    try:
+        labels = tuple(str(x) for x in reader.page_labels)
+    except Exception:  # a broken /PageLabels tree is only a lost hint
+        return ()
+    if len(labels) != count or labels == tuple(str(i + 1) for i in range(count)):
+        return ()
+    return labels
+
+
+def _has_images(reader, pages: int = 50) -> bool:
+    """Whether any of the first pages draws an image: a scan, rather than an empty file."""
+    for page in list(reader.pages)[:pages]:
+        try:
+            objects = page.get("/Resources", {}).get("/XObject", {})
+            if any(o.get_object().get("/Subtype") == "/Image" for o in objects.values()):
+                return True
+        except Exception:  # a damaged resource dictionary: say it may be a scan
+            return True
+    return False
+
+
+def _pdf_provenance(meta) -> tuple[str, str]:
+    """The author and creation date a PDF's metadata gives; blanks where it gives none."""
+    if not meta:
+        return "", ""
+    try:
+        author = normalise_text(str(meta.author or "")).strip()
+    except Exception:  # a damaged info dictionary is only a lost hint
+        author = ""
+    try:
+        created = meta.creation_date.date().isoformat() if meta.creation_date else ""
+    except Exception:
+        created = ""
+    if _UNHELPFUL_TITLES.match(author) or len(author) > 120:
+        author = ""
+    return author, created
 
 
 @dataclass

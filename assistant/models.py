@@ -32,6 +32,12 @@ class LoadedDocument:
     pages: tuple[Page, ...]
     outline: tuple[tuple[int, str], ...] = ()
     """(page number, heading) pairs from the file's own outline, where it has one."""
+    author: str = ""
+    """The author or publisher the file's own metadata names, where it names one."""
+    page_labels: tuple[str, ...] = ()
+    """Each page's printed label ("iv", "12"), where the PDF gives labels other than 1, 2, 3."""
+    created: str = ""
+    """The date the file's own metadata gives (YYYY-MM-DD), where it gives one."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,10 @@ class Chunk:
     page_end: int
     section: str
     position: int
+    paragraphs: tuple[tuple[int, int, str], ...] = ()
+    """(start, end, number) of the text's numbered paragraphs: "26", "2.4", "Recommendation 7"."""
+    labels: tuple[str, str] = ("", "")
+    """The printed page labels of its first and last page, where the PDF gives them."""
 
     def embedding_text(self, title: str) -> str:
         """The text the embedding model sees: the chunk with its heading for context."""
@@ -93,6 +103,8 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: list[FileFailure] = field(default_factory=list)
+    skipped: list[FileFailure] = field(default_factory=list)
+    """Links inside a folder that lead out of it: not followed, and not a failure."""
     pages: int = 0
     chunks: int = 0
     seconds: float = 0.0
@@ -108,6 +120,7 @@ class IngestReport:
             "unchanged": len(self.unchanged),
             "removed": len(self.removed),
             "failed": len(self.failed),
+            "skipped": len(self.skipped),
             "pages": self.pages,
             "chunks": self.chunks,
             "seconds": round(self.seconds, 3),
@@ -118,19 +131,22 @@ class IngestReport:
                 "removed": self.removed,
             },
             "failures": [{"file": f.source, "reason": f.reason} for f in self.failed],
+            "skips": [{"file": f.source, "reason": f.reason} for f in self.skipped],
         }
 
     def summary(self) -> str:
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, "
             f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
-            f"{len(self.failed)} failed; {self.pages} pages, {self.chunks} chunks "
+            f"{len(self.failed)} failed"
+            + (f", {len(self.skipped)} skipped" if self.skipped else "")
+            + f"; {self.pages} pages, {self.chunks} chunks "
             f"in {self.seconds:.1f} s"
         )
 
 
-def page_label(start: int, end: int) -> str:
-    """`p. 3`, or `pp. 3-4` for a span."""
+def page_label(start: int | str, end: int | str) -> str:
+    """`p. 3`, or `pp. 3-4` for a span (printed labels such as `iv` alike)."""
     return f"p. {start}" if start == end else f"pp. {start}-{end}"
 
 
@@ -151,12 +167,19 @@ class Passage:
     dense_score: float | None = None
     lexical_score: float | None = None
     meta: dict[str, MetaValue] = field(default_factory=dict)
+    labels: tuple[str, str] = ("", "")
+    """The printed labels of its first and last page, where the PDF gives them."""
+    paragraphs: tuple[tuple[int, int, str], ...] = ()
+    """(start, end, number) of its numbered paragraphs."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @property
     def pages(self) -> str:
+        """As the document prints them (`p. iv`), else the PDF's own numbering."""
+        if all(self.labels):
+            return page_label(*self.labels)
         return page_label(self.page_start, self.page_end)
 
 
@@ -174,13 +197,46 @@ class Citation:
     quote: str
     score: float
     supported: bool
+    """The quote stands in the cited passage (see QUOTE_CHECK): not a judgement of truth."""
+    publisher: str = ""
+    published: str = ""
+    """Who published the document and when, where the manifest or the file says."""
+    label_start: str = ""
+    label_end: str = ""
+    """The printed page labels, where the PDF gives them (page_start stays the PDF's index,
+    for opening the file at the page)."""
+    paragraph: str = ""
+    """The numbered paragraph the quote stands in ("26", "2.4", "Recommendation 7")."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @property
     def pages(self) -> str:
+        """As the document prints them (`p. iv`), else the PDF's own numbering."""
+        if self.label_start and self.label_end:
+            return page_label(self.label_start, self.label_end)
         return page_label(self.page_start, self.page_end)
+
+    @property
+    def where(self) -> str:
+        """Pages and paragraph, as an official cites them: `p. 18, para 26`."""
+        if not self.paragraph:
+            return self.pages
+        number = self.paragraph
+        return f"{self.pages}, {number if number[:1].isalpha() else 'para ' + number}"
+
+    @property
+    def provenance(self) -> str:
+        """`publisher, date` where known, for showing beside the title."""
+        return ", ".join(x for x in (self.publisher, self.published) if x)
+
+
+QUOTE_CHECK = "quote checked"
+QUOTE_CHECK_MEANING = (
+    "'quote checked' means the quoted words stand in the cited passage of that document. "
+    "It does not mean that what the document says is true: check who published it and when."
+)
 
 
 @dataclass
@@ -196,6 +252,10 @@ class Answer:
     composer: str
     timings_ms: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    strength: str = ""
+    """How surely the evidence answers: strong, partial or weak (refused)."""
+    confidence: float | None = None
+    """The answer selector's P(the evidence answers the question)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -203,6 +263,8 @@ class Answer:
             "standalone_question": self.standalone_question,
             "answer": self.answer,
             "refused": self.refused,
+            "strength": self.strength,
+            "confidence": self.confidence,
             "citations": [c.to_dict() for c in self.citations],
             "passages": [p.to_dict() for p in self.passages],
             "composer": self.composer,

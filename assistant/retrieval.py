@@ -3,10 +3,13 @@ diversified."""
 
 from __future__ import annotations
 
+import json
+import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
@@ -74,6 +77,9 @@ class HybridRetriever:
         """hybrid (the default); dense or lexical alone, or rrf: the eval suite's baselines."""
         self._lexical = lexical
         self._committed: set[tuple[str, str]] | None = None
+        self.version = ""
+        """The index version this retriever reads (see Store.version)."""
+        self._checked = 0.0
 
     def as_langchain(
         self, k: int | None = None, filters: Mapping[str, Sequence[str]] | None = None
@@ -90,8 +96,25 @@ class HybridRetriever:
 
     def refresh(self) -> None:
         """Re-reads what the index commits (after an ingest in this process)."""
+        self.version = self.store.version()
         self._lexical = ensure_lexical(self.store)
         self._committed = {(source_key(r.source), r.doc_id) for r in self.store.documents()}
+        self._checked = time.monotonic()
+
+    def sync(self, every_s: float = 1.0) -> bool:
+        """Re-reads the index when another process (an ingest or a removal from the command
+        line) changed it; looks at most once every `every_s` seconds. Returns whether it did."""
+        if self._committed is None:
+            self.refresh()
+            return True
+        if time.monotonic() - self._checked < every_s:
+            return False
+        self._checked = time.monotonic()
+        if self.store.version() == self.version:
+            return False
+        self.store.reopen()
+        self.refresh()
+        return True
 
     @property
     def lexical(self) -> LexicalIndex:
@@ -105,9 +128,13 @@ class HybridRetriever:
         return (chunk.metadata.get("source_key"), chunk.metadata.get("doc_id")) in self._committed
 
     def dense(
-        self, query: str, n: int, filters: Mapping[str, Sequence[str]]
+        self,
+        query: str,
+        n: int,
+        filters: Mapping[str, Sequence[str]],
+        vector: np.ndarray | None = None,
     ) -> list[tuple[StoredChunk, float]]:
-        vector = self.embedder.embed_query(query)
+        vector = self.embedder.embed_query(query) if vector is None else vector
         hits = self.store.query(vector, n, where=_where(filters))
         return [(c, s) for c, s in hits if self._is_committed(c) and _matches(c.metadata, filters)]
 
@@ -120,6 +147,18 @@ class HybridRetriever:
         hits = [(c, s) for c, s in hits if self._is_committed(c) and _matches(c.metadata, filters)]
         return hits[:n]
 
+    def sentence_hits(
+        self, vector: np.ndarray, n: int, filters: Mapping[str, Sequence[str]]
+    ) -> list[tuple[StoredChunk, float]]:
+        """Chunks by their best sentence's cosine to the query: a fact said in one sentence of
+        a long chunk is found though the chunk as a whole speaks of more."""
+        hits = self.store.query_sentences(vector, 3 * n, where=_where(filters))
+        chunks = {c.chunk_id: c for c in self.store.get([cid for cid, _ in hits])}
+        found = [(chunks[cid], score) for cid, score in hits if cid in chunks]
+        return [
+            (c, s) for c, s in found if self._is_committed(c) and _matches(c.metadata, filters)
+        ][:n]
+
     def retrieve(
         self,
         query: str,
@@ -127,23 +166,33 @@ class HybridRetriever:
         filters: Mapping[str, Sequence[str]] | None = None,
         mode: str | None = None,
         per_document: int | None = None,
+        vector: np.ndarray | None = None,
     ) -> list[Passage]:
         """Returns up to k passages, best first, numbered from 1, and at most per_document
         (max_per_document unless given) from one document; mode: hybrid, dense or lexical, or
-        rrf (hybrid fused by reciprocal rank, the eval suite's baseline)."""
+        rrf (hybrid fused by reciprocal rank, the eval suite's baseline). `vector`: the query's
+        embedding, where the caller has it already."""
         mode = mode or self.mode
         k = k or self.settings.top_k
         filters = filters or {}
         n = self.settings.candidates
-        dense = self.dense(query, n, filters) if mode != "lexical" else []
+        if vector is None and mode != "lexical":
+            vector = self.embedder.embed_query(query)
+        dense = self.dense(query, n, filters, vector) if mode != "lexical" else []
+        sentences = self.sentence_hits(vector, n, filters) if mode != "lexical" else []
         lexical = self.lexical_hits(query, n, filters) if mode != "dense" else []
-        chunks = {c.chunk_id: c for c, _ in dense + lexical}
+        chunks = {c.chunk_id: c for c, _ in dense + lexical + sentences}
         dense_scores = {c.chunk_id: s for c, s in dense}
         lexical_scores = {c.chunk_id: s for c, s in lexical}
         if mode == "rrf":
-            fused = reciprocal_rank(dense, lexical)
+            fused = reciprocal_rank(dense, sentences, lexical)
         else:
-            fused = weighted_sum(dense, lexical, self.settings.dense_weight)
+            # Dense has two views, the chunk's vector and its best sentence's, sharing the
+            # dense weight; BM25 has the rest.
+            half = self.settings.dense_weight / 2
+            fused = weighted_sum(
+                [(dense, half), (sentences, half), (lexical, 1 - self.settings.dense_weight)]
+            )
         # Ties fall to the document and position, not the chunk id, which carries the file's
         # path: the same documents rank the same wherever they are.
         order = sorted(
@@ -189,17 +238,15 @@ def reciprocal_rank(*ranked: Sequence[tuple[StoredChunk, float]]) -> dict[str, f
 
 
 def weighted_sum(
-    dense: Sequence[tuple[StoredChunk, float]],
-    lexical: Sequence[tuple[StoredChunk, float]],
-    dense_weight: float,
+    lists: Sequence[tuple[Sequence[tuple[StoredChunk, float]], float]],
 ) -> dict[str, float]:
-    """A convex combination of the two lists' scores, each divided by its list's best (both
-    scores have a floor of zero). Unlike reciprocal rank it keeps how far ahead a chunk is: a
-    passage far ahead on its words is not overtaken by one middling on both lists. A chunk one
-    list lacks takes that list's lowest score, the most it could have had."""
+    """A convex combination of the lists' scores (each list with its weight), each divided by
+    its list's best (scores have a floor of zero). Unlike reciprocal rank it keeps how far
+    ahead a chunk is: a passage far ahead on its words is not overtaken by one middling on
+    every list. A chunk a list lacks takes that list's lowest score, the most it could have."""
     fused: dict[str, float] = {}
-    ids = {c.chunk_id for c, _ in dense} | {c.chunk_id for c, _ in lexical}
-    for weight, hits in ((dense_weight, dense), (1.0 - dense_weight, lexical)):
+    ids = {c.chunk_id for hits, _ in lists for c, _ in hits}
+    for hits, weight in lists:
         if not hits or weight == 0:
             continue
         best = max(max(s for _, s in hits), 1e-9)
@@ -227,6 +274,13 @@ def _passage(
     n: int, chunk: StoredChunk, score: float, dense: float | None, lexical: float | None
 ) -> Passage:
     meta = chunk.metadata
+    try:
+        spans = tuple(
+            (int(a), int(b), str(number))
+            for a, b, number in json.loads(str(meta.get("paragraphs") or "[]"))
+        )
+    except (ValueError, TypeError):
+        spans = ()
     return Passage(
         n=n,
         chunk_id=chunk.chunk_id,
@@ -245,6 +299,8 @@ def _passage(
             for k, v in meta.items()
             if k.startswith("doc_") and k not in ("doc_id", "doc_title", "doc_source")
         },
+        labels=(str(meta.get("label_start", "")), str(meta.get("label_end", ""))),
+        paragraphs=spans,
     )
 
 

@@ -75,8 +75,11 @@ class Store:
         self.settings = settings
         self.embedder_name = embedder_name
         self.location = settings.chroma_url or str(settings.index_dir / "chroma")
-        self._client = _client(settings)
-        prefix = settings.collection
+        self._open(create)
+
+    def _open(self, create: bool) -> None:
+        self._client = _client(self.settings)
+        prefix = self.settings.collection
         try:
             if create:
                 self._chunks = self._client.get_or_create_collection(
@@ -85,7 +88,7 @@ class Store:
                     configuration={
                         "hnsw": {"space": "cosine", "ef_search": 200, "ef_construction": 200}
                     },
-                    metadata={"embedder": embedder_name},
+                    metadata={"embedder": self.embedder_name},
                 )
                 self._ledger = self._client.get_or_create_collection(
                     f"{prefix}-ledger", embedding_function=None
@@ -97,6 +100,7 @@ class Store:
                 self._ledger = self._client.get_collection(
                     f"{prefix}-ledger", embedding_function=None
                 )
+            self._sentences = self._sentence_collection()
         except StoreError:
             raise
         except Exception as err:
@@ -106,12 +110,30 @@ class Store:
                 ) from err
             raise StoreError(f"the index at {self.location} cannot be opened: {err}") from err
         built_with = (self._chunks.metadata or {}).get("embedder")
-        if built_with and built_with != embedder_name and self._chunks.count() > 0:
+        if built_with and built_with != self.embedder_name and self._chunks.count() > 0:
             raise StoreError(
                 f"the index at {self.location} was built with embeddings {built_with!r}, but the "
-                f"settings give {embedder_name!r}: set ASSISTANT_EMBEDDING_BACKEND to match, or "
-                "rebuild with `assistant ingest --rebuild`"
+                f"settings give {self.embedder_name!r}: set ASSISTANT_EMBEDDING_BACKEND to "
+                "match, or rebuild with `assistant ingest --rebuild`"
             )
+
+    def reopen(self) -> None:
+        """Reads the index afresh after another process wrote to it: Chroma on disk keeps its
+        vector indexes in memory, and would otherwise search what it loaded at first."""
+        if not self.settings.chroma_url:
+            from chromadb.api.client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()
+        self._open(create=True)
+
+    def _sentence_collection(self):
+        """The evidence sentences of the chunks, each with its own vector (an index made
+        before sentences were kept gets an empty one, and its answers embed sentences)."""
+        return self._client.get_or_create_collection(
+            f"{self.settings.collection}-sentences",
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine", "ef_search": 200, "ef_construction": 200}},
+        )
 
     # The ledger --------------------------------------------------------------------------
 
@@ -120,6 +142,17 @@ class Store:
         rows = self._call(lambda: self._ledger.get(include=["metadatas"]))
         records = [_record_from(meta) for meta in rows["metadatas"] or []]
         return sorted(records, key=lambda r: r.source)
+
+    def version(self) -> str:
+        """A fingerprint of what the index commits: it changes with every ingest or removal,
+        in this process or another, and an answer records it."""
+        rows = self._call(lambda: self._ledger.get(include=["metadatas"]))
+        keys = sorted(
+            f"{m.get('doc_id')}|{m.get('source')}|{m.get('ingested_at')}|{m.get('meta_hash')}"
+            for m in rows["metadatas"] or []
+            if m
+        )
+        return hashlib.sha256("\n".join(keys).encode("utf-8")).hexdigest()[:16]
 
     def record_for(self, source: str) -> DocumentRecord | None:
         rows = self._call(lambda: self._ledger.get(ids=[source_key(source)], include=["metadatas"]))
@@ -163,8 +196,10 @@ class Store:
         chunks: Sequence[Chunk],
         vectors: np.ndarray,
         doc_meta: dict[str, MetaValue],
+        sentences: Sequence[Sequence[tuple[str, np.ndarray]]] = (),
     ) -> None:
-        """Writes a document's chunks; they stay invisible until the ledger commits them."""
+        """Writes a document's chunks (and each chunk's evidence sentences with their vectors);
+        they stay invisible until the ledger commits them."""
         key = source_key(source)
         step = max(1, min(_PAGE, self._max_batch()))
         for start in range(0, len(chunks), step):
@@ -178,6 +213,69 @@ class Store:
                     metadatas=m,
                 )
             )
+        rows = [
+            (f"{key[:8]}-{c.chunk_id}", c, i, text, vector)
+            for c, own in zip(chunks, sentences, strict=False)
+            for i, (text, vector) in enumerate(own)
+        ]
+        for start in range(0, len(rows), step):
+            part = rows[start : start + step]
+            self._call(
+                lambda p=part: self._sentences.upsert(
+                    ids=[f"{cid}-{i:03d}" for cid, _, i, _, _ in p],
+                    embeddings=np.asarray([v for *_, v in p], dtype=np.float32),
+                    documents=[text for _, _, _, text, _ in p],
+                    metadatas=[
+                        {**_chunk_meta(c, doc_meta), "source_key": key, "chunk": cid, "index": i}
+                        for cid, c, i, _, _ in p
+                    ],
+                )
+            )
+
+    def sentences_of(self, chunk_ids: Sequence[str]) -> dict[str, tuple[list[str], np.ndarray]]:
+        """The kept evidence sentences of these chunks, in order, with their vectors."""
+        if not chunk_ids:
+            return {}
+        rows = self._call(
+            lambda: self._sentences.get(
+                where={"chunk": {"$in": list(chunk_ids)}},
+                include=["documents", "metadatas", "embeddings"],
+            )
+        )
+        found: dict[str, list[tuple[int, str, np.ndarray]]] = {}
+        for text, meta, vector in zip(
+            rows["documents"] or [], rows["metadatas"] or [], rows["embeddings"], strict=False
+        ):
+            if meta:
+                found.setdefault(str(meta["chunk"]), []).append(
+                    (int(meta["index"]), text or "", np.asarray(vector, dtype=np.float32))
+                )
+        out = {}
+        for chunk_id, items in found.items():
+            items.sort(key=lambda item: item[0])
+            out[chunk_id] = ([t for _, t, _ in items], np.vstack([v for *_, v in items]))
+        return out
+
+    def query_sentences(
+        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        """The chunks holding the k sentences nearest the vector: (chunk id, cosine), the
+        best sentence's, nearest first."""
+        if self._call(self._sentences.count) == 0:
+            return []
+        result = self._call(
+            lambda: self._sentences.query(
+                query_embeddings=[vector],
+                n_results=k,
+                where=where,
+                include=["metadatas", "distances"],
+            )
+        )
+        best: dict[str, float] = {}
+        for meta, distance in zip(result["metadatas"][0], result["distances"][0], strict=True):
+            if meta:
+                best.setdefault(str(meta["chunk"]), 1.0 - float(distance))
+        return list(best.items())
 
     def update_document_meta(
         self, source: str, doc_id: str, doc_meta: dict[str, MetaValue]
@@ -205,6 +303,7 @@ class Store:
         if from_position:
             clauses.append({"position": {"$gte": from_position}})
         self._call(lambda: self._chunks.delete(where={"$and": clauses}))
+        self._call(lambda: self._sentences.delete(where={"$and": clauses}))
 
     def delete_uncommitted(self) -> int:
         """Deletes chunks that no ledger row commits (left by an interrupted ingest)."""
@@ -213,10 +312,18 @@ class Store:
             chunk_id
             for ids, metas, _ in self._pages(include=["metadatas"])
             for chunk_id, meta in zip(ids, metas, strict=True)
-            if (meta.get("source_key"), meta.get("doc_id")) not in committed
+            if not meta or (meta.get("source_key"), meta.get("doc_id")) not in committed
         ]
         for start in range(0, len(stale), _PAGE):
             self._call(lambda s=start: self._chunks.delete(ids=stale[s : s + _PAGE]))
+        stale_sentences = [
+            sentence_id
+            for ids, metas, _ in self._pages(include=["metadatas"], collection=self._sentences)
+            for sentence_id, meta in zip(ids, metas, strict=True)
+            if not meta or (meta.get("source_key"), meta.get("doc_id")) not in committed
+        ]
+        for start in range(0, len(stale_sentences), _PAGE):
+            self._call(lambda s=start: self._sentences.delete(ids=stale_sentences[s : s + _PAGE]))
         return len(stale)
 
     def committed_chunks(
@@ -227,13 +334,13 @@ class Store:
         committed = {(source_key(r.source), r.doc_id) for r in records}
         for ids, metas, texts in self._pages(include=["metadatas", "documents"]):
             for chunk_id, meta, text in zip(ids, metas, texts, strict=True):
-                if (meta.get("source_key"), meta.get("doc_id")) in committed:
+                if meta and (meta.get("source_key"), meta.get("doc_id")) in committed:
                     yield StoredChunk(chunk_id, text or "", dict(meta))
 
     def drop(self) -> None:
         """Deletes both collections: the whole index, for a rebuild."""
         prefix = self.settings.collection
-        for name in (f"{prefix}-chunks", f"{prefix}-ledger"):
+        for name in (f"{prefix}-chunks", f"{prefix}-ledger", f"{prefix}-sentences"):
             with contextlib.suppress(Exception):  # already gone
                 self._client.delete_collection(name)
 
@@ -249,6 +356,7 @@ class Store:
             for cid, meta, text in zip(
                 rows["ids"], rows["metadatas"], rows["documents"], strict=True
             )
+            if meta  # a chunk deleted while this was asked for
         }
         return [found[c] for c in chunk_ids if c in found]
 
@@ -275,16 +383,21 @@ class Store:
             result["distances"][0],
             strict=True,
         ):
+            if meta is None:  # deleted by another process since the search began
+                continue
             out.append((StoredChunk(chunk_id, text or "", dict(meta)), 1.0 - float(distance)))
         return out
 
     # Plumbing ----------------------------------------------------------------------------
 
-    def _pages(self, include: list[str]) -> Iterator[tuple[list[str], list[dict], list[str]]]:
+    def _pages(
+        self, include: list[str], collection=None
+    ) -> Iterator[tuple[list[str], list[dict], list[str]]]:
+        collection = collection if collection is not None else self._chunks
         offset = 0
         while True:
             rows = self._call(
-                lambda o=offset: self._chunks.get(limit=_PAGE, offset=o, include=include)
+                lambda o=offset: collection.get(limit=_PAGE, offset=o, include=include)
             )
             ids = rows["ids"]
             if not ids:
@@ -316,7 +429,7 @@ def _doc_fields(doc_meta: dict[str, MetaValue]) -> dict[str, MetaValue]:
 
 
 def _chunk_meta(chunk: Chunk, doc_meta: dict[str, MetaValue]) -> dict[str, MetaValue]:
-    return {
+    meta: dict[str, MetaValue] = {
         **_doc_fields(doc_meta),
         "doc_id": chunk.doc_id,
         "page_start": chunk.page_start,
@@ -324,6 +437,19 @@ def _chunk_meta(chunk: Chunk, doc_meta: dict[str, MetaValue]) -> dict[str, MetaV
         "section": chunk.section,
         "position": chunk.position,
     }
+    if any(chunk.labels):
+        meta["label_start"], meta["label_end"] = chunk.labels
+    if chunk.paragraphs:
+        meta["paragraphs"] = json.dumps([list(p) for p in chunk.paragraphs])
+    return meta
+
+
+def paragraph_at(spans: Sequence[Sequence], offset: int) -> str:
+    """The number of the paragraph that holds a character offset, or ""."""
+    for start, end, number in spans:
+        if start <= offset < end:
+            return str(number)
+    return ""
 
 
 def _record_from(meta: dict[str, Any]) -> DocumentRecord:

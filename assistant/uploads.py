@@ -21,14 +21,24 @@ def safe_name(name: str) -> str:
     return base[:120]
 
 
-def save_upload(source: Path, original_name: str, folder: Path, max_bytes: int) -> Path:
-    """Copies an uploaded file into the folder after checking its type and size."""
+def save_upload(
+    source: Path, original_name: str, folder: Path, max_bytes: int, uploaded_in: Path
+) -> Path:
+    """Copies an uploaded file into the folder after checking where it came from, its type and
+    its size. Only a file inside `uploaded_in` (the web framework's own upload folder) is
+    taken: a request naming any other path on the server is refused."""
+    try:
+        real = Path(source).resolve(strict=True)
+    except (OSError, RuntimeError) as err:
+        raise UploadError(f"{original_name}: the uploaded file cannot be found") from err
+    if uploaded_in.resolve() not in real.parents or not real.is_file():
+        raise UploadError(f"{original_name}: not a file uploaded through the app; refused")
     name = safe_name(original_name)
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
         raise UploadError(f"{original_name}: {suffix or 'no extension'} is not supported ({kinds})")
-    size = source.stat().st_size
+    size = real.stat().st_size
     if size > max_bytes:
         raise UploadError(
             f"{original_name}: {size / 1048576:.1f} MB is over the "
@@ -39,6 +49,6 @@ def save_upload(source: Path, original_name: str, folder: Path, max_bytes: int) 
     if folder.resolve() not in target.parents:
         raise UploadError(f"{original_name}: not a name that can be saved")
     partial = target.with_name(f".{target.name}.part")
-    shutil.copyfile(source, partial)
+    shutil.copyfile(real, partial)
     partial.replace(target)
     return target

@@ -39,6 +39,10 @@ class CountingEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self.inner.embed_query(text)
 
+    def embed_with_spans(self, texts, spans):
+        self.embedded += len(texts)
+        return self.inner.embed_with_spans(texts, spans)
+
 
 @pytest.fixture
 def counting(embedder) -> CountingEmbedder:

@@ -53,11 +53,17 @@ def make_pdf(
 
 
 def make_scanned_pdf(path: Path, pages: int = 2) -> Path:
-    """A PDF with drawings but no text layer, as a scanner would make."""
+    """A PDF of page images and no text layer, as a scanner would make."""
+    from PIL import Image, ImageDraw
+    from reportlab.lib.utils import ImageReader
+
     pdf = canvas.Canvas(str(path), pagesize=A4)
     for _ in range(pages):
+        image = Image.new("L", (400, 560), 255)
+        draw = ImageDraw.Draw(image)
         for i in range(20):
-            pdf.rect(72, 100 + i * 30, 400, 12, fill=1)
+            draw.rectangle((20, 20 + i * 26, 380, 32 + i * 26), fill=0)
+        pdf.drawImage(ImageReader(image), 72, 100, width=400, height=560)
         pdf.showPage()
     pdf.save()
     return path

@@ -61,20 +61,42 @@ def test_word_export_opens_with_a_numbered_sources_list():
 )
 def test_an_uploaded_name_cannot_leave_the_upload_folder(name, safe, tmp_path):
     assert safe_name(name) == safe
-    source = tmp_path / "incoming"
+    (tmp_path / "in").mkdir()
+    source = tmp_path / "in" / "incoming"
     source.write_bytes(b"%PDF-1.4 test")
-    saved = save_upload(source, name, tmp_path / "uploads", 10**6)
+    saved = save_upload(source, name, tmp_path / "uploads", 10**6, tmp_path / "in")
     assert saved.parent == (tmp_path / "uploads").resolve() and saved.name == safe
 
 
 def test_uploads_refuse_wrong_types_and_sizes(tmp_path):
-    source = tmp_path / "f"
+    (tmp_path / "in").mkdir()
+    source = tmp_path / "in" / "f"
     source.write_bytes(b"x" * 2000)
     with pytest.raises(UploadError, match="virus.exe: .exe is not supported"):
-        save_upload(source, "virus.exe", tmp_path / "u", 10**6)
+        save_upload(source, "virus.exe", tmp_path / "u", 10**6, tmp_path / "in")
     with pytest.raises(UploadError, match=r"big.pdf: 0.0 MB is over the 0.0 MB limit"):
-        save_upload(source, "big.pdf", tmp_path / "u", 1000)
+        save_upload(source, "big.pdf", tmp_path / "u", 1000, tmp_path / "in")
     assert not (tmp_path / "u").exists() or not list((tmp_path / "u").iterdir())
+
+
+@pytest.mark.parametrize(
+    "where", ["outside", "link out", "missing"], ids=["elsewhere", "a link", "missing"]
+)
+def test_only_a_file_in_the_upload_folder_is_taken(where, tmp_path):
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    secret = tmp_path / "secret.md"
+    secret.write_text("# Accounts\n\nThe password is hunter2.")
+    source = {
+        "outside": secret,
+        "link out": inbox / "link.md",
+        "missing": inbox / "gone.md",
+    }[where]
+    if where == "link out":
+        source.symlink_to(secret)
+    with pytest.raises(UploadError, match="q.md: (not a file uploaded|the uploaded file cannot)"):
+        save_upload(source, "q.md", tmp_path / "uploads", 10**6, inbox)
+    assert not (tmp_path / "uploads").exists()
 
 
 def test_feedback_is_kept_as_json_lines(tmp_path):

@@ -70,6 +70,11 @@ def test_ask_json_is_the_contract(index):
         "quote",
         "score",
         "supported",
+        "publisher",
+        "published",
+        "label_start",
+        "label_end",
+        "paragraph",
     }
     passages = {p["n"]: p for p in answer["passages"]}
     assert all(c["quote"] in passages[c["n"]]["text"] for c in answer["citations"])
@@ -79,7 +84,8 @@ def test_ask_json_is_the_contract(index):
 def test_ask_in_text_lists_its_sources(index):
     result = _run(["ask", "What are the five ways of working in the Wales Act?"], index)
     assert result.returncode == 0
-    assert "Sources:" in result.stdout and "(checked)" in result.stdout
+    assert "Sources:" in result.stdout and "(quote checked)" in result.stdout
+    assert "does not mean that what the document says is true" in result.stdout
     assert "long-term, prevention, integration, collaboration and involvement" in result.stdout
 
 
@@ -125,13 +131,67 @@ def test_ask_with_a_filter_and_a_history(index, tmp_path):
         ),
         (["ask", "What?", "--filter", "colour=blue"], "unknown filter field 'colour'"),
         (["ask", "What?", "--history", "/nowhere/history.json"], "cannot be read"),
+        (
+            [
+                "ask",
+                "\u5a01\u5c14\u58eb\u6cd5\u6848\u4e2d\u7684\u4e94\u79cd\u5de5\u4f5c\u65b9\u5f0f\u662f\u4ec0\u4e48\uff1f",
+            ],
+            "not written in English",
+        ),
+        (["ask", "What?", "--history", "/dev/zero"], "is larger than 1,000,000 bytes"),
     ],
-    ids=["empty", "20,000 characters", "another language", "bad filter", "missing history"],
+    ids=[
+        "empty",
+        "20,000 characters",
+        "another language",
+        "bad filter",
+        "missing history",
+        "another script",
+        "endless history",
+    ],
 )
 def test_bad_questions_get_one_line_and_exit_2(index, args, message):
     result = _run(args, index)
     assert result.returncode == 2 and message in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_history_nested_beyond_reason_gets_one_line(index, tmp_path):
+    history = tmp_path / "deep.json"
+    history.write_text("[" * 100_000)
+    result = _run(["ask", "What?", "--history", str(history)], index)
+    assert result.returncode == 2 and "nested too deeply" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_escape_sequences_in_a_document_never_reach_the_terminal(tmp_path):
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "note.md").write_text(
+        "# Harbour note\n\nThe Harbour Board meets\x1b]52;c;SGVsbG8=\x07 every second "
+        "Tuesday in Oban\x1b[2J\x9b31m.\n"
+    )
+    index = tmp_path / "index"
+    assert _run(["ingest", str(corpus), "--quiet"], index).returncode == 0
+    result = _run(["ask", "When does the Harbour Board meet?"], index)
+    assert result.returncode == 0 and "every second Tuesday" in result.stdout
+    assert not any(c in result.stdout for c in "\x1b\x07\x9b")
+    status = _run(["status"], index)
+    assert "\x1b" not in status.stdout
+
+
+def test_a_closed_pipe_ends_quietly(index):
+    env = _env(index)
+    result = subprocess.run(
+        f"'{ASSISTANT}' status | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.stdout.count("\n") == 1 and "documents" in result.stdout
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
 
 
 def test_a_bad_history_file_is_named(index, tmp_path):

@@ -1,8 +1,10 @@
-"""The eval suite: scoring rules on hand-made answers, and a real run that repeats exactly."""
+"""The eval suite: scoring rules on hand-made answers, question files, thresholds, and a real
+run that repeats exactly, from Python and from the command line."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +14,8 @@ import yaml
 
 from assistant.config import Settings
 from assistant.eval_report import write
-from assistant.evaluation import Question, Scorer, check, run_eval
+from assistant.evalsets import EvalSet, Question, QuestionFileError, load_questions, sample
+from assistant.evaluation import PlainPipeline, RunOptions, Scorer, check, run_set
 from assistant.models import Answer, Citation, Passage
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,16 +26,7 @@ def _passage(n: int, source: str, text: str, pages=(1, 1)) -> Passage:
 
 
 def _question(**fields) -> Question:
-    base = dict(
-        id="q",
-        question="?",
-        kind="factual",
-        key_points=(),
-        documents=("a.pdf",),
-        pages=(),
-        lessons=(),
-        history=(),
-    )
+    base = dict(id="q", question="?", answerable=True, kind="fact", documents=("a.pdf",))
     return Question(**{**base, **fields})
 
 
@@ -40,197 +34,270 @@ def _citation(n: int, quote: str) -> Citation:
     return Citation(n, f"d{n}", "T", "s", 1, 1, "", quote, 0.5, True)
 
 
-def test_retrieval_and_citation_metrics(embedder):
+def _answer(text: str, citations, passages, refused: bool = False) -> Answer:
+    return Answer("?", "?", text, refused, citations, passages, "extractive")
+
+
+def test_an_answer_is_right_when_it_cites_the_document_and_holds_every_term(embedder):
     passages = [
         _passage(1, "b.pdf", "Other text."),
-        _passage(2, "a.pdf", "Wales has 46 indicators.", (4, 5)),
+        _passage(2, "a.pdf", "Wales has 46 national indicators since 2016.", (4, 5)),
     ]
-    answer = Answer(
-        "?",
-        "?",
-        "Wales has 46 indicators [2].",
-        False,
-        [_citation(2, "Wales has 46 indicators.")],
+    answer = _answer(
+        "Wales has 46 national indicators since 2016 [2].",
+        [_citation(2, "Wales has 46 national indicators since 2016.")],
         passages,
-        "extractive",
     )
-    row = Scorer(embedder).score(_question(key_points=("46",), pages=(5,)), answer)
+    question = _question(
+        answer_terms=(("46", "forty-six"), ("2016",)),
+        pages=(5,),
+        evidence="Wales has 46 national indicators since 2016.",
+    )
+    row = Scorer(embedder).score(question, answer)
+    assert row["answered_correctly"] == 1.0 and row["evidence_quoted"] == 1.0
     assert row["hit_at_5"] == 1.0 and row["mrr"] == 0.5 and row["page_hit"] == 1.0
-    assert row["context_precision"] == 0.5 and row["citation_precision"] == 1.0
-    assert row["exact_quote_rate"] == 1.0 and row["support_rate"] == 1.0
-    assert row["key_point_recall"] == 1.0 and row["false_refusal_rate"] == 0.0
+    assert row["citation_precision"] == 1.0 and row["false_refusal_rate"] == 0.0
+    assert row["answer_words"] == 7
+    wrong_term = Scorer(embedder).score(
+        _question(answer_terms=(("47",),), evidence=question.evidence), answer
+    )
+    assert wrong_term["answered_correctly"] == 0.0 and wrong_term["evidence_quoted"] == 1.0
+    wrong_document = Scorer(embedder).score(
+        _question(documents=("b.pdf",), answer_terms=(("46",),)), answer
+    )
+    assert wrong_document["answered_correctly"] == 0.0
+    assert wrong_document["citation_precision"] == 0.0
+
+
+def test_evidence_is_quoted_only_when_one_quote_holds_most_of_it(embedder):
+    passages = [_passage(1, "a.pdf", "The Board meets monthly. It has nine members.")]
+    answer = _answer("It has nine members [1].", [_citation(1, "It has nine members.")], passages)
+    row = Scorer(embedder).score(
+        _question(evidence="The Board meets monthly in Oban.", answer_terms=(("monthly",),)),
+        answer,
+    )
+    assert row["evidence_quoted"] == 0.0 and row["answered_correctly"] == 0.0
 
 
 def test_key_points_match_by_text_or_meaning_but_figures_only_by_text(embedder):
-    # A figure in words is the figure: "seven years" states 7, and states no 8.
-    answer = Answer(
-        "?",
-        "?",
-        "The Commissioner serves for seven years in office [1].",
-        False,
-        [],
-        [_passage(1, "a.pdf", "x")],
-        "extractive",
+    answer = _answer(
+        "The Commissioner serves for seven years in office [1].", [], [_passage(1, "a.pdf", "x")]
     )
     points = Scorer(embedder).key_points(
-        _question(key_points=("seven years", "the commissioner serves seven years", "7", "8")),
+        _question(
+            answer_terms=(
+                ("seven years",),
+                ("the commissioner serves seven years",),
+                ("7",),
+                ("8", "eight"),
+            )
+        ),
         answer,
     )
     matched = {p["point"]: p["matched"] for p in points}
     assert matched["seven years"] == "text"
     assert matched["the commissioner serves seven years"].startswith("meaning")
-    assert matched["7"] == "text"
-    assert matched["8"] is None
+    assert matched["7"] == "text" and matched["8"] is None
 
 
-def test_refusals_are_scored_by_kind(embedder):
-    refused = Answer(
-        "?",
-        "?",
-        "The indexed documents do not answer this question.",
-        True,
-        [],
-        [_passage(1, "a.pdf", "x")],
-        "extractive",
-    )
+def test_refusals_are_scored_by_whether_the_question_can_be_answered(embedder):
+    refused = _answer("Not found.", [], [_passage(1, "a.pdf", "x")], refused=True)
+    scorer = Scorer(embedder)
     assert (
-        Scorer(embedder).score(_question(kind="unanswerable", documents=()), refused)[
-            "refusal_accuracy"
-        ]
-        == 1.0
+        scorer.score(_question(answerable=False, documents=()), refused)["refusal_accuracy"] == 1.0
     )
-    assert (
-        Scorer(embedder).score(_question(key_points=("x",)), refused)["false_refusal_rate"] == 1.0
+    row = scorer.score(_question(answer_terms=(("x",),), evidence="x y"), refused)
+    assert row["false_refusal_rate"] == 1.0 and row["answered_correctly"] == 0.0
+    assert row["evidence_quoted"] == 0.0
+
+
+def test_question_files_in_both_forms_and_their_errors(tmp_path):
+    (tmp_path / "a.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "questions": [
+                    {"id": "n1", "question": "Q?", "kind": "unanswerable", "key_points": []},
+                    {"id": "n2", "question": "R?", "key_points": ["46", 2016]},
+                ]
+            }
+        )
     )
+    (tmp_path / "b.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "questions": [
+                    {
+                        "id": "r1",
+                        "question": "S?",
+                        "answerable": True,
+                        "answer_terms": [["40%", "40 per cent"]],
+                        "split": "test",
+                    }
+                ]
+            }
+        )
+    )
+    questions = load_questions(tmp_path)
+    assert [q.id for q in questions] == ["n1", "n2", "r1"]
+    assert not questions[0].answerable and questions[1].answer_terms == (("46",), ("2016",))
+    assert questions[2].answer_terms == (("40%", "40 per cent"),) and questions[2].split == "test"
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump({"questions": [{"id": "n1", "question": "?"}]}))
+    with pytest.raises(QuestionFileError, match="the id 'n1' is used twice"):
+        load_questions(tmp_path)
+    (tmp_path / "c.yaml").write_text(
+        yaml.safe_dump({"questions": [{"id": "x", "question": "Q?", "history": "hi"}]})
+    )
+    with pytest.raises(QuestionFileError, match="c.yaml: x: history must be"):
+        load_questions(tmp_path)
+
+
+def test_a_fixed_sample_keeps_both_kinds_in_proportion():
+    questions = [_question(id=f"q{i}", answerable=i % 3 != 0, kind="fact") for i in range(90)]
+    chosen = sample(questions, 30)
+    assert chosen == sample(questions, 30) and len(chosen) == 30
+    assert sum(not q.answerable for q in chosen) == 10
 
 
 def test_thresholds_name_each_metric_that_falls_short():
-    results = {
-        "mrr": 0.8,
-        "support_rate": 1.0,
-        "false_refusal_rate": 0.1,
-        "baselines": {"lexical": {"mrr": 0.9}},
+    scores = {
+        "overall": {"answered_correctly": 0.7, "false_refusal_rate": 0.2},
+        "per_split": {"test": {"answered_correctly": 0.6}},
     }
-    failures = check(
-        results,
-        {
-            "minimum": {"mrr": 0.9, "support_rate": 1.0},
-            "maximum": {"false_refusal_rate": 0.0},
-            "hybrid_beats_baselines_on_mrr": True,
-        },
-    )
-    assert failures == [
-        "mrr is 0.8, below its threshold 0.9",
-        "false_refusal_rate is 0.1, above its threshold 0.0",
-        "hybrid MRR 0.8 is not ahead of lexical (0.9)",
-    ]
-
-
-def test_thresholds_hold_on_each_split_too():
     results = {
-        "configuration": "hybrid",
-        "refusal_accuracy": 0.9,
-        "baselines": {},
-        "per_split": {
-            "tuning": {"hybrid": {"refusal_accuracy": 1.0}, "lexical": {"refusal_accuracy": 0.0}},
-            "heldout": {"hybrid": {"refusal_accuracy": 0.5}},
-        },
+        "real": {
+            "configs": {"assistant": scores, "plain": {"overall": {"answered_correctly": 0.8}}}
+        }
     }
-    limits = {"minimum": {"refusal_accuracy": 0.6}}
     thresholds = {
-        "minimum": {"refusal_accuracy": 0.9},
-        "splits": {"tuning": limits, "heldout": limits, "other": limits},
+        "sets": {
+            "real": {
+                "configs": {
+                    "assistant": {
+                        "minimum": {"answered_correctly": 0.75},
+                        "maximum": {"false_refusal_rate": 0.1},
+                        "splits": {"test": {"minimum": {"answered_correctly": 0.5}}, "x": {}},
+                    }
+                },
+                "ahead": [{"metric": "answered_correctly", "of": "plain"}],
+            },
+            "absent": {"configs": {"assistant": {"minimum": {"mrr": 1}}}},
+        }
     }
     assert check(results, thresholds) == [
-        "refusal_accuracy on the heldout questions is 0.5, below its threshold 0.6",
-        "the other split has thresholds but no questions",
+        "real/assistant: answered_correctly is 0.7, below its threshold 0.75",
+        "real/assistant: false_refusal_rate is 0.2, above its threshold 0.1",
+        "real/assistant: the x split has no questions",
+        "real: assistant answered_correctly 0.7 is not ahead of plain 0.8",
     ]
+
+
+SMALL = {
+    "wales-ways-of-working",
+    "plan-for-change-nhs",
+    "follow-wales-commissioner",
+    "unanswerable-commissioner-salary",
+    "compare-legal-duties",
+    "wales-royal-assent",
+}
 
 
 @pytest.fixture(scope="module")
 def small_questions(tmp_path_factory) -> Path:
     questions = yaml.safe_load((ROOT / "evals" / "questions.yaml").read_text())["questions"]
-    keep = {
-        "wales-ways-of-working",
-        "plan-for-change-nhs",
-        "follow-wales-commissioner",
-        "unanswerable-commissioner-salary",
-        "compare-legal-duties",
-        "wales-royal-assent",
-    }
-    kept = [q for q in questions if q["id"] in keep]
-    for q in kept:  # one held out, whichever set is held out in the file now
-        q["split"] = "heldout" if q["id"] == "wales-royal-assent" else "tuning"
+    kept = [q for q in questions if q["id"] in SMALL]
+    for q in kept:
+        q["split"] = "test" if q["id"] == "wales-royal-assent" else "tuning"
     path = tmp_path_factory.mktemp("evalq") / "questions.yaml"
     path.write_text(yaml.safe_dump({"questions": kept}))
     return path
 
 
+def _set(corpus: Path, questions: Path) -> EvalSet:
+    return EvalSet("small", corpus, load_questions(questions), ("assistant", "lexical", "plain"))
+
+
 def test_a_real_run_repeats_exactly_and_writes_its_report(tmp_path, small_questions):
     settings = Settings(index_dir=tmp_path / "index", progress=False)
-    first = run_eval(settings, ROOT / "corpus", small_questions, ("hybrid", "lexical", "plain"))
-    second = run_eval(settings, ROOT / "corpus", small_questions, ("hybrid", "lexical", "plain"))
-
-    def without_timings(results):
-        return json.dumps(
-            {
-                k: v
-                for k, v in results.items()
-                if k not in ("latency_ms", "per_question", "per_kind", "per_split", "baselines")
-            },
-            sort_keys=True,
-        )
-
-    assert without_timings(first) == without_timings(second)
+    first = run_set(settings, _set(ROOT / "corpus", small_questions))
+    second = run_set(settings, _set(ROOT / "corpus", small_questions))
     assert [r["answer"] for r in first["per_question"]] == [
         r["answer"] for r in second["per_question"]
     ]
-    assert first["questions"] == 6 and set(first["baselines"]) == {"lexical", "plain"}
-    assert list(first["per_split"]) == ["tuning", "heldout"]
-    assert first["per_split"]["heldout"]["hybrid"]["questions"] == 1
-    assert set(first["per_split"]["tuning"]) == {"hybrid", "lexical", "plain"}
-    assert first["refusal_accuracy"] == 1.0 and first["support_rate"] == 1.0
-    assert set(first["per_kind"]) == {"factual", "follow_up", "unanswerable", "comparison"}
-    paths = write(first, tmp_path / "reports")
-    markdown = paths["markdown"].read_text()
-    assert "| key-point recall |" in markdown and "wales-ways-of-working" in markdown
-    assert "| heldout | 1 | hybrid |" in markdown
+    scores = first["configs"]["assistant"]
+    assert first["questions"] == 6 and list(first["configs"]) == ["assistant", "lexical", "plain"]
+    assert list(scores["per_split"]) == ["tuning", "test"]
+    assert scores["per_split"]["test"]["questions"] == 1
+    # Refusal accuracy is the share of the unanswerable questions the assistant refused.
+    unanswerable = [r for r in first["per_question"] if not r["answerable"]]
+    assert len(unanswerable) == 1
+    assert scores["overall"]["refusal_accuracy"] == float(unanswerable[0]["refused"])
+    assert first["configs"]["plain"]["overall"]["refusal_accuracy"] == 0.0  # it cannot refuse
+    assert scores["overall"]["answer_words"] < first["configs"]["plain"]["overall"]["answer_words"]
+    paths = write({"small": first}, tmp_path / "reports")
+    page = paths["small"].read_text()
+    assert "| answered correctly |" in page and "wales-ways-of-working" in page
+    assert "### test" in page
     assert paths["chart"].read_bytes()[:4] == b"\x89PNG"
-    assert json.loads(paths["json"].read_text())["questions"] == 6
+    assert "## small: 6 questions" in paths["markdown"].read_text()
+    assert json.loads((tmp_path / "reports" / "small.json").read_text())["questions"] == 6
 
 
-def test_eval_check_from_the_command_line(tmp_path, small_questions):
+def test_the_plain_pipeline_answers_with_its_top_chunks(tmp_path, embedder):
+    from assistant.ingest import Ingester, open_store
+
+    settings = Settings(index_dir=tmp_path / "index", progress=False)
+    Ingester(settings, embedder=embedder).ingest([ROOT / "corpus"])
+    answer = PlainPipeline(open_store(settings), embedder, settings).ask(
+        "What is the salary of the Future Generations Commissioner?"
+    )
+    assert not answer.refused and len(answer.citations) == 4
+    assert all(c.quote in answer.answer for c in answer.citations)
+
+
+def test_eval_from_the_command_line_on_your_own_corpus(tmp_path, small_questions):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
     thresholds = tmp_path / "thresholds.yaml"
-    thresholds.write_text("minimum:\n  support_rate: 1.0\n  key_point_recall: 1.01\n")
+    thresholds.write_text(
+        yaml.safe_dump(
+            {
+                "sets": {
+                    "custom": {"configs": {"assistant": {"minimum": {"answered_correctly": 1.01}}}}
+                }
+            }
+        )
+    )
     assistant = str(Path(sys.executable).with_name("assistant"))
+    command = [
+        assistant,
+        "eval",
+        "--corpus",
+        str(corpus),
+        "--questions",
+        str(small_questions),
+        "--configs",
+        "assistant",
+        "--thresholds",
+        str(thresholds),
+        "--reports",
+        str(tmp_path / "r"),
+        "--check",
+        "--json",
+    ]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(Path.home()), "ASSISTANT_INDEX_DIR": str(tmp_path)}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 1
+    assert "custom/assistant: answered_correctly is" in result.stderr
+    assert list(json.loads(result.stdout)["custom"]["configs"]) == ["assistant"]  # JSON only
     result = subprocess.run(
-        [
-            assistant,
-            "eval",
-            "--questions",
-            str(small_questions),
-            "--configs",
-            "hybrid",
-            "--thresholds",
-            str(thresholds),
-            "--reports",
-            str(tmp_path / "r"),
-            "--check",
-            "--json",
-        ],
+        command[:4] + ["--questions", str(tmp_path / "none.yaml")],
         capture_output=True,
         text=True,
         timeout=300,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "HOME": str(Path.home()),
-            "ASSISTANT_INDEX_DIR": str(tmp_path / "index"),
-        },
-        cwd=ROOT,
+        env=env,
     )
-    assert result.returncode == 1
-    assert "below threshold: key_point_recall is" in result.stderr
-    assert json.loads(result.stdout)["configuration"] == "hybrid"
+    assert result.returncode == 2 and "none.yaml" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_an_llm_judge_scores_as_ragas_defines_it(embedder):
@@ -257,30 +324,26 @@ def test_an_llm_judge_scores_as_ragas_defines_it(embedder):
         ]
     )
     row = Scorer(embedder, judge=Judge(model, embedder)).score(
-        _question(key_points=("46",)), answer
+        _question(answer_terms=(("46",),)), answer
     )
     assert row["judge_faithfulness"] == pytest.approx(2 / 3)
-    # The mean cosine of the three written-back questions to the one asked: the first is the
-    # question itself, the last is about something else.
     asked = embedder.embed_query(answer.question)
     france = float(embedder.embed_query("What is the capital of France?") @ asked)
     assert france < 0.3 and 0.4 < row["judge_relevancy"] < 1.0
     silent = Judge(FakeListChatModel(responses=["", "I cannot say", "no idea"]), embedder)
-    row = Scorer(embedder, judge=silent).score(_question(key_points=("46",)), answer)
+    row = Scorer(embedder, judge=silent).score(_question(answer_terms=(("46",),)), answer)
     assert "judge_faithfulness" not in row and "judge_relevancy" not in row
 
 
 def test_the_same_documents_score_the_same_wherever_they_lie(tmp_path, small_questions):
     """Chunk ids carry the file's path; no ranking may depend on them."""
-    import shutil
-
     runs = []
     for place in ("one", "two/deeper"):
         corpus = tmp_path / place / "corpus"
         shutil.copytree(ROOT / "corpus", corpus)
         settings = Settings(index_dir=tmp_path / place / "index", progress=False)
-        runs.append(run_eval(settings, corpus, small_questions, ("hybrid",)))
+        eval_set = EvalSet("small", corpus, load_questions(small_questions), ("assistant",))
+        runs.append(run_set(settings, eval_set, RunOptions()))
     assert [r["answer"] for r in runs[0]["per_question"]] == [
         r["answer"] for r in runs[1]["per_question"]
     ]
-    assert runs[0]["mrr"] == runs[1]["mrr"]

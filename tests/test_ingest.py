@@ -191,6 +191,37 @@ def test_remove_drops_one_document(settings, counting, tmp_path):
     )
     with pytest.raises(LookupError, match="no indexed document matches"):
         ingester.remove("Scotland summary")
+    assert not list(settings.documents_dir.glob(f"{record.doc_id}.*"))  # its copy goes too
+
+
+def test_the_index_keeps_its_own_copy_of_each_document(settings, counting, tmp_path):
+    folder = _corpus(tmp_path / "docs")
+    Ingester(settings, embedder=counting).ingest([folder])
+    for record in open_store(settings).documents():
+        copy = settings.documents_dir / f"{record.doc_id}{Path(record.source).suffix}"
+        assert copy.read_bytes() == Path(record.source).read_bytes()
+    shutil.rmtree(settings.documents_dir)  # an older index without copies gets them back
+    Ingester(settings, embedder=counting).ingest([folder])
+    assert len(list(settings.documents_dir.iterdir())) == 4
+
+
+def test_links_that_lead_out_of_the_folder_are_not_followed(settings, counting, tmp_path):
+    folder = _corpus(tmp_path / "docs")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("The treasury password is swordfish and it opens every account.")
+    (folder / "accounts.txt").symlink_to(secret)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "private.md").write_text("# Private\n\nThe swordfish password opens the safe.")
+    (folder / "more").symlink_to(elsewhere)
+    (folder / "again.md").symlink_to(folder / "notes.md")  # a link inside the folder is fine
+    report = Ingester(settings, embedder=counting).ingest([folder])
+    assert report.ok
+    assert sorted(Path(s.source).name for s in report.skipped) == ["accounts.txt", "more"]
+    assert all(f"outside {folder}" in s.reason for s in report.skipped)
+    assert "2 skipped" in report.summary()
+    texts = " ".join(c.text for c in open_store(settings).committed_chunks())
+    assert "swordfish" not in texts and "Mission boards" in texts
 
 
 def test_bad_files_fail_alone_and_keep_what_was_indexed(settings, counting, tmp_path):

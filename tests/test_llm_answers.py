@@ -65,7 +65,11 @@ def test_a_well_cited_answer_is_kept_with_its_citation(settings):
         QUESTION
     )
     assert not answer.refused and answer.composer == "llm"
-    assert WAYS in answer.answer and [c.n for c in answer.citations] == [n]
+    # Sources are numbered in the order the answer first cites them: the passage it cited is
+    # now source 1, and it is the passage that holds the words.
+    assert WAYS in answer.answer and [c.n for c in answer.citations] == [1]
+    cited = next(p for p in answer.passages if p.n == 1)
+    assert WAYS in cited.text
     assert answer.citations[0].supported and answer.citations[0].quote
 
 
@@ -83,10 +87,13 @@ def test_invented_figures_and_dangling_citations_are_removed(settings):
     assert "figures 12" in reasons and "[42]" in reasons and "no citation" in reasons
 
 
-def test_an_answer_with_no_supported_claim_is_not_found(settings):
+def test_an_answer_with_no_supported_claim_gives_way_to_the_passages(settings):
     answer = _assistant(settings, _fake("Wales has 12 ways of working [1].")).ask(QUESTION)
-    assert answer.refused and answer.answer.startswith("The indexed documents do not answer")
-    assert not answer.citations
+    extractive = Assistant(settings).ask(QUESTION)
+    assert "12 ways" not in answer.answer and not extractive.refused
+    assert answer.answer == extractive.answer  # what the passages say, as without a model
+    assert answer.composer == "extractive" and all(c.supported for c in answer.citations)
+    assert any("nothing the chat model wrote was supported" in n for n in answer.notes)
 
 
 def test_passages_are_delimited_evidence_and_an_injection_does_not_survive(settings):
@@ -128,7 +135,8 @@ class _Slow(GenericFakeChatModel):
 def test_a_failing_model_falls_back_to_the_extractive_composer(settings, model, stream, said):
     tuned = settings.model_copy(update={"llm_stream": stream})
     answer = Assistant(tuned, llm=model).ask(QUESTION)
-    assert answer.composer == "extractive" and not answer.refused and WAYS in answer.answer
+    assert answer.composer == "extractive" and not answer.refused
+    assert answer.answer == Assistant(settings).ask(QUESTION).answer
     assert any(said in note and "answered extractively" in note for note in answer.notes)
 
 
@@ -180,5 +188,6 @@ def test_a_real_local_model_cannot_smuggle_in_unsupported_claims(settings):
             " (Sentences that their passages did not support were removed.)", ""
         )
         checked = assistant.verify(type("C", (), {"text": body})(), answer.passages)
-        assert checked[0] == body, "every sentence left in the answer passes the verifier"
+        # (An answer drawn from several documents is laid out one paragraph per document.)
+        assert checked[0].split() == body.split(), "every sentence left passes the verifier"
         assert answer.citations and all(c.supported for c in answer.citations)

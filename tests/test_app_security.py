@@ -1,0 +1,155 @@
+"""The app as a hostile user meets it: a real server on loopback with a login set, asked for
+what it must not give (files never uploaded, documents without a login, scripts inside an
+uploaded page), and guessing passwords."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from tests.appserver import running_app
+from tests.pdfs import make_pdf
+
+pytestmark = pytest.mark.slow
+
+USER, PASSWORD = "adviser", "correct horse battery"
+SCRIPTED_PAGE = """<!doctype html><html><head><title>Port board minutes</title></head><body>
+<h1>Port board minutes</h1>
+<p>The Port Board approved a new harbour wall for Oban in its March meeting.</p>
+<script>fetch('/gradio_api/info').then(r => r.text()).then(t => document.title = t)</script>
+</body></html>"""
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("secure")
+    pdf = make_pdf(
+        folder / "ferry.pdf",
+        [[("h", "Ferries"), ("p", "The Ferry Board runs eleven routes from Oban.")]],
+        title="Ferry note",
+    )
+    page = folder / "minutes.html"
+    page.write_text(SCRIPTED_PAGE)
+    secret = folder / "secret.md"
+    secret.write_text("# Accounts\n\nThe treasury password is swordfish and it opens everything.\n")
+    with running_app(folder, [pdf, page], auth=f"{USER}:{PASSWORD}") as running:
+        running.secret = secret
+        yield running
+
+
+def _opener(app, login: bool):
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    if login:
+        form = urllib.parse.urlencode({"username": USER, "password": PASSWORD}).encode()
+        with opener.open(f"{app.url}/login", data=form, timeout=30) as response:
+            assert response.status == 200
+    return opener
+
+
+def _status(opener, url: str, data: bytes | None = None, headers=None) -> tuple[int, dict, bytes]:
+    request = urllib.request.Request(url, data=data, headers=headers or {})
+    try:
+        with opener.open(request, timeout=60) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), err.read()
+
+
+def _documents(app) -> dict[str, str]:
+    status = app.cli("status", "--json")
+    return {
+        d["source"].rsplit("/", 1)[-1]: d["doc_id"] for d in json.loads(status.stdout)["documents"]
+    }
+
+
+def test_every_route_needs_the_login(app):
+    anonymous = _opener(app, login=False)
+    doc_id = _documents(app)["ferry.pdf"]
+    assert _status(anonymous, f"{app.url}/document/{doc_id}")[0] == 401
+    assert _status(anonymous, f"{app.url}/gradio_api/info")[0] in (401, 403)
+    body = json.dumps({"data": ["How many routes does the Ferry Board run?", ""]}).encode()
+    code, _, _ = _status(
+        anonymous,
+        f"{app.url}/gradio_api/call/ask",
+        body,
+        {"Content-Type": "application/json"},
+    )
+    assert code in (401, 403)
+    signed_in = _opener(app, login=True)
+    code, headers, content = _status(signed_in, f"{app.url}/document/{doc_id}")
+    assert code == 200 and content[:5] == b"%PDF-"
+
+
+def test_documents_are_served_so_nothing_in_them_runs(app):
+    signed_in = _opener(app, login=True)
+    ids = _documents(app)
+    _, pdf_headers, _ = _status(signed_in, f"{app.url}/document/{ids['ferry.pdf']}")
+    assert pdf_headers["content-type"] == "application/pdf"
+    assert pdf_headers["content-security-policy"] == "sandbox"
+    assert pdf_headers["x-content-type-options"] == "nosniff"
+    code, html_headers, content = _status(signed_in, f"{app.url}/document/{ids['minutes.html']}")
+    assert code == 200 and b"<script>" in content  # the bytes as indexed, as a download only
+    assert html_headers["content-type"] == "application/octet-stream"
+    assert html_headers["content-disposition"].startswith("attachment")
+    assert html_headers["content-security-policy"] == "sandbox"
+
+
+def test_the_pages_carry_a_content_security_policy(app):
+    code, headers, _ = _status(_opener(app, login=True), f"{app.url}/")
+    assert code == 200
+    policy = headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "object-src 'none'" in policy and "http" not in policy  # no outside origin allowed
+    assert headers["x-frame-options"] == "DENY"
+
+
+def test_a_file_that_was_never_uploaded_cannot_be_added(app):
+    signed_in = _opener(app, login=True)
+    before = set(_documents(app))
+    payload = {
+        "data": [
+            [
+                {
+                    "path": str(app.secret),
+                    "orig_name": "q.md",
+                    "meta": {"_type": "gradio.FileData"},
+                }
+            ]
+        ]
+    }
+    code, _, body = _status(
+        signed_in,
+        f"{app.url}/gradio_api/call/add",
+        json.dumps(payload).encode(),
+        {"Content-Type": "application/json"},
+    )
+    if code == 200:  # queued: read the outcome
+        event = json.loads(body)["event_id"]
+        _, _, stream = _status(signed_in, f"{app.url}/gradio_api/call/add/{event}")
+        assert b"swordfish" not in stream
+    assert set(_documents(app)) == before
+    uploads = app.index / "uploads"
+    assert not uploads.exists() or not any(uploads.iterdir())
+    code, _, content = _status(signed_in, f"{app.url}/gradio_api/file={app.secret}")
+    assert code in (403, 404) and b"swordfish" not in content
+
+
+def test_failed_logins_are_slowed_down(app):
+    codes = []
+    for _ in range(30):
+        form = urllib.parse.urlencode({"username": USER, "password": "wrong"}).encode()
+        code, headers, _ = _status(_opener(app, login=False), f"{app.url}/login", form)
+        codes.append(code)
+        if code == 429:
+            assert int(headers["retry-after"]) >= 1
+    assert codes[:5] == [400] * 5
+    assert codes.count(429) >= 24
+    form = urllib.parse.urlencode({"username": USER, "password": PASSWORD}).encode()
+    code, _, _ = _status(_opener(app, login=False), f"{app.url}/login", form)
+    assert code == 429  # even the right password waits its turn

@@ -1,0 +1,83 @@
+"""Files built to exhaust a reader (PDF bombs) cost at most their bounds, are named with the
+real reason, and leave the rest of the folder and the index as they were."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from pypdf import PdfWriter
+from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+from assistant.ingest import Ingester
+from assistant.reading import BoundedReader, Limits
+from tests.pdfs import make_pdf
+
+
+def many_pages(path: Path, pages: int) -> Path:
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(612, 792)
+    with path.open("wb") as handle:
+        writer.write(handle)
+    return path
+
+
+def endless_text(path: Path, operations: int = 2_000_000) -> Path:
+    """One small page whose compressed content stream draws text millions of times."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(612, 792)
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+        }
+    )
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})}
+    )
+    stream = DecodedStreamObject()
+    stream.set_data(b"BT /F1 12 Tf " + b"(a) Tj 0 -1 Td " * operations + b"ET")
+    page[NameObject("/Contents")] = writer._add_object(stream.flate_encode())
+    with path.open("wb") as handle:
+        writer.write(handle)
+    return path
+
+
+def test_a_page_tree_of_thousands_is_refused_for_its_size_at_once(tmp_path):
+    bomb = many_pages(tmp_path / "pages.pdf", 300)
+    good = make_pdf(tmp_path / "good.pdf", [[("p", "The Ferry Board runs eleven routes.")]])
+    reader = BoundedReader(Limits(10**8, max_pages=100, seconds=30, memory_mb=1024))
+    started = time.monotonic()
+    results = dict(reader.read([bomb, good]))
+    assert time.monotonic() - started < 20
+    assert "has 300 pages, over the limit of 100" in str(results[bomb])
+    assert results[good].pages[0].text.startswith("The Ferry Board")
+
+
+@pytest.mark.slow
+def test_a_file_that_reads_for_ever_is_stopped_and_the_next_is_read(tmp_path):
+    bomb = endless_text(tmp_path / "endless.pdf")
+    good = make_pdf(tmp_path / "good.pdf", [[("p", "The Ferry Board runs eleven routes.")]])
+    reader = BoundedReader(Limits(10**8, max_pages=100, seconds=1, memory_mb=1024))
+    started = time.monotonic()
+    results = list(reader.read([bomb, good]))
+    assert time.monotonic() - started < 30
+    assert [path for path, _ in results] == [bomb, good]
+    assert "took more than 1 s to read" in str(results[0][1])
+    assert results[1][1].pages[0].text.startswith("The Ferry Board")
+
+
+def test_a_bomb_in_a_folder_fails_alone_and_the_index_keeps_the_rest(settings, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    make_pdf(folder / "good.pdf", [[("p", "The Ferry Board runs eleven routes.")]])
+    many_pages(folder / "bomb.pdf", 300)
+    (folder / "empty.pdf").write_bytes(many_pages(tmp_path / "one.pdf", 1).read_bytes())
+    report = Ingester(settings.model_copy(update={"max_pages": 100})).ingest([folder])
+    reasons = {Path(f.source).name: f.reason for f in report.failed}
+    assert reasons["bomb.pdf"] == "has 300 pages, over the limit of 100"
+    assert reasons["empty.pdf"] == "has no text and no images on any of its 1 pages"
+    assert [Path(s).name for s in report.added] == ["good.pdf"]

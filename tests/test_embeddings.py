@@ -1,0 +1,35 @@
+"""Sentence vectors pooled from their chunk's own pass through the model ("late chunking")."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from assistant.citations import evidence_spans
+
+TEXT = (
+    "Wales wrote five ways of working into law in 2015. The Future Generations Commissioner "
+    "advises public bodies and reviews how they work. Scotland's framework set eleven national "
+    "outcomes in 2018."
+)
+
+
+def test_each_sentence_gets_a_vector_from_the_chunks_own_pass(embedder):
+    spans = evidence_spans(TEXT)
+    assert len(spans) == 3
+    vectors, sentences = embedder.embed_with_spans([TEXT], [spans])
+    assert np.allclose(vectors[0], embedder.embed_documents([TEXT])[0], atol=1e-5)
+    assert sentences[0].shape == (3, embedder.dimension)
+    assert np.allclose(np.linalg.norm(sentences[0], axis=1), 1.0, atol=1e-5)
+    alone = embedder.embed_documents([TEXT[a:b] for a, b in spans])
+    similarity = (sentences[0] * alone).sum(axis=1)
+    assert (similarity > 0.6).all()  # the sentence's own meaning, with its context's
+    question = embedder.embed_query("How many national outcomes did Scotland set?")
+    assert int(np.argmax(sentences[0] @ question)) == 2
+
+
+def test_a_sentence_past_the_models_length_is_embedded_alone(embedder):
+    long_text = "Filler words about nothing much at all. " * 80 + "The tail sentence says 42."
+    tail = (long_text.rindex("The tail"), len(long_text))
+    _, (found,) = embedder.embed_with_spans([long_text], [[tail]])
+    alone = embedder.embed_documents([long_text[slice(*tail)]])[0]
+    assert float(found[0] @ alone) > 0.99

@@ -1,0 +1,85 @@
+"""Government documents cited the way they are cited: by printed page label and paragraph
+number ("p. 3, para 2.4"), with a question able to name a paragraph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader, PdfWriter
+
+from assistant.chain import Assistant
+from assistant.chunking import chunk_document
+from assistant.config import Settings
+from assistant.embeddings import count_tokens
+from assistant.ingest import Ingester
+from assistant.loaders import load_file
+from tests.pdfs import make_pdf
+
+PARAGRAPHS = {
+    "2.3": "The committee heard from ports, airlines and regional councils across the country.",
+    "2.4": "Witnesses told us that the licensing of new spaceports takes far too long.",
+    "2.5": "Investors warned that delay would move launches to other countries.",
+}
+
+
+def report(path: Path) -> Path:
+    """Two pages of front matter (i, ii), then the body numbered from 1, with paragraphs."""
+    make_pdf(
+        path,
+        [
+            [("h", "Summary"), ("p", "This report looks at the space economy.")],
+            [("h", "Contents"), ("p", "Chapter 2: Licensing")],
+            [("h", "Chapter 2: Licensing"), *[("p", f"{n} {t}") for n, t in PARAGRAPHS.items()]],
+            [("h", "Chapter 3: Skills"), ("p", "3.1 The sector needs more engineers.")],
+        ],
+        title="Space report",
+    )
+    writer = PdfWriter(clone_from=str(path))
+    writer.set_page_label(0, 1, style="/r")
+    writer.set_page_label(2, 3, style="/D", start=1)
+    with path.open("wb") as handle:
+        writer.write(handle)
+    assert PdfReader(path).page_labels == ["i", "ii", "1", "2"]
+    return path
+
+
+def test_printed_page_labels_and_paragraph_numbers_reach_the_chunks(tmp_path):
+    document = load_file(report(tmp_path / "report.pdf"), 10**7)
+    assert document.page_labels == ("i", "ii", "1", "2")
+    chunks = chunk_document(document, count_tokens, 200)
+    licensing = next(c for c in chunks if "spaceports" in c.text)
+    assert licensing.labels == ("1", "1") and licensing.page_start == 3
+    numbers = [n for *_, n in licensing.paragraphs]
+    assert numbers == ["2.3", "2.4", "2.5"]
+    start, end, _ = licensing.paragraphs[1]
+    assert licensing.text[start:end].startswith("2.4 Witnesses told us")
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory, embedder) -> Assistant:
+    folder = tmp_path_factory.mktemp("official")
+    report(folder / "report.pdf")
+    settings = Settings(index_dir=folder / "index", progress=False)
+    assert Ingester(settings, embedder=embedder).ingest([folder]).ok
+    return Assistant(settings)
+
+
+def test_a_citation_gives_the_printed_page_and_the_paragraph(assistant):
+    answer = assistant.ask("What did witnesses say about how long spaceport licensing takes?")
+    assert not answer.refused and "far too long" in answer.answer
+    citation = next(c for c in answer.citations if "far too long" in c.quote)
+    assert citation.where == "p. 1, para 2.4" and citation.page_start == 3
+
+
+def test_a_question_can_name_the_paragraph(assistant):
+    answer = assistant.ask("What does paragraph 2.5 say?")
+    assert not answer.refused and "Investors warned" in answer.answer
+    assert answer.citations[0].paragraph == "2.5"
+    assert "Witnesses told us" not in answer.answer  # its neighbours are not quoted with it
+    assert any("names paragraph 2.5" in note for note in answer.notes)
+
+
+def test_a_paragraph_the_documents_do_not_have_is_not_invented(assistant):
+    answer = assistant.ask("What does paragraph 9.7 say?")
+    assert answer.refused and not answer.citations

@@ -1,0 +1,90 @@
+"""The real-document questions hold to their protocol: enough of each sort, split by document,
+paraphrased, and every evidence sentence standing on the page it names."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import cache
+from pathlib import Path
+
+import pytest
+import yaml
+
+from assistant.evalsets import load_questions, load_sets, words
+from assistant.evaluation import evidence_coverage
+from assistant.lexical import stopwords
+
+ROOT = Path(__file__).resolve().parents[1]
+REALDOCS = ROOT / "evals" / "realdocs"
+QUESTIONS = load_questions(REALDOCS / "questions")
+SPLITS = {
+    d["file"]: d["split"]
+    for d in yaml.safe_load((REALDOCS / "documents.yaml").read_text())["documents"]
+}
+ANSWERABLE = [q for q in QUESTIONS if q.answerable]
+
+
+def test_counts_the_protocol_asks_for():
+    assert len(QUESTIONS) >= 200
+    unanswerable = [q for q in QUESTIONS if not q.answerable]
+    assert len(unanswerable) >= len(QUESTIONS) / 3
+    assert {q.kind for q in unanswerable} == {"false_premise", "not_covered", "off_topic"}
+    assert sum(bool(q.history) for q in QUESTIONS) >= 20
+    contexts = [q for q in QUESTIONS if q.context]
+    assert len(contexts) >= 40
+    ids = {q.id for q in QUESTIONS}
+    assert all(q.variant_of in ids for q in contexts)
+    assert all(q.evidence and q.pages and q.answer_terms for q in ANSWERABLE)
+    splits = Counter(q.split for q in QUESTIONS)
+    assert set(splits) == {"tuning", "test"} and splits["test"] >= 100
+
+
+def test_split_by_document_and_every_document_on_disk():
+    assert {p.name for p in (REALDOCS / "documents").glob("*.pdf")} == set(SPLITS)
+    for q in QUESTIONS:
+        for document in q.documents:
+            assert SPLITS[document] == q.split, f"{q.id}: {document} is {SPLITS[document]}"
+
+
+def _content(text: str) -> set[str]:
+    return {w for w in words(text) if w not in stopwords() and len(w) > 1}
+
+
+@pytest.mark.parametrize("q", ANSWERABLE, ids=[q.id for q in ANSWERABLE])
+def test_questions_paraphrase_their_evidence_and_terms_stand_in_it(q):
+    asked = _content(q.question)
+    assert len(asked & _content(q.evidence)) <= 0.5 * len(asked), "copies its evidence"
+    evidence = re.sub(r"\s+", " ", q.evidence).casefold()
+    for alternatives in q.answer_terms:
+        assert any(a.casefold() in evidence for a in alternatives), alternatives
+
+
+def test_the_sets_file_names_what_is_there(tmp_path):
+    sets = load_sets(ROOT / "evals" / "sets.yaml", ROOT, tmp_path)
+    assert {"realdocs", "starter", "ukri", "squad"} <= set(sets)
+    assert len(sets["realdocs"].questions) == len(QUESTIONS)
+    squad = sets["squad"].questions
+    assert len(squad) == 600 and all(q.split == "test" for q in squad)
+    assert {q.answerable for q in squad} == {True, False}
+    assert all(q.evidence for q in squad if q.answerable)
+    assert len(list((tmp_path / "squad" / "squad-paragraphs").glob("*.txt"))) > 200
+
+
+@cache
+def _pages(name: str) -> tuple[str, ...]:
+    from assistant.loaders import load_file
+
+    document = load_file(REALDOCS / "documents" / name, 100 * 2**20)
+    return tuple(p.text for p in document.pages)
+
+
+@pytest.mark.slow
+def test_each_evidence_sentence_stands_on_its_page():
+    misplaced = []
+    for q in ANSWERABLE:
+        pages = _pages(q.documents[0])
+        near = " ".join(pages[p - 1] + " " + pages[min(p, len(pages) - 1)] for p in q.pages)
+        if evidence_coverage(q.evidence, near) < 0.95:
+            misplaced.append(q.id)
+    assert misplaced == []
