@@ -323,6 +323,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if model is None:
             raise UsageError("--judge needs a chat model: set ASSISTANT_LLM")
         judge = Judge(model, get_embedder(settings))
+    if args.sweep:
+        return _sweep(settings, chosen, args)
     options = RunOptions(configs=configs, split=args.split, quick=args.quick)
     results = {}
     for name, eval_set in chosen.items():
@@ -362,6 +364,48 @@ def cmd_eval(args: argparse.Namespace) -> int:
             return EXIT_FAILED
         if not args.json:
             say("all metrics meet their thresholds")
+    return EXIT_OK
+
+
+def _sweep(settings, chosen, args: argparse.Namespace) -> int:
+    """Asks each set with no refusal threshold and writes what each threshold would trade."""
+    from .evaluation import RunOptions, run_set, threshold_sweep
+    from .selector import default_selector
+
+    shipped = (
+        settings.answer_threshold
+        if settings.answer_threshold is not None
+        else default_selector().threshold
+    )
+    open_ended = settings.model_copy(update={"answer_threshold": 0.0})
+    options = RunOptions(configs=["assistant"], split=args.split, quick=args.quick)
+    args.reports.mkdir(parents=True, exist_ok=True)
+    for name, eval_set in chosen.items():
+        result = run_set(open_ended, eval_set, options)
+        table = threshold_sweep(result["per_question"], also=[shipped])
+        split = f", {args.split} part" if args.split else ""
+        lines = [
+            f"# {name}{split}: what the refusal threshold trades",
+            "",
+            f"{result['questions']} questions, each answered with no threshold and its "
+            "P(the evidence answers) kept; the threshold in use is "
+            f"{shipped:g}.",
+            "",
+            "| threshold | answerable answered correctly | false refusals | unanswerable refused |",
+            "|---|---|---|---|",
+        ]
+        for row in table:
+            mark = " (in use)" if row["threshold"] == shipped else ""
+            lines.append(
+                f"| {row['threshold']:g}{mark} | {row['answered_correctly']:.3f} "
+                f"| {row['false_refusals']:.3f} | {row['unanswerable_refused']:.3f} |"
+            )
+        path = args.reports / f"{name}-threshold.md"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        if args.json:
+            say(json.dumps({name: table}, indent=2))
+        else:
+            say(f"{name}: {result['questions']} questions; {_display(str(path))}")
     return EXIT_OK
 
 
@@ -467,6 +511,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--thresholds", type=Path, default=Path("evals/thresholds.yaml"))
     evaluate.add_argument("--reports", type=Path, default=Path("evals/reports"))
+    evaluate.add_argument(
+        "--sweep",
+        action="store_true",
+        help="ask with no refusal threshold and write what each threshold would trade "
+        "(reports/SET-threshold.md)",
+    )
     evaluate.add_argument(
         "--configs",
         help="assistant, dense, lexical, rrf, plain (comma-separated; the first is under test)",

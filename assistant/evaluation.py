@@ -115,6 +115,7 @@ class Scorer:
             "split": question.split,
             "answerable": question.answerable,
             "refused": answer.refused,
+            "confidence": answer.confidence,
             "answer": answer.answer,
             "timings_ms": answer.timings_ms,
         }
@@ -326,6 +327,35 @@ def run_set(
         "configs": results,
         "per_question": rows_by_config[configs[0]],
     }
+
+
+def threshold_sweep(
+    rows: Sequence[dict[str, Any]], step: float = 0.05, also: Sequence[float] = ()
+) -> list[dict[str, float]]:
+    """What the refusal threshold trades, from rows asked with no threshold at all (every
+    question answered, each with its P(the evidence answers)): at each threshold, the share of
+    answerable questions answered correctly, refused wrongly, and of unanswerable ones refused."""
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+
+    def share(chosen, keep) -> float:
+        return round(sum(1 for r in chosen if keep(r)) / len(chosen), 3) if chosen else 0.0
+
+    out = []
+    grid = {float(t) for t in np.round(np.arange(0.0, 1.0 + 1e-9, step), 2)} | set(also)
+    for t in sorted(grid):
+        answers = lambda r, t=t: (r.get("confidence") or 0.0) >= t  # noqa: E731
+        out.append(
+            {
+                "threshold": float(t),
+                "answered_correctly": share(
+                    answerable, lambda r, a=answers: a(r) and r.get("answered_correctly") == 1.0
+                ),
+                "false_refusals": share(answerable, lambda r, a=answers: not a(r)),
+                "unanswerable_refused": share(unanswerable, lambda r, a=answers: not a(r)),
+            }
+        )
+    return out
 
 
 def _with_what_they_lean_on(chosen: list[Question], every: list[Question]) -> list[Question]:

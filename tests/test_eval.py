@@ -15,7 +15,14 @@ import yaml
 from assistant.config import Settings
 from assistant.eval_report import write
 from assistant.evalsets import EvalSet, Question, QuestionFileError, load_questions, sample
-from assistant.evaluation import PlainPipeline, RunOptions, Scorer, check, run_set
+from assistant.evaluation import (
+    PlainPipeline,
+    RunOptions,
+    Scorer,
+    check,
+    run_set,
+    threshold_sweep,
+)
 from assistant.models import Answer, Citation, Passage
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -347,3 +354,25 @@ def test_the_same_documents_score_the_same_wherever_they_lie(tmp_path, small_que
     assert [r["answer"] for r in runs[0]["per_question"]] == [
         r["answer"] for r in runs[1]["per_question"]
     ]
+
+
+def test_the_threshold_sweep_counts_what_each_threshold_trades():
+    rows = [
+        {"answerable": True, "confidence": 0.9, "answered_correctly": 1.0},
+        {"answerable": True, "confidence": 0.4, "answered_correctly": 1.0},
+        {"answerable": True, "confidence": 0.6, "answered_correctly": 0.0},
+        {"answerable": False, "confidence": 0.5},
+        {"answerable": False, "confidence": 0.1},
+    ]
+    table = {row["threshold"]: row for row in threshold_sweep(rows, step=0.5, also=[0.45])}
+    assert sorted(table) == [0.0, 0.45, 0.5, 1.0]
+    assert table[0.0] == {
+        "threshold": 0.0,
+        "answered_correctly": round(2 / 3, 3),
+        "false_refusals": 0.0,
+        "unanswerable_refused": 0.0,
+    }
+    assert table[0.45]["answered_correctly"] == round(1 / 3, 3)
+    assert table[0.45]["false_refusals"] == round(1 / 3, 3)
+    assert table[0.45]["unanswerable_refused"] == 0.5
+    assert table[1.0]["false_refusals"] == 1.0 and table[1.0]["unanswerable_refused"] == 1.0
