@@ -7,9 +7,9 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from langchain_core.language_models import BaseChatModel
 
 from .citations import (
     MARKER,
@@ -27,13 +27,15 @@ from .embeddings import get_embedder
 from .generation import Composition, ExtractiveComposer, LLMComposer
 from .ingest import Ingester, copy_path, open_store
 from .lexical import named_paragraphs, paragraph_token, stopwords
-from .llm import chat_model_from_settings
 from .models import Answer, DocumentRecord, IngestReport, Passage
 from .questions import ASKING, Analysis, analyse, plan
 from .retrieval import HybridRetriever
 from .selector import AnswerSelector, SelectorError, default_selector
 from .signals import Candidate, candidates, feature_matrix, present, question_features
 from .store import StoreError
+
+if TYPE_CHECKING:  # importing langchain's chat models costs two seconds of a cold start
+    from langchain_core.language_models import BaseChatModel
 
 MAX_QUESTION_CHARS = 2000
 NOT_FOUND = "The indexed documents do not answer this question."
@@ -119,7 +121,11 @@ class Assistant:
         self.extractive = ExtractiveComposer(
             embedder, self.retriever.lexical.headings, self.retriever.store.sentences_of
         )
-        self.llm = llm if llm is not None else chat_model_from_settings(self.settings)
+        if llm is None and self.settings.llm:
+            from .llm import chat_model_from_settings  # langchain's chat models, only if wanted
+
+            llm = chat_model_from_settings(self.settings)
+        self.llm = llm
         if composer is None and self.llm is not None:
             composer = LLMComposer(self.llm, self.settings.llm_timeout_s)
         self.composer = composer or self.extractive

@@ -3,6 +3,7 @@ sentence of a retrieved passage, cited with [n]."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ class ExtractiveComposer:
         self.embedder = embedder
         self.headings = headings
         """Section headings of the index: a line that is one (a contents entry) says nothing."""
+        self._sorted_headings = sorted(headings)
         self.fetch = fetch
         """Reads the sentences the index keeps for chunks, with their vectors (store.py)."""
         self._cache: dict[str, tuple[list[str], np.ndarray]] = {}
@@ -62,13 +64,17 @@ class ExtractiveComposer:
     def _is_contents_entry(self, span: str) -> bool:
         """A line of a contents list: a heading of the index, perhaps with "(section 3)"."""
         entry = re.sub(r"\s*\([^)]*\)\s*$", "", _MARKER.sub("", span)).casefold()
-        return entry in self.headings or any(
-            h.startswith(entry) for h in self.headings if len(entry) > 12
-        )
+        if entry in self.headings:
+            return True
+        if len(entry) <= 12:
+            return False
+        at = bisect.bisect_left(self._sorted_headings, entry)  # the first heading it may begin
+        return at < len(self._sorted_headings) and self._sorted_headings[at].startswith(entry)
 
     def reset(self, headings: frozenset[str]) -> None:
         """After the index changed: its headings, and nothing cached from before."""
         self.headings = headings
+        self._sorted_headings = sorted(headings)
         self._cache.clear()
 
     def prefetch(self, passages: Sequence[Passage]) -> None:

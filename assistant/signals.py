@@ -9,14 +9,14 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
-from spacy.lang.en.stop_words import STOP_WORDS
 
 from .citations import numbers_in
 from .lexical import LexicalIndex, index_terms, tokenize
 from .models import Passage
-from .questions import ASKING, Analysis, entity_pipe
+from .questions import ASKING, Analysis, entity_pipe, stop_words
 
 LIST_MARK = re.compile(r"^([\u2022*-]|\d{1,2}[.)]?)\s+")
 # Page furniture that reads like a sentence: a footnote ("285 Independent report on ..."), a
@@ -60,9 +60,16 @@ def _stems(text: str) -> frozenset[str]:
 
 
 _ASKING_STEMS = frozenset(index_terms(sorted(ASKING)))
-# English function words ("how", "does", "often", "who"): a small corpus may hold none of
-# them, which would make them its rarest words; a question's meaning is in its other words.
-_FUNCTION_STEMS = frozenset(index_terms(sorted(STOP_WORDS))) | _ASKING_STEMS
+
+
+@cache
+def function_stems() -> frozenset[str]:
+    """English function words ("how", "does", "often", "who"), stemmed: a small corpus may
+    hold none of them, which would make them its rarest words; a question's meaning is in its
+    other words."""
+    return frozenset(index_terms(sorted(stop_words()))) | _ASKING_STEMS
+
+
 _ENTITIES: dict[str, tuple[tuple[str, str], ...]] = {}
 _VECTORS: dict[str, np.ndarray] = {}
 
@@ -169,7 +176,7 @@ def feature_matrix(
     best go on to the signals that cost more (their named entities)."""
     if not found:
         return [], np.zeros((0, len(FEATURES)), dtype=np.float32)
-    stems = (_stems(query) - _FUNCTION_STEMS) or _stems(query)
+    stems = (_stems(query) - function_stems()) or _stems(query)
     wanted = {s: lexical.idf(s) for s in stems}
     cosines = np.array([float(c.vector @ query_vector) for c in found], dtype=np.float32)
     coverage = np.array([weighted_coverage(wanted, _stems(c.sentence)) for c in found])
