@@ -394,14 +394,14 @@ class Assistant:
         if not wanted:
             return None
         for passage in evidence.passages:
-            for start, end, number in passage.paragraphs:
+            for *_, number in passage.paragraphs:
                 if paragraph_token(number) not in wanted:
                     continue
                 spans, vectors = self.extractive.sentences(passage)
                 inside = [
                     Candidate(passage, span, i, vector)
                     for i, (span, vector) in enumerate(zip(spans, vectors, strict=True))
-                    if start <= passage.text.find(span) < end
+                    if passage.paragraph_at(passage.text.find(span)) == str(number)
                 ]
                 if inside:
                     return number, inside

@@ -388,11 +388,7 @@ def renumber(
 
 def citation_of(p: Passage, quote: str, supported: bool) -> Citation:
     """A citation of passage p quoting `quote`."""
-    offset = p.text.find(quote) if quote else -1
-    paragraph = ""
-    for start, end, number in p.paragraphs:
-        if start <= offset < end:
-            paragraph = number
+    paragraph = p.paragraph_at(p.text.find(quote)) if quote else ""
     return Citation(
         n=p.n,
         doc_id=p.doc_id,

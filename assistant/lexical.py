@@ -9,7 +9,7 @@ import math
 import re
 import shutil
 from collections.abc import Iterable, Sequence
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -47,12 +47,6 @@ def _stemmer():
 def index_terms(tokens: Sequence[str]) -> list[str]:
     """Snowball (Porter 2) stems of the tokens, so that commissioners finds commissioner."""
     return _stemmer().stemWords(list(tokens))
-
-
-@lru_cache(maxsize=4)
-def stems_of(vocabulary: frozenset[str]) -> frozenset[str]:
-    """The stems of a vocabulary's words, kept for the last few vocabularies asked about."""
-    return frozenset(index_terms(sorted(vocabulary)))
 
 
 def fingerprint(records: Iterable[DocumentRecord]) -> str:

@@ -172,6 +172,14 @@ class Passage:
     paragraphs: tuple[tuple[int, int, str], ...] = ()
     """(start, end, number) of its numbered paragraphs."""
 
+    def paragraph_at(self, offset: int) -> str:
+        """The number of the numbered paragraph that holds a character offset of the text,
+        or ""."""
+        for start, end, number in self.paragraphs:
+            if start <= offset < end:
+                return str(number)
+        return ""
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -444,14 +444,6 @@ def _chunk_meta(chunk: Chunk, doc_meta: dict[str, MetaValue]) -> dict[str, MetaV
     return meta
 
 
-def paragraph_at(spans: Sequence[Sequence], offset: int) -> str:
-    """The number of the paragraph that holds a character offset, or ""."""
-    for start, end, number in spans:
-        if start <= offset < end:
-            return str(number)
-    return ""
-
-
 def _record_from(meta: dict[str, Any]) -> DocumentRecord:
     return DocumentRecord(
         doc_id=str(meta["doc_id"]),
