@@ -24,10 +24,13 @@ lint: setup
 	$(BIN)/ruff check assistant tests benchmarks app.py
 
 # What the tests need from Debian (as root, apt-get installs what is missing): chromium for the
-# browser tests (no browser download), strace for the test that nothing leaves the machine.
+# browser tests (no browser download), strace for the test that nothing leaves the machine,
+# Tesseract and its English model for scanned pages.
 system:
-	@test -x /usr/bin/chromium -a -x /usr/bin/strace || (apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver strace)
+	@test -x /usr/bin/chromium -a -x /usr/bin/strace -a -x /usr/bin/tesseract \
+	  -a -f /usr/share/tesseract-ocr/5/tessdata/eng.traineddata || (apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver strace \
+	  tesseract-ocr tesseract-ocr-eng)
 
 test: lint system
 	$(BIN)/pytest

@@ -300,9 +300,14 @@ def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: in
     used = 0
     current_section = ""
     labels = document.page_labels
+    ocr = {p.number: p.ocr for p in document.pages if p.ocr is not None}
 
     def label(page: int) -> str:
         return labels[page - 1] if 0 < page <= len(labels) else ""
+
+    def confidence(start: int, end: int) -> float:
+        read = [ocr[n] for n in range(start, end + 1) if n in ocr]
+        return min(read) if read else 0.0
 
     def flush() -> None:
         if not current:
@@ -327,6 +332,7 @@ def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: in
                 position=position,
                 paragraphs=tuple(spans),
                 labels=(label(start_page), label(end_page)),
+                ocr=confidence(start_page, end_page),
             )
         )
         current.clear()
@@ -344,7 +350,9 @@ def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: in
             else False
         )
         new_section = heading.text != current_section and not fragment
-        if current and (new_section or used + n > max_tokens):
+        # Text read by OCR is never in a chunk with text from a text layer: its citation says so.
+        switch = bool(current) and (block.page_start in ocr) != (current[0].page_start in ocr)
+        if current and (new_section or switch or used + n > max_tokens):
             flush()
             used = 0
             placed = None

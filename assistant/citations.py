@@ -405,6 +405,7 @@ def citation_of(p: Passage, quote: str, supported: bool) -> Citation:
         label_start=p.labels[0],
         label_end=p.labels[1],
         paragraph=paragraph,
+        ocr=p.ocr,
     )
 
 

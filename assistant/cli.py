@@ -77,6 +77,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     else:
         for skip in report.skipped:
             say(f"skipped: {_display(skip.source)}: {skip.reason}", file=sys.stderr)
+        for warning in report.warnings:
+            say(f"warning: {_display(warning.source)}: {warning.reason}", file=sys.stderr)
         for failure in report.failed:
             say(f"failed: {_display(failure.source)}: {failure.reason}", file=sys.stderr)
         say(report.summary())

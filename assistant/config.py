@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     max_file_memory_mb: int = Field(
         2048, ge=256, description="Most memory the process reading one file may use."
     )
+    ocr: bool = Field(
+        True, description="Read PDF pages that have no text layer with Tesseract, if installed."
+    )
+    ocr_page_seconds: float = Field(
+        60.0, gt=0, description="Longest the OCR of one page may take before it is left out."
+    )
     fetch_timeout_s: float = Field(60.0, gt=0, description="Longest wait for one download.")
     manifest_name: str = Field("manifest.yaml", description="Manifest file looked for in folders.")
     progress: bool = Field(True, description="Show progress bars on stderr.")
@@ -111,7 +117,12 @@ class Settings(BaseSettings):
         from .reading import Limits
 
         return Limits(
-            self.max_file_bytes, self.max_pages, self.max_file_seconds, self.max_file_memory_mb
+            self.max_file_bytes,
+            self.max_pages,
+            self.max_file_seconds,
+            self.max_file_memory_mb,
+            self.ocr,
+            self.ocr_page_seconds,
         )
 
     @property

@@ -138,10 +138,12 @@ def _ingest_lock(index_dir: Path) -> Iterator[None]:
 
 
 class _Progress:
-    """Three bars on stderr (files read, pages, chunks embedded), or none."""
+    """Bars on stderr (files read, pages, chunks embedded, and pages OCR'd when any are), or
+    none."""
 
     def __init__(self, enabled: bool, files: int):
         self.enabled = enabled
+        self.ocr_bar = None
         if not enabled:
             return
         from tqdm import tqdm
@@ -161,10 +163,24 @@ class _Progress:
         if self.enabled:
             self.chunks.update(n)
 
+    def ocr(self, k: int, of: int) -> None:
+        """A fourth bar, for the file whose pages are being OCR'd (seconds each)."""
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        if self.ocr_bar is None or k == 1:
+            if self.ocr_bar is not None:
+                self.ocr_bar.close()
+            self.ocr_bar = tqdm(total=of, desc="pages OCR'd", unit="page", position=3, leave=False)
+        self.ocr_bar.n = k - 1
+        self.ocr_bar.refresh()
+
     def close(self) -> None:
         if self.enabled:
-            for bar in (self.files, self.pages, self.chunks):
-                bar.close()
+            for bar in (self.files, self.pages, self.chunks, self.ocr_bar):
+                if bar is not None:
+                    bar.close()
 
 
 class Ingester:
@@ -215,7 +231,7 @@ class Ingester:
                 else:
                     to_read.append(item)
             pending: list[_Pending] = []
-            reader = BoundedReader(self.settings.reading_limits)
+            reader = BoundedReader(self.settings.reading_limits, on_ocr=progress.ocr)
             try:
                 for item, (_, result) in zip(
                     to_read, reader.read([t.path for t in to_read]), strict=True
@@ -280,6 +296,7 @@ class Ingester:
         if isinstance(result, LoadError):
             report.failed.append(FileFailure(result.source, result.reason))
             return None
+        report.warnings.extend(FileFailure(source, note) for note in result.notes)
         chunks = chunk_document(result, count_tokens, self.settings.chunk_tokens)
         if not chunks:
             report.failed.append(FileFailure(source, "has no text to index"))

@@ -8,6 +8,7 @@ import logging
 import re
 import unicodedata
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,6 +146,12 @@ class Bounds:
     deadline: float | None = None
     seconds: float = 0.0
     """The time the deadline allows, for the message."""
+    ocr: bool = True
+    """Whether pages without a text layer are read by OCR (where Tesseract is installed)."""
+    ocr_seconds: float = 60.0
+    """The longest one page's OCR may take; each OCR'd page moves the deadline on by this."""
+    on_ocr: Callable[[int, int, float], None] | None = None
+    """Told (k, of, seconds) before the k-th page of `of` is OCR'd, the deadline moved on."""
 
 
 def load_file(path: str | Path, max_bytes: int, bounds: Bounds | None = None) -> LoadedDocument:
@@ -158,8 +165,10 @@ def load_file(path: str | Path, max_bytes: int, bounds: Bounds | None = None) ->
     _check_type(path, data)
     author = created = ""
     labels: tuple[str, ...] = ()
+    notes: list[str] = []
     if suffix == ".pdf":
         title, pages, outline, author, created, labels = _load_pdf(path, data, bounds)
+        pages, notes = _ocr_pages(path, data, pages, bounds)
         layout: Layout = "lines"
     elif suffix == ".docx":
         title, pages = _load_docx(path, data)
@@ -171,8 +180,10 @@ def load_file(path: str | Path, max_bytes: int, bounds: Bounds | None = None) ->
         title, pages = _load_markdown(_decode(path, data))
         outline, layout = (), "blocks"
     if sum(len(p.text) for p in pages) < _MIN_TEXT_CHARS:
+        if suffix == ".pdf" and notes:
+            raise LoadError(path, f"has no text layer, and OCR gave no usable text ({notes[0]})")
         if suffix == ".pdf":
-            raise LoadError(path, "has no text layer (a scanned PDF?): it needs OCR first")
+            raise LoadError(path, "has no text layer (a scanned PDF?) and no images to OCR")
         raise LoadError(path, "has no text to index")
     title = title if title and not _UNHELPFUL_TITLES.match(title) else ""
     return LoadedDocument(
@@ -187,7 +198,60 @@ def load_file(path: str | Path, max_bytes: int, bounds: Bounds | None = None) ->
         author=author,
         created=created,
         page_labels=labels,
+        notes=tuple(notes),
     )
+
+
+def _ocr_pages(
+    path: Path, data: bytes, pages: list[Page], bounds: Bounds
+) -> tuple[list[Page], list[str]]:
+    """The pages, with those that have no text layer but draw an image read by OCR; and a note
+    for each page that could not be read."""
+    from . import ocr
+
+    wanted = [p.number for p in pages if len(p.text.strip()) < _MIN_TEXT_CHARS]
+    if not wanted:
+        return pages, []
+    wanted = _pages_with_images(data, wanted)
+    if not wanted:
+        return pages, []
+    if not bounds.ocr or not ocr.available():
+        why = "OCR is turned off" if not bounds.ocr else "Tesseract is not installed"
+        return pages, [f"{_pages_named(wanted)}: no text layer, and {why}"]
+    out = list(pages)
+    notes: list[str] = []
+    for k, number in enumerate(wanted, start=1):
+        if bounds.on_ocr is not None:
+            bounds.on_ocr(k, len(wanted), bounds.ocr_seconds)
+        try:
+            read = ocr.read_page(data, number - 1, bounds.ocr_seconds)
+        except ocr.OcrError as err:
+            notes.append(f"page {number}: not indexed: {err}")
+            continue
+        if not read.usable:
+            notes.append(
+                f"page {number}: OCR unusable (confidence {read.confidence:.0f}%, "
+                f"{read.words} words), not indexed"
+            )
+            continue
+        out[number - 1] = Page(number, normalise_text(read.text), ocr=round(read.confidence, 1))
+    return out, notes
+
+
+def _pages_named(numbers: list[int]) -> str:
+    if len(numbers) == 1:
+        return f"page {numbers[0]}"
+    if numbers == list(range(numbers[0], numbers[-1] + 1)):
+        return f"pages {numbers[0]}-{numbers[-1]}"
+    return "pages " + ", ".join(str(n) for n in numbers)
+
+
+def _pages_with_images(data: bytes, numbers: list[int]) -> list[int]:
+    """Those of the pages (1-based) that draw an image: scans, rather than blank pages."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    return [n for n in numbers if _draws_image(reader.pages[n - 1])]
 
 
 def _first_heading(pages: list[Page], layout: Layout) -> str:
@@ -306,14 +370,15 @@ def _page_labels(reader, count: int) -> tuple[str, ...]:
 
 def _has_images(reader, pages: int = 50) -> bool:
     """Whether any of the first pages draws an image: a scan, rather than an empty file."""
-    for page in list(reader.pages)[:pages]:
-        try:
-            objects = page.get("/Resources", {}).get("/XObject", {})
-            if any(o.get_object().get("/Subtype") == "/Image" for o in objects.values()):
-                return True
-        except Exception:  # a damaged resource dictionary: say it may be a scan
-            return True
-    return False
+    return any(_draws_image(page) for page in list(reader.pages)[:pages])
+
+
+def _draws_image(page) -> bool:
+    try:
+        objects = page.get("/Resources", {}).get("/XObject", {})
+        return any(o.get_object().get("/Subtype") == "/Image" for o in objects.values())
+    except Exception:  # a damaged resource dictionary: say it may be a scan
+        return True
 
 
 def _pdf_provenance(meta) -> tuple[str, str]:

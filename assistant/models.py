@@ -17,6 +17,8 @@ class Page:
 
     number: int
     text: str
+    ocr: float | None = None
+    """Tesseract's mean word confidence (0-100) where the text came from OCR; None otherwise."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class LoadedDocument:
     """Each page's printed label ("iv", "12"), where the PDF gives labels other than 1, 2, 3."""
     created: str = ""
     """The date the file's own metadata gives (YYYY-MM-DD), where it gives one."""
+    notes: tuple[str, ...] = ()
+    """Pages that were left out, and why ("page 3: OCR unusable (confidence 31%)")."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,8 @@ class Chunk:
     """(start, end, number) of the text's numbered paragraphs: "26", "2.4", "Recommendation 7"."""
     labels: tuple[str, str] = ("", "")
     """The printed page labels of its first and last page, where the PDF gives them."""
+    ocr: float = 0.0
+    """The lowest OCR confidence (0-100) of its pages read by OCR; 0 when none was."""
 
     def embedding_text(self, title: str) -> str:
         """The text the embedding model sees: the chunk with its heading for context."""
@@ -105,6 +111,8 @@ class IngestReport:
     failed: list[FileFailure] = field(default_factory=list)
     skipped: list[FileFailure] = field(default_factory=list)
     """Links inside a folder that lead out of it: not followed, and not a failure."""
+    warnings: list[FileFailure] = field(default_factory=list)
+    """Pages of indexed documents that were left out, each with its reason."""
     pages: int = 0
     chunks: int = 0
     seconds: float = 0.0
@@ -132,6 +140,7 @@ class IngestReport:
             },
             "failures": [{"file": f.source, "reason": f.reason} for f in self.failed],
             "skips": [{"file": f.source, "reason": f.reason} for f in self.skipped],
+            "warnings": [{"file": f.source, "reason": f.reason} for f in self.warnings],
         }
 
     def summary(self) -> str:
@@ -140,6 +149,7 @@ class IngestReport:
             f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
             f"{len(self.failed)} failed"
             + (f", {len(self.skipped)} skipped" if self.skipped else "")
+            + (f", {len(self.warnings)} warnings" if self.warnings else "")
             + f"; {self.pages} pages, {self.chunks} chunks "
             f"in {self.seconds:.1f} s"
         )
@@ -171,6 +181,8 @@ class Passage:
     """The printed labels of its first and last page, where the PDF gives them."""
     paragraphs: tuple[tuple[int, int, str], ...] = ()
     """(start, end, number) of its numbered paragraphs."""
+    ocr: float = 0.0
+    """The lowest OCR confidence of its pages read by OCR; 0 when its text layer was read."""
 
     def paragraph_at(self, offset: int) -> str:
         """The number of the numbered paragraph that holds a character offset of the text,
@@ -215,6 +227,8 @@ class Citation:
     for opening the file at the page)."""
     paragraph: str = ""
     """The numbered paragraph the quote stands in ("26", "2.4", "Recommendation 7")."""
+    ocr: float = 0.0
+    """The OCR confidence (0-100) of the passage's text where it was read by OCR, else 0."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -228,11 +242,15 @@ class Citation:
 
     @property
     def where(self) -> str:
-        """Pages and paragraph, as an official cites them: `p. 18, para 26`."""
-        if not self.paragraph:
-            return self.pages
-        number = self.paragraph
-        return f"{self.pages}, {number if number[:1].isalpha() else 'para ' + number}"
+        """Pages and paragraph, as an official cites them (`p. 18, para 26`), and whether the
+        text was read by OCR (`p. 3, text from OCR, confidence 91%`)."""
+        where = self.pages
+        if self.paragraph:
+            number = self.paragraph
+            where += f", {number if number[:1].isalpha() else 'para ' + number}"
+        if self.ocr:
+            where += f", text from OCR, confidence {self.ocr:.0f}%"
+        return where
 
     @property
     def provenance(self) -> str:

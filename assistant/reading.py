@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +34,9 @@ class Limits:
     max_pages: int
     seconds: float
     memory_mb: int
+    ocr: bool = True
+    ocr_page_seconds: float = 60.0
+    """Each page read by OCR gives its file this much more time."""
 
 
 def serve(fd: int) -> None:
@@ -52,7 +55,14 @@ def serve(fd: int) -> None:
         i, path = job
         started = time.monotonic()
         conn.send(("start", i, started))
-        bounds = Bounds(limits.max_pages, started + limits.seconds, limits.seconds)
+        bounds = Bounds(
+            limits.max_pages,
+            started + limits.seconds,
+            limits.seconds,
+            limits.ocr,
+            limits.ocr_page_seconds,
+            lambda k, of, extra, i=i: conn.send(("ocr", i, k, of, extra)),
+        )
         try:
             result: LoadedDocument | tuple[str, str] = load_file(path, limits.max_bytes, bounds)
         except LoadError as err:
@@ -68,8 +78,10 @@ class BoundedReader:
     """Reads files in order in one child process, at most `limits` each; restarts the child
     when a file overruns or kills it."""
 
-    def __init__(self, limits: Limits):
+    def __init__(self, limits: Limits, on_ocr: Callable[[int, int], None] | None = None):
         self.limits = limits
+        self.on_ocr = on_ocr
+        """Told (k, of) as the reader starts to OCR the k-th of a file's `of` pages that need it."""
         self._process: subprocess.Popen | None = None
         self._conn = None
 
@@ -176,5 +188,10 @@ class BoundedReader:
                 return None
             if message[0] == "start":
                 started[message[1]] = message[2]
+            elif message[0] == "ocr":  # a page to OCR: its time is added to the file's
+                _, j, k, of, extra = message
+                started[j] = started.get(j, time.monotonic()) + extra
+                if self.on_ocr is not None:
+                    self.on_ocr(k, of)
             elif message[1] == i:
                 return message[2]

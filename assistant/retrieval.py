@@ -301,6 +301,7 @@ def _passage(
         },
         labels=(str(meta.get("label_start", "")), str(meta.get("label_end", ""))),
         paragraphs=spans,
+        ocr=float(meta.get("ocr", 0.0) or 0.0),
     )
 
 

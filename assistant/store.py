@@ -439,6 +439,8 @@ def _chunk_meta(chunk: Chunk, doc_meta: dict[str, MetaValue]) -> dict[str, MetaV
     }
     if any(chunk.labels):
         meta["label_start"], meta["label_end"] = chunk.labels
+    if chunk.ocr:
+        meta["ocr"] = chunk.ocr
     if chunk.paragraphs:
         meta["paragraphs"] = json.dumps([list(p) for p in chunk.paragraphs])
     return meta

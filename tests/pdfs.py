@@ -67,3 +67,25 @@ def make_scanned_pdf(path: Path, pages: int = 2) -> Path:
         pdf.showPage()
     pdf.save()
     return path
+
+
+def make_image_pdf(path: Path, pages: Sequence[Sequence[str]], blur: float = 0.0) -> Path:
+    """A PDF whose pages are pictures of the given lines of text (no text layer), as a scan of
+    a printed page would be; `blur` smudges the picture past reading."""
+    from PIL import Image, ImageDraw, ImageFilter, ImageFont
+    from reportlab.lib.utils import ImageReader
+
+    font = ImageFont.load_default(size=40)
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    width, height = A4
+    for lines in pages:
+        image = Image.new("L", (1654, 2339), 255)  # A4 at 200 dots per inch
+        draw = ImageDraw.Draw(image)
+        for i, line in enumerate(lines):
+            draw.text((150, 200 + i * 70), line, fill=0, font=font)
+        if blur:
+            image = image.filter(ImageFilter.GaussianBlur(blur))
+        pdf.drawImage(ImageReader(image), 0, 0, width=width, height=height)
+        pdf.showPage()
+    pdf.save()
+    return path

@@ -110,7 +110,7 @@ BAD_INPUTS = {
         lambda d: make_pdf(d / "locked.pdf", [[("p", "Secret words.")]], encrypt="hunter2"),
         "encrypted",
     ),
-    "scanned PDF": (lambda d: make_scanned_pdf(d / "scan.pdf"), "needs OCR"),
+    "scanned PDF": (lambda d: make_scanned_pdf(d / "scan.pdf"), "OCR gave no usable text"),
     "empty file": (lambda d: _write(d / "empty.pdf", b""), "is empty"),
     "HTML posing as PDF": (
         lambda d: _write(d / "fake.pdf", "<!DOCTYPE html><html>no</html>"),
