@@ -21,6 +21,7 @@ _PARAGRAPH = re.compile(
     r"^(?:(?P<number>\d{1,3}(?:\.\d{1,3}){0,2})\.?\s+(?=[A-Z\u201c\"'(])"
     r"|(?P<named>(?:Recommendation|Conclusion)\s+\d{1,3}[a-z]?)\b)"
 )
+_FOOTNOTE = re.compile(r"^\[fn \d{1,3}\] ")
 _PAGE_NUMBER = re.compile(r"^(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$", re.I)
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*(\s+)(?=[\"'(\[]?[A-Z0-9])")
 _TERMINAL = (".", "!", "?", ":", ";", ",")
@@ -38,6 +39,7 @@ class Block:
     heading: bool = False
     continues: bool = False  # a later piece of a block split for length
     guessed: bool = False  # a heading found by its look, not named by the file's structure
+    note: bool = False  # a footnote
 
 
 def _norm_boilerplate(line: str) -> str:
@@ -139,6 +141,10 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
                 blocks.append(Block(line, page.number, page.number))
                 open_block = None
                 continue
+            if _FOOTNOTE.match(line):  # as does a footnote, set after its page's text
+                blocks.append(Block(line, page.number, page.number, note=True))
+                open_block = None
+                continue
             numbered = bool(_PARAGRAPH.match(line)) and (
                 open_block is None or open_block.text.endswith((".", "!", "?", ":", ";"))
             )
@@ -177,9 +183,11 @@ def _join_wrapped_headings(lines: list[str], titles: set[str]) -> list[str]:
 
 
 def _merge_across_pages(blocks: list[Block], vocabulary: set[str]) -> list[Block]:
+    """Joins a paragraph that runs on over a page break, past the first page's footnotes."""
     merged: list[Block] = []
     for block in blocks:
-        previous = merged[-1] if merged else None
+        before = [b for b in merged[-12:] if not b.note]
+        previous = before[-1] if before and not block.note else None
         if (
             previous is not None
             and not previous.heading
@@ -370,7 +378,7 @@ def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: in
         found = None if block.continues else _PARAGRAPH.match(block.text)
         if found:
             paragraph = found.group("number") or found.group("named")
-        numbers[id(block)] = paragraph
+        numbers[id(block)] = "" if block.note else paragraph
         current.append(block)
         used += n + 1
     flush()

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import pdf_layout
 from .models import Layout, LoadedDocument, Page
 
 SUPPORTED_SUFFIXES = {".pdf", ".md", ".markdown", ".txt", ".html", ".htm", ".docx"}
@@ -313,7 +314,7 @@ def _load_pdf(
         total = len(reader.pages)
         if total > bounds.max_pages:
             raise too_many(total)
-        pages = []
+        drawn = []
         for i, page in enumerate(reader.pages):
             if bounds.deadline is not None and time.monotonic() > bounds.deadline:
                 raise LoadError(
@@ -321,7 +322,11 @@ def _load_pdf(
                     f"took more than {bounds.seconds:g} s to read (stopped at page {i + 1} "
                     f"of {total:,}); a file built to exhaust the reader?",
                 )
-            pages.append(Page(number=i + 1, text=normalise_text(_page_text(page))))
+            drawn.append(pdf_layout.read_page(page))
+        pages = [
+            Page(number=i + 1, text=normalise_text(text))
+            for i, text in enumerate(pdf_layout.arrange(drawn))
+        ]
         if not pages:
             raise LoadError(path, "is a PDF with no pages")
         if sum(len(p.text) for p in pages) < _MIN_TEXT_CHARS and not _has_images(reader):
@@ -396,100 +401,6 @@ def _pdf_provenance(meta) -> tuple[str, str]:
     if _UNHELPFUL_TITLES.match(author) or len(author) > 120:
         author = ""
     return author, created
-
-
-@dataclass
-class _Line:
-    text: str
-    x: float | None = None
-    y: float | None = None
-    size: float = 10.0
-
-
-def _page_text(page) -> str:
-    """The page's text as pypdf reads it, with table rows rebuilt as `cell | cell` lines.
-
-    pypdf gives a table cell by cell. The text's positions tell a row apart: the next cell of a
-    row starts to the right, no lower than the cell before it, where prose only moves down.
-    """
-    lines: list[_Line] = []
-    current = _Line("")
-
-    def visit(text, cm, tm, font, size) -> None:
-        nonlocal current
-        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
-        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-        pieces = text.split("\n")
-        for k, piece in enumerate(pieces):
-            if piece.strip() and current.x is None:
-                current.x, current.y = x, y
-                current.size = abs(size * (tm[3] or 1)) or 10.0
-            current.text += piece
-            if k < len(pieces) - 1:
-                lines.append(current)
-                current = _Line("")
-
-    page.extract_text(visitor_text=visit)
-    lines.append(current)
-    return "\n".join(_rows(lines))
-
-
-def _beside(line: _Line, last: _Line, top: float) -> bool:
-    """Whether `line` starts a cell to the right of `last`: not lower, and within the row."""
-    return line.x > last.x + 10 and line.y >= last.y - 1.5 and line.y <= top + 1.5 + 6 * line.size
-
-
-def _rows(lines: list[_Line]) -> list[str]:
-    out: list[_Line] = []
-    row: list[list[_Line]] | None = None
-
-    def close_row() -> None:
-        nonlocal row
-        if row is not None:
-            cells = [" ".join(x.text.strip() for x in cell if x.text.strip()) for cell in row]
-            out.append(_Line(" | ".join(c for c in cells if c)))
-            row = None
-
-    for line in lines:
-        if line.x is None or line.y is None:
-            close_row()
-            out.append(line)
-            continue
-        if row is not None:
-            top = max(x.y for cell in row for x in cell)
-            cell = row[-1]
-            if _beside(line, cell[-1], top) and line.x > cell[0].x + 10:
-                row.append([line])  # the next cell of this row
-                continue
-            if abs(line.x - cell[0].x) <= 1 and line.y < cell[-1].y <= line.y + 2.5 * line.size:
-                cell.append(line)  # the cell's text wraps onto another line
-                continue
-            close_row()
-        first = _first_cell(out, line)
-        if first:
-            del out[len(out) - len(first) :]
-            row = [first, [line]]
-        else:
-            out.append(line)
-    close_row()
-    return [x.text for x in out]
-
-
-def _first_cell(out: list[_Line], line: _Line) -> list[_Line]:
-    """The lines just read that form the cell left of `line` (cells may sit at the top or the
-    bottom of their row); empty when `line` does not start a second cell."""
-    if not out or out[-1].x is None or not _beside(line, out[-1], out[-1].y):
-        return []
-    cell = [out[-1]]
-    for previous in reversed(out[-8:-1]):
-        if previous.x is None or abs(previous.x - cell[0].x) > 1:
-            break
-        if not cell[0].y < previous.y <= cell[0].y + 2.5 * previous.size:
-            break  # not the line above in the same cell
-        if previous.y > line.y + 1.5:
-            break  # above the row's top: the text before the table
-        cell.insert(0, previous)
-    return cell
 
 
 def _pdf_outline(reader) -> list[tuple[int, str]]:

@@ -1,0 +1,273 @@
+"""A PDF page's text in reading order, from where each piece of text is drawn.
+
+pypdf gives the text in the order it is drawn, with each piece's position and size. From
+those alone, with no rule about any one publisher's layout:
+- table rows are rebuilt as `cell | cell` lines (a row's next cell starts to the right, no
+  lower, where prose only moves down);
+- columns drawn line by line across the page are read one column at a time;
+- footnotes (smaller type, at the foot, opening with their number) are taken out of the text
+  they interrupt and put after it as `[fn 12] ...`, and the number in the text that calls
+  them becomes `[fn 12]`, so the two stay linked;
+- furniture (running heads, footers, page numbers, the address and date a browser prints on
+  every page) is found as the lines at a page's top or foot that repeat on many pages, and is
+  dropped.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass, field
+
+FOOTNOTE = "[fn {}]"
+# A footnote's call: its number set close after a word or its punctuation ("alert,9",
+# "doing”.116"); pypdf gives the raised figure in the same run as the text.
+# With a space before it, the number must run on into a lower-case word ("sensor 4 input"),
+# which a date's day ("November 7, 2018") does not.
+_CALL = re.compile(
+    r"([a-z)\]][.,;:”’\"']*|[a-z)\]] [.,;:”’\"']+)(\d{1,3})(?=[\s.,;:)]|$)"
+    r"|([a-z)\]] )(\d{1,3})(?= [a-z])"
+)
+_FOOTNOTE_START = re.compile(r"^(\d{1,3})\s*(?=[^\d\s.,%)])")
+
+EDGE = 0.1
+"""The top and foot tenth of a page are where running heads and footers are drawn."""
+REPEATS = 0.3
+"""A line at the edge on this share of a document's pages (and on 3 at least) is furniture."""
+_PAGE_REF = re.compile(r"^(page\s*)?\d+(\s*(of|/)\s*\d+)?\s*|\s*(page\s*)?\d+(\s*(of|/)\s*\d+)?$")
+
+
+@dataclass
+class Line:
+    """A visual line: its text, where it starts, and its type size; a rebuilt table row keeps
+    its cells (each a list of the lines it wraps over)."""
+
+    text: str
+    x: float | None = None
+    y: float | None = None
+    size: float = 10.0
+    cells: list[list[Line]] = field(default_factory=list)
+
+
+@dataclass
+class PageLines:
+    lines: list[Line]
+    bottom: float
+    top: float
+
+    def position(self, line: Line) -> float | None:
+        """How far up the page the line is drawn: 0 at the foot, 1 at the top."""
+        if line.y is None or self.top <= self.bottom:
+            return None
+        return (line.y - self.bottom) / (self.top - self.bottom)
+
+
+def read_page(page) -> PageLines:
+    """The page's lines as drawn, rows rebuilt and columns put in reading order."""
+    lines: list[Line] = []
+    current = Line("")
+
+    def visit(text, cm, tm, font, size) -> None:
+        nonlocal current
+        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+        scale = abs(size * (tm[3] or 1) * (cm[3] or 1)) or 10.0
+        pieces = text.split("\n")
+        for k, piece in enumerate(pieces):
+            if piece.strip() and current.x is None:
+                current.x, current.y, current.size = x, y, scale
+            current.text += piece
+            if k < len(pieces) - 1:
+                lines.append(current)
+                current = Line("")
+
+    page.extract_text(visitor_text=visit)
+    lines.append(current)
+    box = page.mediabox
+    rows = _columns(_rows(lines))
+    return PageLines(rows, float(box.bottom), float(box.top))
+
+
+def arrange(pages: list[PageLines]) -> list[str]:
+    """Each page's text: furniture dropped, footnotes after the text with their calls linked."""
+    furniture = _furniture(pages)
+    # The body's type size is the document's: on some pages the footnotes outweigh the text.
+    sized = [(x.size, len(x.text)) for p in pages for x in p.lines if x.x is not None]
+    body = _weighted_median([s for s in sized if s[1] > 20])
+    out = []
+    for page in pages:
+        kept = [
+            line
+            for line in page.lines
+            if not (_at_edge(page, line) and furniture_key(line.text) in furniture)
+        ]
+        out.append(_with_footnotes(page, kept, body))
+    return out
+
+
+def furniture_key(text: str) -> str:
+    """A line with its page number and other figures blanked, so that `12 BEHAVIOUR CHANGE`
+    and `BEHAVIOUR CHANGE 13` are one line."""
+    text = text.lower().strip()
+    text = _PAGE_REF.sub("", text).strip()
+    return re.sub(r"\s+", " ", re.sub(r"\d+", "#", text))
+
+
+def _at_edge(page: PageLines, line: Line) -> bool:
+    where = page.position(line)
+    return where is not None and (where < EDGE or where > 1 - EDGE)
+
+
+def _furniture(pages: list[PageLines]) -> set[str]:
+    seen: dict[str, int] = {}
+    with_text = 0
+    for page in pages:
+        keys = {furniture_key(x.text) for x in page.lines if x.text.strip() and _at_edge(page, x)}
+        with_text += any(x.text.strip() for x in page.lines)
+        for key in keys:
+            seen[key] = seen.get(key, 0) + 1
+    needed = max(3, REPEATS * with_text)
+    return {key for key, n in seen.items() if n >= needed and key}
+
+
+def _with_footnotes(page: PageLines, lines: list[Line], body: float) -> str:
+    """The page's text with its footnotes taken out of the flow and set after it."""
+    text: list[str] = []
+    notes: list[list[str]] = []
+    numbers: list[str] = []
+    open_note = False
+    for line in lines:
+        where = page.position(line)
+        small = body and line.x is not None and line.size < 0.9 * body
+        low = where is not None and where < 0.5
+        start = _FOOTNOTE_START.match(line.text) if small and low else None
+        if start and numbers and not 0 < int(start.group(1)) - int(numbers[-1]) <= 3:
+            start = None  # notes are numbered in order: a figure out of turn is their text
+        if start:
+            notes.append([FOOTNOTE.format(start.group(1)) + " " + line.text[start.end() :]])
+            numbers.append(start.group(1))
+            open_note = True
+        elif open_note and small and low and not line.cells:
+            notes[-1].append(line.text)  # the footnote runs on
+        else:
+            open_note = open_note and not (line.text.strip() and not small)
+            text.append(line.text)
+    called = set(numbers)
+
+    def link(match: re.Match) -> str:
+        before, number = match.group(1, 2) if match.group(2) else match.group(3, 4)
+        return before + (FOOTNOTE.format(number) if number in called else number)
+
+    body_text = _CALL.sub(link, "\n".join(text)) if called else "\n".join(text)
+    return "\n".join([body_text, *(" ".join(n) for n in notes)])
+
+
+def _weighted_median(pairs: list[tuple[float, int]]) -> float:
+    if not pairs:
+        return 0.0
+    pairs = sorted(pairs)
+    half = sum(w for _, w in pairs) / 2
+    total = 0
+    for value, weight in pairs:
+        total += weight
+        if total >= half:
+            return value
+    return pairs[-1][0]
+
+
+def _beside(line: Line, last: Line, top: float) -> bool:
+    """Whether `line` starts a cell to the right of `last`: not lower, and within the row."""
+    return line.x > last.x + 10 and line.y >= last.y - 1.5 and line.y <= top + 1.5 + 6 * line.size
+
+
+def _rows(lines: list[Line]) -> list[Line]:
+    out: list[Line] = []
+    row: list[list[Line]] | None = None
+
+    def close_row() -> None:
+        nonlocal row
+        if row is not None:
+            cells = [" ".join(x.text.strip() for x in cell if x.text.strip()) for cell in row]
+            first = row[0][0]
+            text = " | ".join(c for c in cells if c)
+            out.append(Line(text, first.x, max(x.y for c in row for x in c), first.size, row))
+            row = None
+
+    for line in lines:
+        if line.x is None or line.y is None:
+            close_row()
+            out.append(line)
+            continue
+        if row is not None:
+            top = max(x.y for cell in row for x in cell)
+            cell = row[-1]
+            if _beside(line, cell[-1], top) and line.x > cell[0].x + 10:
+                row.append([line])  # the next cell of this row
+                continue
+            if abs(line.x - cell[0].x) <= 1 and line.y < cell[-1].y <= line.y + 2.5 * line.size:
+                cell.append(line)  # the cell's text wraps onto another line
+                continue
+            close_row()
+        first = _first_cell(out, line)
+        if first:
+            del out[len(out) - len(first) :]
+            row = [first, [line]]
+        else:
+            out.append(line)
+    close_row()
+    return out
+
+
+def _first_cell(out: list[Line], line: Line) -> list[Line]:
+    """The lines just read that form the cell left of `line` (cells may sit at the top or the
+    bottom of their row); empty when `line` does not start a second cell."""
+    if not out or out[-1].x is None or out[-1].cells or not _beside(line, out[-1], out[-1].y):
+        return []
+    cell = [out[-1]]
+    for previous in reversed(out[-8:-1]):
+        if previous.x is None or previous.cells or abs(previous.x - cell[0].x) > 1:
+            break
+        if not cell[0].y < previous.y <= cell[0].y + 2.5 * previous.size:
+            break  # not the line above in the same cell
+        if previous.y > line.y + 1.5:
+            break  # above the row's top: the text before the table
+        cell.insert(0, previous)
+    return cell
+
+
+def _columns(lines: list[Line]) -> list[Line]:
+    """Lines of prose columns drawn across the page (so that they came out as rows of two or
+    three long cells at the same places) put back one column after another."""
+    rows = [x for x in lines if x.cells]
+    if len(rows) < 6:
+        return lines
+    widths = statistics.mode(len(x.cells) for x in rows)
+    aligned = [x for x in rows if len(x.cells) == widths]
+    if widths not in (2, 3) or len(aligned) < 0.8 * len(rows):
+        return lines
+    starts = [sorted(cell[0].x for cell in _cells(aligned, k)) for k in range(widths)]
+    lefts = [s[len(s) // 2] for s in starts]
+    steady = all(
+        sum(abs(cell[0].x - lefts[k]) <= 6 for cell in _cells(aligned, k)) >= 0.8 * len(aligned)
+        for k in range(widths)
+    )
+    long = statistics.mean(len(x.text) for c in _all_cells(aligned) for x in c) >= 25
+    if not (steady and long):
+        return lines
+    first = lines.index(rows[0])
+    columns: list[list[Line]] = [[] for _ in range(widths)]
+    for line in lines[first:]:
+        parts = line.cells or [[line]]
+        for cell in parts:
+            x = cell[0].x if cell[0].x is not None else lefts[0]
+            k = max((j for j in range(widths) if x >= lefts[j] - 6), default=0)
+            columns[k].extend(cell)
+    return lines[:first] + [x for column in columns for x in column]
+
+
+def _cells(rows: list[Line], k: int) -> list[list[Line]]:
+    return [x.cells[k] for x in rows]
+
+
+def _all_cells(rows: list[Line]) -> list[list[Line]]:
+    return [cell for x in rows for cell in x.cells]
