@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -22,6 +21,7 @@ _PARAGRAPH = re.compile(
     r"|(?P<named>(?:Recommendation|Conclusion)\s+\d{1,3}[a-z]?)\b)"
 )
 _FOOTNOTE = re.compile(r"^\[fn \d{1,3}\] ")
+_CALLED = re.compile(r"\[fn \d{1,3}\]$")
 _PAGE_NUMBER = re.compile(r"^(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$", re.I)
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*(\s+)(?=[\"'(\[]?[A-Z0-9])")
 _TERMINAL = (".", "!", "?", ":", ";", ",")
@@ -42,22 +42,6 @@ class Block:
     note: bool = False  # a footnote
 
 
-def _norm_boilerplate(line: str) -> str:
-    return re.sub(r"\d+", "#", line.lower()).strip()
-
-
-def _boilerplate_lines(pages: Sequence[Sequence[str]]) -> set[str]:
-    """Returns normalised lines that repeat at the top or bottom of many pages: headers, footers."""
-    if len(pages) < 3:
-        return set()
-    counts: Counter[str] = Counter()
-    for lines in pages:
-        edge = {_norm_boilerplate(x) for x in list(lines[:3]) + list(lines[-3:]) if x}
-        counts.update(edge)
-    threshold = max(3, len(pages) // 2)
-    return {line for line, n in counts.items() if n >= threshold and line}
-
-
 _FUNCTION_WORDS = {"of", "and", "the", "to", "for", "in", "on", "a", "an", "with", "by", "or", "at"}
 
 
@@ -66,7 +50,7 @@ def _looks_like_heading(line: str, outline: set[str] | None, next_line: str = ""
     key = line.lower().rstrip(" .")
     if outline is not None:
         return key in outline
-    if len(line) > 80 or len(line.split()) > 12 or line.endswith(_TERMINAL):
+    if len(line) > 80 or len(line.split()) > 12 or _ends(line, _TERMINAL):
         return False
     if next_line[:1].islower() or line.split()[-1].lower() in _FUNCTION_WORDS:
         return False  # the line runs on: a wrapped sentence or title, not a heading
@@ -81,6 +65,11 @@ def _looks_like_heading(line: str, outline: set[str] | None, next_line: str = ""
     if not words or not line[0].isupper():
         return False
     return sum(w[0].isupper() for w in words) / len(words) >= 0.6
+
+
+def _ends(text: str, marks: tuple[str, ...]) -> bool:
+    """Whether the text ends with one of the marks, a footnote's call after it aside."""
+    return _CALLED.sub("", text).endswith(marks)
 
 
 def _join(left: str, right: str, vocabulary: set[str]) -> str:
@@ -104,7 +93,6 @@ def _vocabulary(document: LoadedDocument) -> set[str]:
 def _line_blocks(document: LoadedDocument) -> list[Block]:
     """Blocks from a PDF's visual lines: wrapped lines are joined, short lines end a block."""
     pages = [[x for x in p.text.splitlines() if x.strip()] for p in document.pages]
-    boilerplate = _boilerplate_lines(pages)
     outline: dict[int, set[str]] = {}
     for number, title in document.outline:
         outline.setdefault(number, set()).add(title.lower().rstrip(" ."))
@@ -116,7 +104,7 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
         kept: list[str] = []
         for i, line in enumerate(lines):
             at_edge = i < 3 or i >= len(lines) - 3
-            if at_edge and (_norm_boilerplate(line) in boilerplate or _PAGE_NUMBER.match(line)):
+            if at_edge and _PAGE_NUMBER.match(line):  # furniture: see pdf_layout
                 continue
             if kept and _LONE_MARKER.match(kept[-1]):
                 kept[-1] = f"{kept[-1]} {line}"  # a list marker drawn apart from its item
@@ -146,7 +134,7 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
                 open_block = None
                 continue
             numbered = bool(_PARAGRAPH.match(line)) and (
-                open_block is None or open_block.text.endswith((".", "!", "?", ":", ";"))
+                open_block is None or _ends(open_block.text, (".", "!", "?", ":", ";"))
             )
             if open_block is not None and not _BULLET.match(line) and not numbered:
                 open_block.text = _join(open_block.text, line, vocabulary)
@@ -155,7 +143,7 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
                 blocks.append(open_block)
             # A short line ends its paragraph, unless the next one plainly carries on from it
             # (narrow columns beside an infobox or a figure wrap early).
-            runs_on = following[:1].islower() and not line.endswith((".", "!", "?"))
+            runs_on = following[:1].islower() and not _ends(line, (".", "!", "?"))
             if len(line) < 0.7 * width and not runs_on:
                 open_block = None
     return _merge_across_pages(blocks, vocabulary)
@@ -193,7 +181,7 @@ def _merge_across_pages(blocks: list[Block], vocabulary: set[str]) -> list[Block
             and not previous.heading
             and not block.heading
             and block.page_start == previous.page_end + 1
-            and not previous.text.endswith((".", "!", "?", ":"))
+            and not _ends(previous.text, (".", "!", "?", ":"))
             and block.text[:1].islower()
         ):
             previous.text = _join(previous.text, block.text, vocabulary)

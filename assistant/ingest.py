@@ -26,7 +26,7 @@ from .store import Store, StoreError
 
 # Names how chunks are cut and embedded: a document made under another scheme is chunked and
 # embedded again on the next ingest, though its file is unchanged. Change it with either.
-SCHEME = "chunks-4"
+SCHEME = "chunks-5"
 
 # Documents are embedded together until they reach this many chunks, then committed one by one.
 _GROUP_CHUNKS = 256

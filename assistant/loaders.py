@@ -323,6 +323,7 @@ def _load_pdf(
                     f"of {total:,}); a file built to exhaust the reader?",
                 )
             drawn.append(pdf_layout.read_page(page))
+        _place_tables(data, drawn)
         pages = [
             Page(number=i + 1, text=normalise_text(text))
             for i, text in enumerate(pdf_layout.arrange(drawn))
@@ -359,6 +360,23 @@ def _load_pdf(
     except Exception as err:  # pypdf raises many kinds on damaged files
         raise LoadError(path, f"is not a readable PDF (corrupt or truncated): {err}") from err
     return title, pages, outline, author, created, labels
+
+
+def _place_tables(data: bytes, drawn: list[pdf_layout.PageLines]) -> None:
+    """Tables on the pages that show rows, each row with its headers, in place of the cells
+    as pypdf read them. A page pdfplumber cannot read keeps pypdf's rows."""
+    from .pdf_tables import find_tables
+
+    wanted = [i + 1 for i, page in enumerate(drawn) if pdf_layout.has_rows(page)]
+    if not wanted:
+        return
+    try:
+        found = find_tables(data, wanted)
+    except Exception:  # pdfplumber's parser fails on some damaged files that pypdf reads
+        return
+    for number, tables in found.items():
+        for table in tables:
+            pdf_layout.place_table(drawn[number - 1], table.box, table.lines)
 
 
 def _page_labels(reader, count: int) -> tuple[str, ...]:

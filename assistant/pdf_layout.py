@@ -30,8 +30,8 @@ _CALL = re.compile(
 )
 _FOOTNOTE_START = re.compile(r"^(\d{1,3})\s*(?=[^\d\s.,%)])")
 
-EDGE = 0.1
-"""The top and foot tenth of a page are where running heads and footers are drawn."""
+EDGE = 0.12
+"""The top and foot eighth of a page are where running heads and footers are drawn."""
 REPEATS = 0.3
 """A line at the edge on this share of a document's pages (and on 3 at least) is furniture."""
 _PAGE_REF = re.compile(r"^(page\s*)?\d+(\s*(of|/)\s*\d+)?\s*|\s*(page\s*)?\d+(\s*(of|/)\s*\d+)?$")
@@ -83,9 +83,34 @@ def read_page(page) -> PageLines:
 
     page.extract_text(visitor_text=visit)
     lines.append(current)
+    lines = _join_raised(lines)
     box = page.mediabox
     rows = _columns(_rows(lines))
     return PageLines(rows, float(box.bottom), float(box.top))
+
+
+def has_rows(page: PageLines) -> bool:
+    """Whether the page shows rows of cells: a table may be there."""
+    return sum(1 for x in page.lines if x.cells) >= 2
+
+
+def place_table(page: PageLines, box: tuple[float, float, float, float], rows: tuple[str, ...]):
+    """Puts a table's lines (see pdf_tables) where the lines drawn inside `box` (left, bottom,
+    right, top) were."""
+    left, bottom, right, top = box
+    inside = [
+        i
+        for i, x in enumerate(page.lines)
+        # a baseline inside the box, not that of the line just above it
+        if x.x is not None and left - 3 <= x.x <= right and bottom - 2 <= x.y <= top - 1
+    ]
+    if not inside:
+        return
+    size = statistics.median(page.lines[i].size for i in inside)
+    new = [Line(text, left, top - k * 0.01, size, [[Line(text)]]) for k, text in enumerate(rows)]
+    at = inside[0]
+    page.lines = [x for i, x in enumerate(page.lines) if i not in set(inside)]
+    page.lines[at:at] = new
 
 
 def arrange(pages: list[PageLines]) -> list[str]:
@@ -96,11 +121,17 @@ def arrange(pages: list[PageLines]) -> list[str]:
     body = _weighted_median([s for s in sized if s[1] > 20])
     out = []
     for page in pages:
-        kept = [
-            line
-            for line in page.lines
-            if not (_at_edge(page, line) and furniture_key(line.text) in furniture)
-        ]
+        kept = []
+        for line in page.lines:
+            if not _at_edge(page, line):
+                kept.append(line)
+            elif line.cells:  # a running head may be drawn level with a table's or a figure's text
+                cells = [c for c in line.cells if furniture_key(_text(c)) not in furniture]
+                if cells:
+                    line.cells, line.text = cells, " | ".join(_text(c) for c in cells)
+                    kept.append(line)
+            elif furniture_key(line.text) not in furniture:
+                kept.append(line)
         out.append(_with_footnotes(page, kept, body))
     return out
 
@@ -113,6 +144,10 @@ def furniture_key(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"\d+", "#", text))
 
 
+def _text(cell: list[Line]) -> str:
+    return " ".join(x.text.strip() for x in cell if x.text.strip())
+
+
 def _at_edge(page: PageLines, line: Line) -> bool:
     where = page.position(line)
     return where is not None and (where < EDGE or where > 1 - EDGE)
@@ -122,7 +157,9 @@ def _furniture(pages: list[PageLines]) -> set[str]:
     seen: dict[str, int] = {}
     with_text = 0
     for page in pages:
-        keys = {furniture_key(x.text) for x in page.lines if x.text.strip() and _at_edge(page, x)}
+        edge = [x for x in page.lines if x.text.strip() and _at_edge(page, x)]
+        keys = {furniture_key(x.text) for x in edge}
+        keys |= {furniture_key(_text(c)) for x in edge for c in x.cells}
         with_text += any(x.text.strip() for x in page.lines)
         for key in keys:
             seen[key] = seen.get(key, 0) + 1
@@ -175,6 +212,28 @@ def _weighted_median(pairs: list[tuple[float, int]]) -> float:
     return pairs[-1][0]
 
 
+def _join_raised(lines: list[Line]) -> list[Line]:
+    """A small number drawn on its own just above the end of a line (a footnote's call) is
+    part of that line, not the next cell of a row."""
+    out: list[Line] = []
+    for line in lines:
+        last = out[-1] if out else None
+        raised = (
+            last is not None
+            and last.x is not None
+            and line.x is not None
+            and line.text.strip().isdigit()
+            and len(line.text.strip()) <= 3
+            and line.size < 0.85 * last.size
+            and 0 < line.y - last.y < last.size
+        )
+        if raised:
+            last.text = last.text.rstrip() + line.text.strip()
+        else:
+            out.append(line)
+    return out
+
+
 def _beside(line: Line, last: Line, top: float) -> bool:
     """Whether `line` starts a cell to the right of `last`: not lower, and within the row."""
     return line.x > last.x + 10 and line.y >= last.y - 1.5 and line.y <= top + 1.5 + 6 * line.size
@@ -187,7 +246,7 @@ def _rows(lines: list[Line]) -> list[Line]:
     def close_row() -> None:
         nonlocal row
         if row is not None:
-            cells = [" ".join(x.text.strip() for x in cell if x.text.strip()) for cell in row]
+            cells = [_text(cell) for cell in row]
             first = row[0][0]
             text = " | ".join(c for c in cells if c)
             out.append(Line(text, first.x, max(x.y for c in row for x in c), first.size, row))

@@ -1,0 +1,202 @@
+"""Reading real PDFs: pages per second per stage, furniture left in the chunks, and a sample
+of citations to check by hand.
+
+Run: .venv/bin/python benchmarks/bench_reading.py [FOLDER] [--ocr-pages 4] [--sample 30]
+FOLDER defaults to evals/realdocs/documents (19 public documents, 800-odd pages).
+
+Stages, each timed over every page: pypdf's plain text (what LangChain's PyPDFLoader does),
+this project's reading of positions (rows and columns), tables (pdfplumber, on the pages that
+show rows), the page arrangement (furniture, footnotes), and chunking. OCR is timed apart on
+generated scanned pages.
+
+Furniture is measured with another reader (pdfplumber's lines and their positions), so that
+the measure does not share the reader's own idea of a header: a line of three words or more
+drawn at the same place in a page's top or foot tenth on 30% of a document's pages (and 3 at
+least). The share of chunks that hold such a line word for word is given for this pipeline
+and for the plain one (PyPDFLoader pages, RecursiveCharacterTextSplitter 1000/200).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def furniture_lines(path: Path) -> set[str]:
+    import pdfplumber
+
+    def key(text: str) -> str:
+        return re.sub(r"\d+", "#", " ".join(text.lower().split()))
+
+    pages: list[set[tuple[tuple[str, int], str]]] = []
+    with pdfplumber.open(path) as pdf:
+        for page in pdf.pages:
+            edge = set()
+            for line in page.extract_text_lines():
+                at_edge = line["top"] < 0.1 * page.height or line["bottom"] > 0.9 * page.height
+                if at_edge and len(line["text"].split()) >= 3:
+                    edge.add(((key(line["text"]), round(line["top"] / 6)), line["text"]))
+            pages.append(edge)
+            page.close()
+    counts = Counter(k for edge in pages for k, _ in edge)
+    needed = max(3, 0.3 * len(pages))
+    lines: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for edge in pages:
+        for k, text in edge:
+            if counts[k] >= needed:
+                lines[k].add(text)
+    return {text for texts in lines.values() for text in texts}
+
+
+def share_with(chunks: list[str], lines: set[str]) -> int:
+    return sum(1 for text in chunks if any(line in text for line in lines))
+
+
+def read_stages(path: Path) -> tuple[dict[str, float], list[str], list[str], object]:
+    """Seconds per stage for one file, its chunks, the plain pipeline's chunks, and the
+    document."""
+    import io
+
+    from langchain_core.documents import Document
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+    from pypdf import PdfReader
+
+    from assistant import pdf_layout
+    from assistant.chunking import chunk_document
+    from assistant.embeddings import count_tokens
+    from assistant.loaders import _place_tables, load_file
+
+    data = path.read_bytes()
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    plain = [p.extract_text() for p in PdfReader(io.BytesIO(data)).pages]
+    seconds["pypdf plain text"] = time.perf_counter() - started
+    started = time.perf_counter()
+    drawn = [pdf_layout.read_page(p) for p in PdfReader(io.BytesIO(data)).pages]
+    seconds["positions, rows, columns"] = time.perf_counter() - started
+    started = time.perf_counter()
+    _place_tables(data, drawn)
+    seconds["tables (pdfplumber)"] = time.perf_counter() - started
+    started = time.perf_counter()
+    pdf_layout.arrange(drawn)
+    seconds["furniture, footnotes"] = time.perf_counter() - started
+    started = time.perf_counter()
+    document = load_file(path, 10**9)
+    whole = time.perf_counter() - started
+    started = time.perf_counter()
+    chunks = chunk_document(document, count_tokens, 200)
+    seconds["chunking"] = time.perf_counter() - started
+    seconds["whole read (load_file)"] = whole
+    splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
+    plain_chunks = splitter.split_documents([Document(page_content=t) for t in plain])
+    return (
+        seconds,
+        [c.text for c in chunks],
+        [c.page_content for c in plain_chunks],
+        (
+            document,
+            chunks,
+        ),
+    )
+
+
+def ocr_rate(pages: int) -> tuple[float, float]:
+    """Pages per second of OCR on generated scanned pages, and their mean confidence."""
+    from assistant.loaders import load_file
+    from tests.pdfs import make_image_pdf
+
+    rng = random.Random(3)
+    words = ["the", "board", "met", "in", "public", "and", "agreed", "the", "plan", "for", "next"]
+    text = [[" ".join(rng.choice(words) for _ in range(8)) for _ in range(24)]] * pages
+    with tempfile.TemporaryDirectory() as tmp:
+        path = make_image_pdf(Path(tmp) / "scan.pdf", text)
+        started = time.perf_counter()
+        document = load_file(path, 10**9)
+        seconds = time.perf_counter() - started
+    confidence = sum(p.ocr or 0 for p in document.pages) / len(document.pages)
+    return pages / seconds, confidence
+
+
+def sample_citations(read: list[tuple[Path, object]], n: int, out: Path) -> None:
+    """n chunks with a numbered paragraph or a printed page label, at random, as a table to
+    check against the PDFs by hand."""
+    from assistant.models import page_label
+
+    rng = random.Random(11)
+    candidates = []
+    for path, (document, chunks) in read:
+        for chunk in chunks:
+            if chunk.paragraphs or any(chunk.labels):
+                candidates.append((path, document, chunk))
+    rng.shuffle(candidates)
+    rows = [
+        "| # | document | PDF page | printed page | paragraph | opening words |",
+        "|---|---|---|---|---|---|",
+    ]
+    for k, (path, _, chunk) in enumerate(candidates[:n], start=1):
+        start, end, number = chunk.paragraphs[0] if chunk.paragraphs else (0, 60, "")
+        words = " ".join(chunk.text[start:end].split()[:10]).replace("|", "/")
+        printed = page_label(*chunk.labels) if all(chunk.labels) else "-"
+        rows.append(
+            f"| {k} | {path.name} | {chunk.page_start} | {printed} | {number or '-'} | {words} |"
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(rows) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("folder", nargs="?", type=Path, default=ROOT / "evals/realdocs/documents")
+    parser.add_argument("--ocr-pages", type=int, default=4)
+    parser.add_argument("--sample", type=int, default=30)
+    args = parser.parse_args()
+    from pypdf import PdfReader
+
+    totals: Counter[str] = Counter()
+    pages = ours_hit = plain_hit = ours_n = plain_n = 0
+    read = []
+    for path in sorted(args.folder.glob("*.pdf")):
+        count = len(PdfReader(path).pages)
+        seconds, ours, plain, parts = read_stages(path)
+        lines = furniture_lines(path)
+        hit, base = share_with(ours, lines), share_with(plain, lines)
+        print(
+            f"{path.name[:48]:48} {count:4} pages  furniture in {hit}/{len(ours)} chunks "
+            f"(plain {base}/{len(plain)})"
+        )
+        totals.update(seconds)
+        pages += count
+        ours_hit, plain_hit = ours_hit + hit, plain_hit + base
+        ours_n, plain_n = ours_n + len(ours), plain_n + len(plain)
+        read.append((path, parts))
+    print(f"\n{pages} pages; pages per second by stage (2 cores, one process):")
+    for stage, seconds in totals.items():
+        print(f"  {stage:28} {pages / seconds:8.1f}")
+    print(
+        f"\nchunks holding a repeated header or footer line: this pipeline "
+        f"{ours_hit}/{ours_n} ({ours_hit / ours_n:.1%}), plain {plain_hit}/{plain_n} "
+        f"({plain_hit / plain_n:.1%})"
+    )
+    if args.ocr_pages:
+        rate, confidence = ocr_rate(args.ocr_pages)
+        print(
+            f"OCR (scanned pages at 200 dpi, drawn at 300): {rate:.2f} pages/s, "
+            f"mean confidence {confidence:.0f}%"
+        )
+    if args.sample:
+        out = ROOT / "benchmarks/out/citation-sample.md"
+        sample_citations(read, args.sample, out)
+        print(f"{args.sample} citations to check by hand: {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""Reading a PDF's pages in the order a person reads them: running heads and footers left
+out, columns one after another, footnotes apart and linked, tables row by row with their
+headers. Each test builds its own PDF with the layout it tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+
+from assistant.chain import Assistant
+from assistant.chunking import chunk_document
+from assistant.config import Settings
+from assistant.embeddings import count_tokens
+from assistant.ingest import Ingester
+from assistant.loaders import load_file
+
+WIDTH, HEIGHT = A4
+
+ISLANDS = ["Arran", "Islay", "Mull", "Barra", "Tiree"]
+BODY = [
+    "the regional transport partnership reviews the ferry timetable every spring.",
+    "the board brings together the councils, the operators and the port authorities.",
+    "passenger numbers fell during the pandemic and have since returned to their level.",
+    "the partnership consults island communities before any change to sailings.",
+]
+
+
+def with_furniture(path: Path) -> Path:
+    """Pages of prose under a running head (its page number on the outer side), with an
+    address, a page count and a protective marking at the foot."""
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    for number, island in enumerate(ISLANDS, start=1):
+        pdf.setFont("Helvetica", 8)
+        head = "ISLAND FERRIES REVIEW"
+        pdf.drawString(
+            72, HEIGHT - 40, f"{number} {head}" if number % 2 == 0 else f"{head} {number}"
+        )
+        pdf.setFont("Helvetica", 11)
+        y = HEIGHT - 120
+        for sentence in BODY:
+            pdf.drawString(72, y, f"For {island}, {sentence}")
+            y -= 16
+        pdf.setFont("Helvetica", 8)
+        address = "https://www.example.gov.uk/guidance/island-ferries"
+        pdf.drawString(72, 30, f"{address}  {number}/{len(ISLANDS)}")
+        pdf.drawString(400, 30, "OFFICIAL")
+        pdf.showPage()
+    pdf.save()
+    return path
+
+
+def test_running_heads_and_footers_stay_out_of_the_chunks(tmp_path):
+    document = load_file(with_furniture(tmp_path / "ferries.pdf"), 10**7)
+    chunks = chunk_document(document, count_tokens, 200)
+    text = "\n".join(c.text for c in chunks)
+    assert "partnership reviews the ferry timetable" in text
+    for furniture in ("ISLAND FERRIES REVIEW", "example.gov.uk", "OFFICIAL"):
+        assert furniture not in text, furniture
+    assert all(f"For {island}, the board brings" in text for island in ISLANDS)
+
+
+LEFT = [
+    "The first column opens the argument and",
+    "carries it down the page in short lines",
+    "until the reader reaches its closing words.",
+]
+RIGHT = [
+    "The second column starts a new point that",
+    "must not be read in between the lines of",
+    "the first one, whatever order it was drawn.",
+]
+
+
+def two_columns(path: Path) -> Path:
+    """Two columns of prose drawn across the page, a line of each column in turn: the order
+    in which the text is drawn is not the order in which it is read."""
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    pdf.setFont("Helvetica-Bold", 14)
+    pdf.drawString(72, HEIGHT - 60, "Two columns")
+    pdf.setFont("Helvetica", 10)
+    y = HEIGHT - 100
+    for _ in range(3):
+        for left, right in zip(LEFT, RIGHT, strict=True):
+            pdf.drawString(60, y, left)
+            pdf.drawString(320, y, right)
+            y -= 13
+        y -= 8
+    pdf.showPage()
+    pdf.save()
+    return path
+
+
+def test_columns_are_read_one_after_the_other(tmp_path):
+    document = load_file(two_columns(tmp_path / "columns.pdf"), 10**7)
+    text = " ".join(document.pages[0].text.split())
+    left, right = " ".join(LEFT), " ".join(RIGHT)
+    assert left in text and right in text
+    assert text.rindex(left) < text.index(right), "the whole first column comes first"
+    assert " | " not in text, "columns are not taken for a table"
+
+
+def with_footnotes(path: Path) -> Path:
+    """Numbered paragraphs whose sentences call footnotes set in small type at the foot."""
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    y = HEIGHT - 80
+    pdf.setFont("Helvetica", 11)
+    paragraphs = [
+        "4. The committee took evidence from twelve harbour authorities.",
+        "5. Most said that dredging costs had doubled since the last review.",
+    ]
+    for k, text in enumerate(paragraphs, start=1):
+        pdf.drawString(72, y, text)
+        width = pdf.stringWidth(text, "Helvetica", 11)
+        pdf.setFont("Helvetica", 7)
+        pdf.drawString(72 + width + 1, y + 4, str(k))
+        pdf.setFont("Helvetica", 11)
+        y -= 16
+    pdf.drawString(72, y, "These are the committee's own words, not the witnesses'.")
+    pdf.setFont("Helvetica", 8)
+    pdf.drawString(72, 90, "1 Written evidence from the Harbour Authorities Association, HAA 03.")
+    pdf.drawString(72, 80, "2 Oral evidence taken on 3 May 2024, Q 57, which was")
+    pdf.drawString(72, 70, "later corrected by the witness.")
+    pdf.showPage()
+    pdf.save()
+    return path
+
+
+def test_footnotes_are_set_apart_and_linked_to_their_calls(tmp_path):
+    document = load_file(with_footnotes(tmp_path / "notes.pdf"), 10**7)
+    lines = document.pages[0].text.splitlines()
+    assert "harbour authorities.[fn 1]" in lines[0]
+    assert "doubled since the last review.[fn 2]" in lines[1]
+    assert lines[-2] == "[fn 1] Written evidence from the Harbour Authorities Association, HAA 03."
+    second = "Oral evidence taken on 3 May 2024, Q 57, which was later corrected by the witness."
+    assert lines[-1] == f"[fn 2] {second}"
+    chunks = chunk_document(document, count_tokens, 200)
+    [chunk] = chunks
+    numbers = {number for *_, number in chunk.paragraphs}
+    assert numbers == {"4", "5"}, "a footnote is not a numbered paragraph"
+    start, end, number = chunk.paragraphs[-1]
+    assert number == "5" and "[fn 1] Written" not in chunk.text[start:end]
+
+
+SCORES = [
+    ["Department", "Engagement index 2018", "Engagement index 2019"],
+    ["HM Revenue and Customs", "59%", "63%"],
+    ["Department for Transport", "61%", "62%"],
+    ["Cabinet Office", "57%", "60%"],
+]
+
+
+def ruled_table(path: Path) -> Path:
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+
+    style = getSampleStyleSheet()["BodyText"]
+    table = Table(SCORES, colWidths=[180, 130, 130])
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black)]))
+    SimpleDocTemplate(str(path), pagesize=A4).build(
+        [Paragraph("Engagement scores by department, from the people survey.", style), table]
+    )
+    return path
+
+
+def test_a_table_row_is_kept_with_its_column_headers(tmp_path):
+    document = load_file(ruled_table(tmp_path / "scores.pdf"), 10**7)
+    lines = document.pages[0].text.splitlines()
+    assert (
+        "Department: HM Revenue and Customs | Engagement index 2018: 59% | "
+        "Engagement index 2019: 63%"
+    ) in lines
+    assert lines[0].startswith("Engagement scores by department")
+    chunks = chunk_document(document, count_tokens, 200)
+    rows = [x for c in chunks for x in c.text.splitlines() if x.startswith("Department: ")]
+    assert len(rows) == 3, "each row stays whole, a unit of evidence"
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory, embedder):
+    folder = tmp_path_factory.mktemp("layout")
+    ruled_table(folder / "scores.pdf")
+    with_furniture(folder / "ferries.pdf")
+    settings = Settings(index_dir=folder / "index", progress=False)
+    assert Ingester(settings, embedder=embedder).ingest([folder]).ok
+    return Assistant(settings)
+
+
+def test_an_answer_from_a_table_quotes_the_row_with_its_headers(assistant):
+    answer = assistant.ask("What was the engagement index of HM Revenue and Customs in 2019?")
+    assert "63%" in answer.answer
+    quoted = " ".join(c.quote for c in answer.citations)
+    assert "Department: HM Revenue and Customs" in quoted and "Engagement index 2019: 63%" in quoted
+
+
+def test_an_answer_never_quotes_the_furniture(assistant):
+    answer = assistant.ask("How often does the transport partnership review the ferry timetable?")
+    assert "every spring" in answer.answer
+    assert "ISLAND FERRIES REVIEW" not in answer.answer and "example.gov.uk" not in answer.answer
