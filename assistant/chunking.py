@@ -284,6 +284,47 @@ def _units(blocks: list[Block], count: TokenCounter, max_tokens: int):
             yield Block(part, block.page_start, block.page_end, continues=i > 0), m, heading
 
 
+def _numbered_paragraphs(blocks: list[Block]) -> dict[int, re.Match]:
+    """The blocks that open a numbered paragraph, by id: those named so ("Recommendation 7"),
+    and those whose numbers make the document's longest run in order (26, 27, 28 ...; 2.3,
+    2.4, 3.1 ...). A numbered list, a question's number in a survey or a numbered heading
+    starts again or jumps, and is left out of the run."""
+    found = []
+    for block in blocks:
+        match = None if block.continues or block.note else _PARAGRAPH.match(block.text)
+        if match:
+            found.append((block, match))
+    named = {id(b): m for b, m in found if m.group("named")}
+    numbered = [
+        (b, m, tuple(int(x) for x in m.group("number").split(".")))
+        for b, m in found
+        if m.group("number")
+    ]
+    # The longest chain in which each number follows the one before it (see _follows).
+    best: list[int] = [1] * len(numbered)
+    before: list[int] = [-1] * len(numbered)
+    for j in range(len(numbered)):
+        for i in range(max(0, j - 60), j):
+            if best[i] + 1 > best[j] and _follows(numbered[i][2], numbered[j][2]):
+                best[j], before[j] = best[i] + 1, i
+    chain: dict[int, re.Match] = {}
+    if numbered and max(best) >= 3:
+        j = best.index(max(best))
+        while j >= 0:
+            chain[id(numbered[j][0])] = numbered[j][1]
+            j = before[j]
+    return {**chain, **named}
+
+
+def _follows(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    """Whether paragraph number b can come next after a: a little further on at the first
+    place they differ, and starting low below it (2.4 -> 2.5, 2.9 -> 3.1, 5.1 -> 5.1.1)."""
+    for k, (x, y) in enumerate(zip(a, b, strict=False)):
+        if x != y:
+            return 0 < y - x <= 3 and all(z <= 3 for z in b[k + 1 :])
+    return len(b) > len(a) and all(z <= 3 for z in b[len(a) :])
+
+
 def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: int) -> list[Chunk]:
     """Returns the document's chunks in reading order, each within max_tokens model tokens.
 
@@ -309,13 +350,14 @@ def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: in
         if not current:
             return
         position = len(chunks)
-        text, spans = "", []
+        text, spans, pages = "", [], []
         for i, b in enumerate(current):
             text += "" if i == 0 else " " if b.continues else "\n"
             start = len(text)
             text += b.text
             if numbers.get(id(b)):
                 spans.append((start, len(text), numbers[id(b)]))
+            pages.append((start, b.page_start, b.page_end, label(b.page_start), label(b.page_end)))
         start_page, end_page = current[0].page_start, max(b.page_end for b in current)
         chunks.append(
             Chunk(
@@ -329,6 +371,7 @@ def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: in
                 paragraphs=tuple(spans),
                 labels=(label(start_page), label(end_page)),
                 ocr=confidence(start_page, end_page),
+                page_spans=tuple(pages) if start_page != end_page else (),
             )
         )
         current.clear()
@@ -339,7 +382,9 @@ def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: in
     # chunk with what follows on the same page rather than standing alone.
     small = max_tokens // 6
     placed: Block | None = None  # a guessed heading whose words went into the current chunk
-    for block, n, heading in _units(blocks, count, max_tokens):
+    units = list(_units(blocks, count, max_tokens))
+    paragraph_starts = _numbered_paragraphs([b for b, _, _ in units])
+    for block, n, heading in units:
         fragment = (
             heading.guessed and used < small and block.page_start == current[-1].page_end
             if current
@@ -363,7 +408,7 @@ def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: in
         # 7") runs on through unnumbered blocks (quotes, lists) until the next number or heading.
         if heading is not under:
             under, paragraph = heading, ""
-        found = None if block.continues else _PARAGRAPH.match(block.text)
+        found = paragraph_starts.get(id(block))
         if found:
             paragraph = found.group("number") or found.group("named")
         numbers[id(block)] = "" if block.note else paragraph

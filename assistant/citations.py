@@ -388,22 +388,24 @@ def renumber(
 
 def citation_of(p: Passage, quote: str, supported: bool) -> Citation:
     """A citation of passage p quoting `quote`."""
-    paragraph = p.paragraph_at(p.text.find(quote)) if quote else ""
+    at = p.text.find(quote) if quote else -1
+    paragraph = p.paragraph_at(at) if quote else ""
+    first, last, label_first, label_last = p.pages_of(at, at + len(quote))
     return Citation(
         n=p.n,
         doc_id=p.doc_id,
         title=p.title,
         source=p.source,
-        page_start=p.page_start,
-        page_end=p.page_end,
+        page_start=first,
+        page_end=last,
         section=p.section,
         quote=quote,
         score=round(p.score, 4),
         supported=supported,
         publisher=publisher_of(p),
         published=published_of(p),
-        label_start=p.labels[0],
-        label_end=p.labels[1],
+        label_start=label_first,
+        label_end=label_last,
         paragraph=paragraph,
         ocr=p.ocr,
     )

@@ -61,6 +61,9 @@ class Chunk:
     """The printed page labels of its first and last page, where the PDF gives them."""
     ocr: float = 0.0
     """The lowest OCR confidence (0-100) of its pages read by OCR; 0 when none was."""
+    page_spans: tuple[tuple[int, int, int, str, str], ...] = ()
+    """Where it runs over pages: (offset, first page, last page, their printed labels) of each
+    of its blocks, so that a quote is cited at its own page."""
 
     def embedding_text(self, title: str) -> str:
         """The text the embedding model sees: the chunk with its heading for context."""
@@ -183,6 +186,17 @@ class Passage:
     """(start, end, number) of its numbered paragraphs."""
     ocr: float = 0.0
     """The lowest OCR confidence of its pages read by OCR; 0 when its text layer was read."""
+    page_spans: tuple[tuple[int, int, int, str, str], ...] = ()
+    """(offset, first page, last page, labels) of each block where it runs over pages."""
+
+    def pages_of(self, start: int, end: int) -> tuple[int, int, str, str]:
+        """The pages (and their printed labels) that characters start:end of the text are on."""
+        if not self.page_spans or start < 0:
+            return self.page_start, self.page_end, *self.labels
+        held = [s for s in self.page_spans if s[0] < max(end, start + 1)]
+        first = [s for s in held if s[0] <= start][-1:] or held[:1] or [self.page_spans[0]]
+        last = held[-1] if held else first[0]
+        return first[0][1], last[2], first[0][3], last[4]
 
     def paragraph_at(self, offset: int) -> str:
         """The number of the numbered paragraph that holds a character offset of the text,

@@ -281,6 +281,13 @@ def _passage(
         )
     except (ValueError, TypeError):
         spans = ()
+    try:
+        page_spans = tuple(
+            (int(o), int(a), int(b), str(x), str(y))
+            for o, a, b, x, y in json.loads(str(meta.get("page_spans") or "[]"))
+        )
+    except (ValueError, TypeError):
+        page_spans = ()
     return Passage(
         n=n,
         chunk_id=chunk.chunk_id,
@@ -302,6 +309,7 @@ def _passage(
         labels=(str(meta.get("label_start", "")), str(meta.get("label_end", ""))),
         paragraphs=spans,
         ocr=float(meta.get("ocr", 0.0) or 0.0),
+        page_spans=page_spans,
     )
 
 

@@ -441,6 +441,8 @@ def _chunk_meta(chunk: Chunk, doc_meta: dict[str, MetaValue]) -> dict[str, MetaV
         meta["label_start"], meta["label_end"] = chunk.labels
     if chunk.ocr:
         meta["ocr"] = chunk.ocr
+    if chunk.page_spans:
+        meta["page_spans"] = json.dumps([list(p) for p in chunk.page_spans])
     if chunk.paragraphs:
         meta["paragraphs"] = json.dumps([list(p) for p in chunk.paragraphs])
     return meta

@@ -83,3 +83,71 @@ def test_a_question_can_name_the_paragraph(assistant):
 def test_a_paragraph_the_documents_do_not_have_is_not_invented(assistant):
     answer = assistant.ask("What does paragraph 9.7 say?")
     assert answer.refused and not answer.citations
+
+
+def test_a_numbered_list_inside_a_paragraph_is_not_taken_for_paragraphs():
+    from assistant.models import LoadedDocument, Page
+
+    pages = [
+        "24. The committee heard from the ports.\n"
+        "25. Three problems were put to us:\n"
+        "1. Dredging costs have doubled.\n2. Berths are too short.\n3. Staff are hard to find.",
+        "26. We recommend a review of harbour dues.\n27. The review should report within a year.",
+    ]
+    document = LoadedDocument(
+        doc_id="d" * 16,
+        content_hash="0" * 64,
+        source="report.pdf",
+        title="Report",
+        format="pdf",
+        layout="lines",
+        pages=tuple(Page(i + 1, text) for i, text in enumerate(pages)),
+    )
+    chunks = chunk_document(document, count_tokens, 200)
+    spans = [(c.text[a:b], n) for c in chunks for a, b, n in c.paragraphs]
+    assert [n for _, n in spans] == ["24", "25", "25", "25", "25", "26", "27"]
+    assert [t for t, n in spans if n == "25"][-1].startswith("3. Staff")
+
+
+def test_a_quote_is_cited_at_its_own_page_when_its_passage_runs_over_two():
+    from assistant.citations import citation_of
+    from assistant.models import LoadedDocument, Page
+
+    pages = [
+        "31. Ports told us that dredging costs had doubled since the last review.",
+        "32. Councils said that harbour dues had not risen for ten years.\n"
+        "33. We recommend that dues rise with inflation.",
+    ]
+    document = LoadedDocument(
+        doc_id="e" * 16,
+        content_hash="0" * 64,
+        source="report.pdf",
+        title="Report",
+        format="pdf",
+        layout="lines",
+        pages=tuple(Page(i + 1, text) for i, text in enumerate(pages)),
+        page_labels=("17", "18"),
+    )
+    [chunk] = chunk_document(document, count_tokens, 200)
+    assert (chunk.page_start, chunk.page_end) == (1, 2)
+    from assistant.models import Passage
+
+    passage = Passage(
+        n=1,
+        chunk_id=chunk.chunk_id,
+        doc_id=chunk.doc_id,
+        title="Report",
+        source="report.pdf",
+        page_start=1,
+        page_end=2,
+        section="",
+        text=chunk.text,
+        score=1.0,
+        labels=chunk.labels,
+        paragraphs=chunk.paragraphs,
+        page_spans=chunk.page_spans,
+    )
+    second = citation_of(passage, "harbour dues had not risen for ten years", True)
+    assert (second.page_start, second.page_end, second.where) == (2, 2, "p. 18, para 32")
+    first = citation_of(passage, "dredging costs had doubled", True)
+    assert (first.page_start, first.where) == (1, "p. 17, para 31")

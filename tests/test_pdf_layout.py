@@ -120,6 +120,7 @@ def with_footnotes(path: Path) -> Path:
         pdf.setFont("Helvetica", 11)
         y -= 16
     pdf.drawString(72, y, "These are the committee's own words, not the witnesses'.")
+    pdf.drawString(72, y - 16, "6. The committee will report again once the review is done.")
     pdf.setFont("Helvetica", 8)
     pdf.drawString(72, 90, "1 Written evidence from the Harbour Authorities Association, HAA 03.")
     pdf.drawString(72, 80, "2 Oral evidence taken on 3 May 2024, Q 57, which was")
@@ -140,9 +141,9 @@ def test_footnotes_are_set_apart_and_linked_to_their_calls(tmp_path):
     chunks = chunk_document(document, count_tokens, 200)
     [chunk] = chunks
     numbers = {number for *_, number in chunk.paragraphs}
-    assert numbers == {"4", "5"}, "a footnote is not a numbered paragraph"
+    assert numbers == {"4", "5", "6"}, "a footnote is not a numbered paragraph"
     start, end, number = chunk.paragraphs[-1]
-    assert number == "5" and "[fn 1] Written" not in chunk.text[start:end]
+    assert number == "6" and "[fn 1] Written" not in chunk.text[start:end]
 
 
 SCORES = [
