@@ -130,8 +130,8 @@ def arrange(pages: list[PageLines]) -> list[str]:
                 if cells:
                     line.cells, line.text = cells, " | ".join(_text(c) for c in cells)
                     kept.append(line)
-            elif furniture_key(line.text) not in furniture:
-                kept.append(line)
+            elif furniture_key(line.text) not in furniture and furniture_key(line.text):
+                kept.append(line)  # (a line that is only a page number has an empty key)
         out.append(_with_footnotes(page, kept, body))
     return out
 
@@ -177,7 +177,7 @@ def _with_footnotes(page: PageLines, lines: list[Line], body: float) -> str:
         where = page.position(line)
         small = body and line.x is not None and line.size < 0.9 * body
         low = where is not None and where < 0.5
-        start = _FOOTNOTE_START.match(line.text) if small and low else None
+        start = _FOOTNOTE_START.match(line.text) if small and low and not line.cells else None
         if start and numbers and not 0 < int(start.group(1)) - int(numbers[-1]) <= 3:
             start = None  # notes are numbered in order: a figure out of turn is their text
         if start:
@@ -310,8 +310,14 @@ def _columns(lines: list[Line]) -> list[Line]:
         sum(abs(cell[0].x - lefts[k]) <= 6 for cell in _cells(aligned, k)) >= 0.8 * len(aligned)
         for k in range(widths)
     )
+    # Prose fills its column: nearly every line of it is long. A table's cells are not.
+    full = all(
+        sum(len(_text(c)) >= 0.6 * most for c in cells) >= 0.8 * len(cells)
+        for cells in (_cells(aligned, k) for k in range(widths))
+        for most in [max(len(_text(c)) for c in cells)]
+    )
     long = statistics.mean(len(x.text) for c in _all_cells(aligned) for x in c) >= 25
-    if not (steady and long):
+    if not (steady and long and full):
         return lines
     first = lines.index(rows[0])
     columns: list[list[Line]] = [[] for _ in range(widths)]

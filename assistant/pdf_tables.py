@@ -47,7 +47,7 @@ def find_tables(data: bytes, numbers: list[int]) -> dict[int, list[Table]]:
 
 def rows_with_headers(grid: list[list[str | None]]) -> tuple[str, ...]:
     """A grid's rows as lines, each cell after its column's header; () when the grid is not a
-    table (fewer than two rows of two cells, or mostly empty)."""
+    table (fewer than two rows of two cells, or mostly empty) or has only two columns."""
     cells = [[_clean(c) for c in row] for row in grid]
     if not cells:
         return ()
@@ -56,6 +56,8 @@ def rows_with_headers(grid: list[list[str | None]]) -> tuple[str, ...]:
     filled = [row for row in cells if sum(1 for c in row if c) >= 2]
     if len(filled) < 2 or total == 0 or empty / total > MAX_EMPTY:
         return ()
+    if max(len(row) for row in cells) < 3:
+        return ()  # two columns: the first names the row, and `name | value` reads as it is
     start = cells.index(filled[0])
     header = filled[0]
     if any(c and _FIGURE.match(c) for c in header):
