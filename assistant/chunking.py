@@ -287,8 +287,9 @@ def _units(blocks: list[Block], count: TokenCounter, max_tokens: int):
 def _numbered_paragraphs(blocks: list[Block]) -> dict[int, re.Match]:
     """The blocks that open a numbered paragraph, by id: those named so ("Recommendation 7"),
     and those whose numbers make the document's longest run in order (26, 27, 28 ...; 2.3,
-    2.4, 3.1 ...). A numbered list, a question's number in a survey or a numbered heading
-    starts again or jumps, and is left out of the run."""
+    2.4, 3.1 ...), and any other long run clear of it (an annex numbered afresh). A numbered
+    list, a question's number in a survey or a numbered heading starts again or jumps, and is
+    left out."""
     found = []
     for block in blocks:
         match = None if block.continues or block.note else _PARAGRAPH.match(block.text)
@@ -300,20 +301,41 @@ def _numbered_paragraphs(blocks: list[Block]) -> dict[int, re.Match]:
         for b, m in found
         if m.group("number")
     ]
-    # The longest chain in which each number follows the one before it (see _follows).
-    best: list[int] = [1] * len(numbered)
-    before: list[int] = [-1] * len(numbered)
-    for j in range(len(numbered)):
-        for i in range(max(0, j - 60), j):
-            if best[i] + 1 > best[j] and _follows(numbered[i][2], numbered[j][2]):
-                best[j], before[j] = best[i] + 1, i
     chain: dict[int, re.Match] = {}
-    if numbered and max(best) >= 3:
-        j = best.index(max(best))
-        while j >= 0:
-            chain[id(numbered[j][0])] = numbered[j][1]
-            j = before[j]
+    taken: list[tuple[int, int]] = []  # the spans (first and last place) of the runs kept
+    left = list(range(len(numbered)))
+    for _ in range(20):  # runs enough for any annexes; each pass costs a look over all numbers
+        if len(left) < 3:
+            break
+        run = _longest_run([numbered[i][2] for i in left])
+        places = [left[k] for k in run]
+        span = (places[0], places[-1])
+        # The first run must be 3 long; a later one (an annex numbered afresh) 5, and clear
+        # of the others: a list numbered inside a paragraph lies within the main run.
+        if len(run) < (5 if taken else 3):
+            break
+        if not any(span[0] <= b and a <= span[1] for a, b in taken):
+            taken.append(span)
+            chain.update((id(numbered[i][0]), numbered[i][1]) for i in places)
+        used = set(places)
+        left = [i for i in left if i not in used]
     return {**chain, **named}
+
+
+def _longest_run(numbers: list[tuple[int, ...]]) -> list[int]:
+    """The places of the longest run in which each number follows the one before it."""
+    best = [1] * len(numbers)
+    before = [-1] * len(numbers)
+    for j in range(len(numbers)):
+        for i in range(max(0, j - 60), j):
+            if best[i] + 1 > best[j] and _follows(numbers[i], numbers[j]):
+                best[j], before[j] = best[i] + 1, i
+    j = best.index(max(best))
+    run = []
+    while j >= 0:
+        run.append(j)
+        j = before[j]
+    return run[::-1]
 
 
 def _follows(a: tuple[int, ...], b: tuple[int, ...]) -> bool:

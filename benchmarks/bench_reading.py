@@ -127,9 +127,10 @@ def ocr_rate(pages: int) -> tuple[float, float]:
 
 
 def sample_citations(read: list[tuple[Path, object]], n: int, out: Path) -> None:
-    """n chunks with a numbered paragraph or a printed page label, at random, as a table to
-    check against the PDFs by hand."""
-    from assistant.models import page_label
+    """n citations, at random, of a numbered paragraph or a passage with printed page labels,
+    made as an answer makes them (citations.citation_of), as a table to check by hand."""
+    from assistant.citations import citation_of
+    from assistant.models import Passage
 
     rng = random.Random(11)
     candidates = []
@@ -143,11 +144,29 @@ def sample_citations(read: list[tuple[Path, object]], n: int, out: Path) -> None
         "|---|---|---|---|---|---|",
     ]
     for k, (path, _, chunk) in enumerate(candidates[:n], start=1):
-        start, end, number = chunk.paragraphs[0] if chunk.paragraphs else (0, 60, "")
-        words = " ".join(chunk.text[start:end].split()[:10]).replace("|", "/")
-        printed = page_label(*chunk.labels) if all(chunk.labels) else "-"
+        passage = Passage(
+            n=1,
+            chunk_id=chunk.chunk_id,
+            doc_id=chunk.doc_id,
+            title=path.name,
+            source=str(path),
+            page_start=chunk.page_start,
+            page_end=chunk.page_end,
+            section=chunk.section,
+            text=chunk.text,
+            score=1.0,
+            labels=chunk.labels,
+            paragraphs=chunk.paragraphs,
+            page_spans=chunk.page_spans,
+        )
+        start, end, _ = chunk.paragraphs[0] if chunk.paragraphs else (0, 200, "")
+        quote = " ".join(chunk.text[start:end].split()[:12])
+        quote = quote if quote in chunk.text else chunk.text[start : start + 60]
+        c = citation_of(passage, quote, True)
+        printed = c.pages if c.label_start else "-"
         rows.append(
-            f"| {k} | {path.name} | {chunk.page_start} | {printed} | {number or '-'} | {words} |"
+            f"| {k} | {path.name} | {c.page_start} | {printed} | {c.paragraph or '-'} | "
+            f"{quote.replace('|', '/')} |"
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(rows) + "\n")
