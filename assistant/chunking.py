@@ -20,8 +20,6 @@ _PARAGRAPH = re.compile(
     r"^(?:(?P<number>\d{1,3}(?:\.\d{1,3}){0,2})\.?\s+(?=[A-Z\u201c\"'(])"
     r"|(?P<named>(?:Recommendation|Conclusion)\s+\d{1,3}[a-z]?)\b)"
 )
-_FOOTNOTE = re.compile(r"^\[fn \d{1,3}\] ")
-_CALLED = re.compile(r"\[fn \d{1,3}\]$")
 _PAGE_NUMBER = re.compile(r"^(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$", re.I)
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*(\s+)(?=[\"'(\[]?[A-Z0-9])")
 _TERMINAL = (".", "!", "?", ":", ";", ",")
@@ -39,7 +37,6 @@ class Block:
     heading: bool = False
     continues: bool = False  # a later piece of a block split for length
     guessed: bool = False  # a heading found by its look, not named by the file's structure
-    note: bool = False  # a footnote
 
 
 _FUNCTION_WORDS = {"of", "and", "the", "to", "for", "in", "on", "a", "an", "with", "by", "or", "at"}
@@ -50,7 +47,7 @@ def _looks_like_heading(line: str, outline: set[str] | None, next_line: str = ""
     key = line.lower().rstrip(" .")
     if outline is not None:
         return key in outline
-    if len(line) > 80 or len(line.split()) > 12 or _ends(line, _TERMINAL):
+    if len(line) > 80 or len(line.split()) > 12 or line.endswith(_TERMINAL):
         return False
     if next_line[:1].islower() or line.split()[-1].lower() in _FUNCTION_WORDS:
         return False  # the line runs on: a wrapped sentence or title, not a heading
@@ -65,11 +62,6 @@ def _looks_like_heading(line: str, outline: set[str] | None, next_line: str = ""
     if not words or not line[0].isupper():
         return False
     return sum(w[0].isupper() for w in words) / len(words) >= 0.6
-
-
-def _ends(text: str, marks: tuple[str, ...]) -> bool:
-    """Whether the text ends with one of the marks, a footnote's call after it aside."""
-    return _CALLED.sub("", text).endswith(marks)
 
 
 def _join(left: str, right: str, vocabulary: set[str]) -> str:
@@ -129,12 +121,8 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
                 blocks.append(Block(line, page.number, page.number))
                 open_block = None
                 continue
-            if _FOOTNOTE.match(line):  # as does a footnote, set after its page's text
-                blocks.append(Block(line, page.number, page.number, note=True))
-                open_block = None
-                continue
             numbered = bool(_PARAGRAPH.match(line)) and (
-                open_block is None or _ends(open_block.text, (".", "!", "?", ":", ";"))
+                open_block is None or open_block.text.endswith((".", "!", "?", ":", ";"))
             )
             if open_block is not None and not _BULLET.match(line) and not numbered:
                 open_block.text = _join(open_block.text, line, vocabulary)
@@ -143,7 +131,7 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
                 blocks.append(open_block)
             # A short line ends its paragraph, unless the next one plainly carries on from it
             # (narrow columns beside an infobox or a figure wrap early).
-            runs_on = following[:1].islower() and not _ends(line, (".", "!", "?"))
+            runs_on = following[:1].islower() and not line.endswith((".", "!", "?"))
             if len(line) < 0.7 * width and not runs_on:
                 open_block = None
     return _merge_across_pages(blocks, vocabulary)
@@ -171,17 +159,15 @@ def _join_wrapped_headings(lines: list[str], titles: set[str]) -> list[str]:
 
 
 def _merge_across_pages(blocks: list[Block], vocabulary: set[str]) -> list[Block]:
-    """Joins a paragraph that runs on over a page break, past the first page's footnotes."""
     merged: list[Block] = []
     for block in blocks:
-        before = [b for b in merged[-12:] if not b.note]
-        previous = before[-1] if before and not block.note else None
+        previous = merged[-1] if merged else None
         if (
             previous is not None
             and not previous.heading
             and not block.heading
             and block.page_start == previous.page_end + 1
-            and not _ends(previous.text, (".", "!", "?", ":"))
+            and not previous.text.endswith((".", "!", "?", ":"))
             and block.text[:1].islower()
         ):
             previous.text = _join(previous.text, block.text, vocabulary)
@@ -292,7 +278,7 @@ def _numbered_paragraphs(blocks: list[Block]) -> dict[int, re.Match]:
     left out."""
     found = []
     for block in blocks:
-        match = None if block.continues or block.note else _PARAGRAPH.match(block.text)
+        match = None if block.continues else _PARAGRAPH.match(block.text)
         if match:
             found.append((block, match))
     named = {id(b): m for b, m in found if m.group("named")}
@@ -433,7 +419,7 @@ def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: in
         found = paragraph_starts.get(id(block))
         if found:
             paragraph = found.group("number") or found.group("named")
-        numbers[id(block)] = "" if block.note else paragraph
+        numbers[id(block)] = paragraph
         current.append(block)
         used += n + 1
     flush()

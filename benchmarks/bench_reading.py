@@ -6,7 +6,7 @@ FOLDER defaults to evals/realdocs/documents (19 public documents, 800-odd pages)
 
 Stages, each timed over every page: pypdf's plain text (what LangChain's PyPDFLoader does),
 this project's reading of positions (rows and columns), tables (pdfplumber, on the pages that
-show rows), the page arrangement (furniture, footnotes), and chunking. OCR is timed apart on
+show rows), the page arrangement (furniture), and chunking. OCR is timed apart on
 generated scanned pages.
 
 Furniture is measured with another reader (pdfplumber's lines and their positions), so that
@@ -88,7 +88,7 @@ def read_stages(path: Path) -> tuple[dict[str, float], list[str], list[str], obj
     seconds["tables (pdfplumber)"] = time.perf_counter() - started
     started = time.perf_counter()
     pdf_layout.arrange(drawn)
-    seconds["furniture, footnotes"] = time.perf_counter() - started
+    seconds["furniture"] = time.perf_counter() - started
     started = time.perf_counter()
     document = load_file(path, 10**9)
     whole = time.perf_counter() - started

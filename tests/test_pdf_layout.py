@@ -1,6 +1,6 @@
 """Reading a PDF's pages in the order a person reads them: running heads and footers left
-out, columns one after another, footnotes apart and linked, tables row by row with their
-headers. Each test builds its own PDF with the layout it tests."""
+out, columns one after another, tables row by row with their headers. Each test builds its
+own PDF with the layout it tests."""
 
 from __future__ import annotations
 
@@ -101,50 +101,6 @@ def test_columns_are_read_one_after_the_other(tmp_path):
     assert left in text and right in text
     assert text.rindex(left) < text.index(right), "the whole first column comes first"
     assert " | " not in text, "columns are not taken for a table"
-
-
-def with_footnotes(path: Path) -> Path:
-    """Numbered paragraphs whose sentences call footnotes set in small type at the foot."""
-    pdf = canvas.Canvas(str(path), pagesize=A4)
-    y = HEIGHT - 80
-    pdf.setFont("Helvetica", 11)
-    paragraphs = [
-        ("4. The committee took evidence from twelve harbour authorities,", " most small."),
-        ("5. Most said that dredging costs had doubled,", " and dues had not risen."),
-    ]
-    for k, (text, rest) in enumerate(paragraphs, start=1):
-        pdf.drawString(72, y, text)
-        width = pdf.stringWidth(text, "Helvetica", 11)
-        pdf.setFont("Helvetica", 7)
-        pdf.drawString(72 + width + 1, y + 4, str(k))
-        pdf.setFont("Helvetica", 11)
-        pdf.drawString(72 + width + 6, y, rest)
-        y -= 16
-    pdf.drawString(72, y, "These are the committee's own words, not the witnesses'.")
-    pdf.drawString(72, y - 16, "6. The committee will report again once the review is done.")
-    pdf.setFont("Helvetica", 8)
-    pdf.drawString(72, 90, "1 Written evidence from the Harbour Authorities Association, HAA 03.")
-    pdf.drawString(72, 80, "2 Oral evidence taken on 3 May 2024, Q 57, which was")
-    pdf.drawString(72, 70, "later corrected by the witness.")
-    pdf.showPage()
-    pdf.save()
-    return path
-
-
-def test_footnotes_are_set_apart_after_the_text_that_calls_them(tmp_path):
-    document = load_file(with_footnotes(tmp_path / "notes.pdf"), 10**7)
-    lines = document.pages[0].text.splitlines()
-    assert "harbour authorities,1 most small." in lines[0]
-    assert "costs had doubled,2 and dues" in lines[1]
-    assert lines[-2] == "[fn 1] Written evidence from the Harbour Authorities Association, HAA 03."
-    second = "Oral evidence taken on 3 May 2024, Q 57, which was later corrected by the witness."
-    assert lines[-1] == f"[fn 2] {second}"
-    chunks = chunk_document(document, count_tokens, 200)
-    [chunk] = chunks
-    numbers = {number for *_, number in chunk.paragraphs}
-    assert numbers == {"4", "5", "6"}, "a footnote is not a numbered paragraph"
-    start, end, number = chunk.paragraphs[-1]
-    assert number == "6" and "[fn 1] Written" not in chunk.text[start:end]
 
 
 SCORES = [
