@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -37,6 +38,22 @@ class Block:
     heading: bool = False
     continues: bool = False  # a later piece of a block split for length
     guessed: bool = False  # a heading found by its look, not named by the file's structure
+
+
+def _norm_boilerplate(line: str) -> str:
+    return re.sub(r"\d+", "#", line.lower()).strip()
+
+
+def _boilerplate_lines(pages: Sequence[Sequence[str]]) -> set[str]:
+    """Returns normalised lines that repeat at the top or bottom of many pages: headers, footers."""
+    if len(pages) < 3:
+        return set()
+    counts: Counter[str] = Counter()
+    for lines in pages:
+        edge = {_norm_boilerplate(x) for x in list(lines[:3]) + list(lines[-3:]) if x}
+        counts.update(edge)
+    threshold = max(3, len(pages) // 2)
+    return {line for line, n in counts.items() if n >= threshold and line}
 
 
 _FUNCTION_WORDS = {"of", "and", "the", "to", "for", "in", "on", "a", "an", "with", "by", "or", "at"}
@@ -85,6 +102,7 @@ def _vocabulary(document: LoadedDocument) -> set[str]:
 def _line_blocks(document: LoadedDocument) -> list[Block]:
     """Blocks from a PDF's visual lines: wrapped lines are joined, short lines end a block."""
     pages = [[x for x in p.text.splitlines() if x.strip()] for p in document.pages]
+    boilerplate = set() if document.furniture_removed else _boilerplate_lines(pages)
     outline: dict[int, set[str]] = {}
     for number, title in document.outline:
         outline.setdefault(number, set()).add(title.lower().rstrip(" ."))
@@ -96,7 +114,7 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
         kept: list[str] = []
         for i, line in enumerate(lines):
             at_edge = i < 3 or i >= len(lines) - 3
-            if at_edge and _PAGE_NUMBER.match(line):  # furniture: see pdf_layout
+            if at_edge and (_norm_boilerplate(line) in boilerplate or _PAGE_NUMBER.match(line)):
                 continue
             if kept and _LONE_MARKER.match(kept[-1]):
                 kept[-1] = f"{kept[-1]} {line}"  # a list marker drawn apart from its item

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     max_file_memory_mb: int = Field(
         2048, ge=256, description="Most memory the process reading one file may use."
     )
+    pdf_layout: bool = Field(
+        False,
+        description="Read PDFs with running heads and footers dropped, prose columns in order "
+        "and tables with their headers (off until the answer selector is retrained on it).",
+    )
     ocr: bool = Field(
         True, description="Read PDF pages that have no text layer with Tesseract, if installed."
     )
@@ -123,6 +128,7 @@ class Settings(BaseSettings):
             self.max_file_memory_mb,
             self.ocr,
             self.ocr_page_seconds,
+            self.pdf_layout,
         )
 
     @property

@@ -28,6 +28,12 @@ from .store import Store, StoreError
 # embedded again on the next ingest, though its file is unchanged. Change it with either.
 SCHEME = "chunks-5"
 
+
+def scheme(settings: Settings) -> str:
+    """The scheme a document read under these settings is chunked by."""
+    return SCHEME + ("-layout" if settings.pdf_layout else "")
+
+
 # Documents are embedded together until they reach this many chunks, then committed one by one.
 _GROUP_CHUNKS = 256
 
@@ -275,7 +281,7 @@ class Ingester:
             # Hashing first lets an unchanged file skip parsing altogether.
             if (
                 previous is not None
-                and previous.scheme == SCHEME
+                and previous.scheme == scheme(self.settings)
                 and 0 < size <= self.settings.max_file_bytes
             ):
                 data = path.read_bytes()
@@ -365,7 +371,7 @@ class Ingester:
             ingested_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             size_bytes=item.size,
             content_hash=document.content_hash,
-            scheme=SCHEME,
+            scheme=scheme(self.settings),
             meta={
                 **item.fields,
                 "detected_title": document.title,

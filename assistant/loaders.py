@@ -151,6 +151,9 @@ class Bounds:
     """Whether pages without a text layer are read by OCR (where Tesseract is installed)."""
     ocr_seconds: float = 60.0
     """The longest one page's OCR may take; each OCR'd page moves the deadline on by this."""
+    layout: bool = False
+    """Furniture dropped, prose columns in order and tables with their headers (pdf_layout,
+    pdf_tables); off, the page is read as pypdf draws it and the chunker drops repeated lines."""
     on_ocr: Callable[[int, int, float], None] | None = None
     """Told (k, of, seconds) before the k-th page of `of` is OCR'd, the deadline moved on."""
 
@@ -165,10 +168,12 @@ def load_file(path: str | Path, max_bytes: int, bounds: Bounds | None = None) ->
     data = _read_bytes(path, max_bytes)
     _check_type(path, data)
     author = created = ""
+    cleaned = False
     labels: tuple[str, ...] = ()
     notes: list[str] = []
     if suffix == ".pdf":
         title, pages, outline, author, created, labels = _load_pdf(path, data, bounds)
+        cleaned = bounds.layout
         pages, notes = _ocr_pages(path, data, pages, bounds)
         layout: Layout = "lines"
     elif suffix == ".docx":
@@ -200,6 +205,7 @@ def load_file(path: str | Path, max_bytes: int, bounds: Bounds | None = None) ->
         created=created,
         page_labels=labels,
         notes=tuple(notes),
+        furniture_removed=cleaned,
     )
 
 
@@ -322,12 +328,13 @@ def _load_pdf(
                     f"took more than {bounds.seconds:g} s to read (stopped at page {i + 1} "
                     f"of {total:,}); a file built to exhaust the reader?",
                 )
-            drawn.append(pdf_layout.read_page(page))
-        _place_tables(data, drawn)
-        pages = [
-            Page(number=i + 1, text=normalise_text(text))
-            for i, text in enumerate(pdf_layout.arrange(drawn))
-        ]
+            drawn.append(pdf_layout.read_page(page, bounds.layout))
+        if bounds.layout:
+            _place_tables(data, drawn)
+            texts = pdf_layout.arrange(drawn)
+        else:
+            texts = ["\n".join(x.text for x in page.lines) for page in drawn]
+        pages = [Page(number=i + 1, text=normalise_text(text)) for i, text in enumerate(texts)]
         if not pages:
             raise LoadError(path, "is a PDF with no pages")
         if sum(len(p.text) for p in pages) < _MIN_TEXT_CHARS and not _has_images(reader):

@@ -42,6 +42,8 @@ class LoadedDocument:
     """The date the file's own metadata gives (YYYY-MM-DD), where it gives one."""
     notes: tuple[str, ...] = ()
     """Pages that were left out, and why ("page 3: OCR unusable (confidence 31%)")."""
+    furniture_removed: bool = False
+    """Whether the loader already dropped running heads and footers (pdf_layout)."""
 
 
 @dataclass(frozen=True)

@@ -52,8 +52,10 @@ class PageLines:
         return (line.y - self.bottom) / (self.top - self.bottom)
 
 
-def read_page(page) -> PageLines:
-    """The page's lines as drawn, rows rebuilt and columns put in reading order."""
+def read_page(page, layout: bool = False) -> PageLines:
+    """The page's lines as drawn, rows rebuilt; with `layout`, type sizes as drawn (the
+    transformation's scale too), raised footnote calls kept on their line, and prose columns
+    put in reading order."""
     lines: list[Line] = []
     current = Line("")
 
@@ -61,7 +63,7 @@ def read_page(page) -> PageLines:
         nonlocal current
         x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
         y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-        scale = abs(size * (tm[3] or 1) * (cm[3] or 1)) or 10.0
+        scale = abs(size * (tm[3] or 1) * ((cm[3] or 1) if layout else 1)) or 10.0
         pieces = text.split("\n")
         for k, piece in enumerate(pieces):
             if piece.strip() and current.x is None:
@@ -73,9 +75,10 @@ def read_page(page) -> PageLines:
 
     page.extract_text(visitor_text=visit)
     lines.append(current)
-    lines = _join_raised(lines)
     box = page.mediabox
-    rows = _columns(_rows(lines))
+    if not layout:
+        return PageLines(_rows(lines), float(box.bottom), float(box.top))
+    rows = _columns(_rows(_join_raised(lines)))
     return PageLines(rows, float(box.bottom), float(box.top))
 
 

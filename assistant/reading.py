@@ -37,6 +37,7 @@ class Limits:
     ocr: bool = True
     ocr_page_seconds: float = 60.0
     """Each page read by OCR gives its file this much more time."""
+    layout: bool = False
 
 
 def serve(fd: int) -> None:
@@ -61,6 +62,7 @@ def serve(fd: int) -> None:
             limits.seconds,
             limits.ocr,
             limits.ocr_page_seconds,
+            limits.layout,
             lambda k, of, extra, i=i: conn.send(("ocr", i, k, of, extra)),
         )
         try:

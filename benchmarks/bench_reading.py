@@ -13,7 +13,8 @@ Furniture is measured with another reader (pdfplumber's lines and their position
 the measure does not share the reader's own idea of a header: a line of three words or more
 drawn at the same place in a page's top or foot tenth on 30% of a document's pages (and 3 at
 least). The share of chunks that hold such a line word for word is given for this pipeline
-and for the plain one (PyPDFLoader pages, RecursiveCharacterTextSplitter 1000/200).
+with ASSISTANT_PDF_LAYOUT on and off, and for the plain one (PyPDFLoader pages,
+RecursiveCharacterTextSplitter 1000/200).
 """
 
 from __future__ import annotations
@@ -61,9 +62,9 @@ def share_with(chunks: list[str], lines: set[str]) -> int:
     return sum(1 for text in chunks if any(line in text for line in lines))
 
 
-def read_stages(path: Path) -> tuple[dict[str, float], list[str], list[str], object]:
-    """Seconds per stage for one file, its chunks, the plain pipeline's chunks, and the
-    document."""
+def read_stages(path: Path) -> tuple[dict[str, float], dict[str, list[str]], object]:
+    """Seconds per stage for one file; its chunks' texts read closely (layout), read by
+    default, and by the plain pipeline; and the document with its close-read chunks."""
     import io
 
     from langchain_core.documents import Document
@@ -73,7 +74,7 @@ def read_stages(path: Path) -> tuple[dict[str, float], list[str], list[str], obj
     from assistant import pdf_layout
     from assistant.chunking import chunk_document
     from assistant.embeddings import count_tokens
-    from assistant.loaders import _place_tables, load_file
+    from assistant.loaders import Bounds, _place_tables, load_file
 
     data = path.read_bytes()
     seconds: dict[str, float] = {}
@@ -81,7 +82,7 @@ def read_stages(path: Path) -> tuple[dict[str, float], list[str], list[str], obj
     plain = [p.extract_text() for p in PdfReader(io.BytesIO(data)).pages]
     seconds["pypdf plain text"] = time.perf_counter() - started
     started = time.perf_counter()
-    drawn = [pdf_layout.read_page(p) for p in PdfReader(io.BytesIO(data)).pages]
+    drawn = [pdf_layout.read_page(p, True) for p in PdfReader(io.BytesIO(data)).pages]
     seconds["positions, rows, columns"] = time.perf_counter() - started
     started = time.perf_counter()
     _place_tables(data, drawn)
@@ -90,23 +91,20 @@ def read_stages(path: Path) -> tuple[dict[str, float], list[str], list[str], obj
     pdf_layout.arrange(drawn)
     seconds["furniture"] = time.perf_counter() - started
     started = time.perf_counter()
-    document = load_file(path, 10**9)
+    document = load_file(path, 10**9, Bounds(layout=True))
     whole = time.perf_counter() - started
+    started = time.perf_counter()
+    default = chunk_document(load_file(path, 10**9), count_tokens, 200)
+    seconds["whole read, layout off (default)"] = time.perf_counter() - started
     started = time.perf_counter()
     chunks = chunk_document(document, count_tokens, 200)
     seconds["chunking"] = time.perf_counter() - started
-    seconds["whole read (load_file)"] = whole
+    seconds["whole read, ASSISTANT_PDF_LAYOUT"] = whole
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
     plain_chunks = splitter.split_documents([Document(page_content=t) for t in plain])
-    return (
-        seconds,
-        [c.text for c in chunks],
-        [c.page_content for c in plain_chunks],
-        (
-            document,
-            chunks,
-        ),
-    )
+    texts = {"layout": [c.text for c in chunks], "default": [c.text for c in default]}
+    texts["plain"] = [c.page_content for c in plain_chunks]
+    return seconds, texts, (document, chunks)
 
 
 def ocr_rate(pages: int) -> tuple[float, float]:
@@ -181,30 +179,30 @@ def main() -> None:
     from pypdf import PdfReader
 
     totals: Counter[str] = Counter()
-    pages = ours_hit = plain_hit = ours_n = plain_n = 0
+    hits: Counter[str] = Counter()
+    counts: Counter[str] = Counter()
+    pages = 0
     read = []
     for path in sorted(args.folder.glob("*.pdf")):
         count = len(PdfReader(path).pages)
-        seconds, ours, plain, parts = read_stages(path)
+        seconds, texts, parts = read_stages(path)
         lines = furniture_lines(path)
-        hit, base = share_with(ours, lines), share_with(plain, lines)
+        found = {kind: share_with(chunks, lines) for kind, chunks in texts.items()}
         print(
-            f"{path.name[:48]:48} {count:4} pages  furniture in {hit}/{len(ours)} chunks "
-            f"(plain {base}/{len(plain)})"
+            f"{path.name[:48]:48} {count:4} pages  furniture in chunks: "
+            + ", ".join(f"{kind} {found[kind]}/{len(texts[kind])}" for kind in texts)
         )
         totals.update(seconds)
+        hits.update(found)
+        counts.update({kind: len(chunks) for kind, chunks in texts.items()})
         pages += count
-        ours_hit, plain_hit = ours_hit + hit, plain_hit + base
-        ours_n, plain_n = ours_n + len(ours), plain_n + len(plain)
         read.append((path, parts))
     print(f"\n{pages} pages; pages per second by stage (2 cores, one process):")
     for stage, seconds in totals.items():
-        print(f"  {stage:28} {pages / seconds:8.1f}")
-    print(
-        f"\nchunks holding a repeated header or footer line: this pipeline "
-        f"{ours_hit}/{ours_n} ({ours_hit / ours_n:.1%}), plain {plain_hit}/{plain_n} "
-        f"({plain_hit / plain_n:.1%})"
-    )
+        print(f"  {stage:34} {pages / seconds:8.1f}")
+    print("\nchunks holding a repeated header or footer line:")
+    for kind in counts:
+        print(f"  {kind:8} {hits[kind]}/{counts[kind]} ({hits[kind] / counts[kind]:.1%})")
     if args.ocr_pages:
         rate, confidence = ocr_rate(args.ocr_pages)
         print(

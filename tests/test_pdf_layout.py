@@ -16,9 +16,10 @@ from assistant.chunking import chunk_document
 from assistant.config import Settings
 from assistant.embeddings import count_tokens
 from assistant.ingest import Ingester
-from assistant.loaders import load_file
+from assistant.loaders import Bounds, load_file
 
 WIDTH, HEIGHT = A4
+LAYOUT = Bounds(layout=True)  # ASSISTANT_PDF_LAYOUT=true
 
 ISLANDS = ["Arran", "Islay", "Mull", "Barra", "Tiree"]
 BODY = [
@@ -54,7 +55,7 @@ def with_furniture(path: Path) -> Path:
 
 
 def test_running_heads_and_footers_stay_out_of_the_chunks(tmp_path):
-    document = load_file(with_furniture(tmp_path / "ferries.pdf"), 10**7)
+    document = load_file(with_furniture(tmp_path / "ferries.pdf"), 10**7, LAYOUT)
     chunks = chunk_document(document, count_tokens, 200)
     text = "\n".join(c.text for c in chunks)
     assert "partnership reviews the ferry timetable" in text
@@ -94,8 +95,15 @@ def two_columns(path: Path) -> Path:
     return path
 
 
+def test_without_the_layout_setting_the_chunker_still_drops_repeated_heads(tmp_path):
+    document = load_file(with_furniture(tmp_path / "ferries.pdf"), 10**7)
+    assert not document.furniture_removed
+    text = "\n".join(c.text for c in chunk_document(document, count_tokens, 200))
+    assert "example.gov.uk" not in text and "For Tiree, the board brings" in text
+
+
 def test_columns_are_read_one_after_the_other(tmp_path):
-    document = load_file(two_columns(tmp_path / "columns.pdf"), 10**7)
+    document = load_file(two_columns(tmp_path / "columns.pdf"), 10**7, LAYOUT)
     text = " ".join(document.pages[0].text.split())
     left, right = " ".join(LEFT), " ".join(RIGHT)
     assert left in text and right in text
@@ -125,7 +133,7 @@ def ruled_table(path: Path) -> Path:
 
 
 def test_a_table_row_is_kept_with_its_column_headers(tmp_path):
-    document = load_file(ruled_table(tmp_path / "scores.pdf"), 10**7)
+    document = load_file(ruled_table(tmp_path / "scores.pdf"), 10**7, LAYOUT)
     lines = document.pages[0].text.splitlines()
     assert (
         "Department: HM Revenue and Customs | Engagement index 2018: 59% | "
@@ -142,7 +150,7 @@ def assistant(tmp_path_factory, embedder):
     folder = tmp_path_factory.mktemp("layout")
     ruled_table(folder / "scores.pdf")
     with_furniture(folder / "ferries.pdf")
-    settings = Settings(index_dir=folder / "index", progress=False)
+    settings = Settings(index_dir=folder / "index", progress=False, pdf_layout=True)
     assert Ingester(settings, embedder=embedder).ingest([folder]).ok
     return Assistant(settings)
 
