@@ -75,7 +75,9 @@ def test_ask_json_is_the_contract(index):
         "label_start",
         "label_end",
         "paragraph",
+        "ocr",
     }
+    assert citation["ocr"] == 0.0, "a text layer was read, not a scan"
     passages = {p["n"]: p for p in answer["passages"]}
     assert all(c["quote"] in passages[c["n"]]["text"] for c in answer["citations"])
     assert set(answer["timings_ms"]) == {"retrieve", "compose", "verify", "total"}
