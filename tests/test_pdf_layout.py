@@ -166,3 +166,20 @@ def test_an_answer_never_quotes_the_furniture(assistant):
     answer = assistant.ask("How often does the transport partnership review the ferry timetable?")
     assert "every spring" in answer.answer
     assert "ISLAND FERRIES REVIEW" not in answer.answer and "example.gov.uk" not in answer.answer
+
+
+def test_a_raised_footnote_call_stays_on_its_line(tmp_path):
+    path = tmp_path / "called.pdf"
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    pdf.setFont("Helvetica", 11)
+    text = "The committee took evidence from twelve harbour authorities,"
+    pdf.drawString(72, 700, text)
+    width = pdf.stringWidth(text, "Helvetica", 11)
+    pdf.setFont("Helvetica", 7)
+    pdf.drawString(72 + width + 1, 704, "1")
+    pdf.setFont("Helvetica", 11)
+    pdf.drawString(72 + width + 6, 700, " most of them small.")
+    pdf.showPage()
+    pdf.save()
+    line = load_file(path, 10**7, LAYOUT).pages[0].text.splitlines()[0]
+    assert line == f"{text}1 most of them small."
