@@ -10,10 +10,12 @@ from pypdf import PdfReader, PdfWriter
 
 from assistant.chain import Assistant
 from assistant.chunking import chunk_document
+from assistant.citations import citation_of
 from assistant.config import Settings
 from assistant.embeddings import count_tokens
 from assistant.ingest import Ingester
 from assistant.loaders import load_file
+from assistant.models import LoadedDocument, Page, Passage
 from tests.pdfs import make_pdf
 
 PARAGRAPHS = {
@@ -85,16 +87,9 @@ def test_a_paragraph_the_documents_do_not_have_is_not_invented(assistant):
     assert answer.refused and not answer.citations
 
 
-def test_a_numbered_list_inside_a_paragraph_is_not_taken_for_paragraphs():
-    from assistant.models import LoadedDocument, Page
-
-    pages = [
-        "24. The committee heard from the ports.\n"
-        "25. Three problems were put to us:\n"
-        "1. Dredging costs have doubled.\n2. Berths are too short.\n3. Staff are hard to find.",
-        "26. We recommend a review of harbour dues.\n27. The review should report within a year.",
-    ]
-    document = LoadedDocument(
+def read_lines(pages: list[str], labels: tuple[str, ...] = ()) -> LoadedDocument:
+    """A PDF's pages as the loader gives them, one visual line a line."""
+    return LoadedDocument(
         doc_id="d" * 16,
         content_hash="0" * 64,
         source="report.pdf",
@@ -102,35 +97,31 @@ def test_a_numbered_list_inside_a_paragraph_is_not_taken_for_paragraphs():
         format="pdf",
         layout="lines",
         pages=tuple(Page(i + 1, text) for i, text in enumerate(pages)),
+        page_labels=labels,
     )
-    chunks = chunk_document(document, count_tokens, 200)
+
+
+def test_a_numbered_list_inside_a_paragraph_is_not_taken_for_paragraphs():
+    pages = [
+        "24. The committee heard from the ports.\n"
+        "25. Three problems were put to us:\n"
+        "1. Dredging costs have doubled.\n2. Berths are too short.\n3. Staff are hard to find.",
+        "26. We recommend a review of harbour dues.\n27. The review should report within a year.",
+    ]
+    chunks = chunk_document(read_lines(pages), count_tokens, 200)
     spans = [(c.text[a:b], n) for c in chunks for a, b, n in c.paragraphs]
     assert [n for _, n in spans] == ["24", "25", "25", "25", "25", "26", "27"]
     assert [t for t, n in spans if n == "25"][-1].startswith("3. Staff")
 
 
 def test_a_quote_is_cited_at_its_own_page_when_its_passage_runs_over_two():
-    from assistant.citations import citation_of
-    from assistant.models import LoadedDocument, Page
-
     pages = [
         "31. Ports told us that dredging costs had doubled since the last review.",
         "32. Councils said that harbour dues had not risen for ten years.\n"
         "33. We recommend that dues rise with inflation.",
     ]
-    document = LoadedDocument(
-        doc_id="e" * 16,
-        content_hash="0" * 64,
-        source="report.pdf",
-        title="Report",
-        format="pdf",
-        layout="lines",
-        pages=tuple(Page(i + 1, text) for i, text in enumerate(pages)),
-        page_labels=("17", "18"),
-    )
-    [chunk] = chunk_document(document, count_tokens, 200)
+    [chunk] = chunk_document(read_lines(pages, ("17", "18")), count_tokens, 200)
     assert (chunk.page_start, chunk.page_end) == (1, 2)
-    from assistant.models import Passage
 
     passage = Passage(
         n=1,
