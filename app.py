@@ -19,10 +19,10 @@ from fastapi.responses import FileResponse
 from gradio.utils import get_upload_folder
 from starlette.routing import Mount
 
-from assistant.briefing import Turn, to_docx, to_markdown
 from assistant.chain import Assistant, QuestionError
 from assistant.citations import MARKER
 from assistant.config import Settings, get_settings
+from assistant.exports import Turn, to_docx, to_markdown
 from assistant.feedback import record
 from assistant.ingest import Ingester, open_store
 from assistant.models import QUOTE_CHECK, QUOTE_CHECK_MEANING, Answer

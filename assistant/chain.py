@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # importing langchain's chat models costs two seconds of a co
 
 MAX_QUESTION_CHARS = 2000
 NOT_FOUND = "The indexed documents do not answer this question."
+REMOVED_NOTE = " (Sentences that their passages did not support were removed.)"
 # Words that point back to an earlier turn's subject.
 _POINTING = r"\b(they|them|their|it|its|that|those|this|these|there|he|she|his|her)\b"
 _POINTS_BACK = re.compile(_POINTING, re.I)
@@ -156,6 +157,29 @@ class Assistant:
             return None
         copy = copy_path(self.settings.documents_dir, doc_id, Path(record.source).suffix)
         return copy if copy.is_file() else None
+
+    def brief(self, topic: str, filters: Mapping[str, Sequence[str]] | None = None):
+        """A briefing note on a topic (see drafting.brief)."""
+        from .drafting import brief
+
+        return brief(self, topic, filters, self.settings.lessons_file)
+
+    def compare(
+        self,
+        question: str,
+        across: str = "jurisdiction",
+        filters: Mapping[str, Sequence[str]] | None = None,
+    ):
+        """A question answered once per jurisdiction or document (see drafting.compare)."""
+        from .drafting import compare
+
+        return compare(self, question, across, filters)
+
+    def record(self, kind: str, asked: str, answers: Sequence[Answer]) -> dict:
+        """What answers were made from, to keep with them (see record.answer_record)."""
+        from .record import answer_record
+
+        return answer_record(self, kind, asked, answers)
 
     # The steps -------------------------------------------------------------------------
 
@@ -370,7 +394,7 @@ class Assistant:
                 )
             notes += removed
             if removed and text:
-                text += " (Sentences that their passages did not support were removed.)"
+                text += REMOVED_NOTE
         if text:
             by_n = {p.n: p for p in evidence.passages}
             for d in find_disagreements(citations, evidence.passages, self.extractive.sentences):

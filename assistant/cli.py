@@ -240,11 +240,68 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     history = _load_history(args.history)
     filters = _filters(args.filter)
-    answer = Assistant(get_settings()).ask(args.question, history=history, filters=filters)
-    say(
-        json.dumps(answer.to_dict(), indent=2, ensure_ascii=False) if args.json else _render(answer)
-    )
+    assistant = Assistant(get_settings())
+    answer = assistant.ask(args.question, history=history, filters=filters)
+    if args.json:
+        record = assistant.record("answer", args.question, [answer])
+        say(json.dumps({**answer.to_dict(), "record": record}, indent=2, ensure_ascii=False))
+    else:
+        say(_render(answer))
     return EXIT_OK
+
+
+DRAFT_SUFFIXES = (".md", ".docx")
+
+
+def _draft_out(args: argparse.Namespace) -> Path | None:
+    out = args.out
+    if out is not None and out.suffix.lower() not in DRAFT_SUFFIXES:
+        raise UsageError(f"--out {out}: the file must end in .md or .docx")
+    if out is not None and not out.parent.is_dir():
+        raise UsageError(f"--out {out}: the folder {out.parent} does not exist")
+    return out
+
+
+def _write_draft(args: argparse.Namespace, draft, markdown, word) -> int:
+    """Prints the draft (Markdown, or JSON with --json), or writes it whole to --out."""
+    if args.json:
+        say(json.dumps(draft.to_dict(), indent=2, ensure_ascii=False))
+    if args.out is None:
+        if not args.json:
+            say(markdown(draft))
+        return EXIT_OK
+    if args.out.suffix.lower() == ".docx":
+        data = word(draft, get_settings().author)
+    else:
+        data = markdown(draft).encode("utf-8")
+    partial = args.out.with_name(f".{args.out.name}.partial")
+    partial.write_bytes(data)
+    partial.replace(args.out)
+    if not args.json:
+        say(f"wrote {args.out} ({len(draft.sources)} sources)", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_brief(args: argparse.Namespace) -> int:
+    from .chain import Assistant
+    from .exports import briefing_docx, briefing_markdown
+
+    out = _draft_out(args)
+    filters = _filters(args.filter)
+    note = Assistant(get_settings()).brief(args.topic, filters=filters)
+    args.out = out
+    return _write_draft(args, note, briefing_markdown, briefing_docx)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .chain import Assistant
+    from .exports import comparison_docx, comparison_markdown
+
+    out = _draft_out(args)
+    filters = _filters(args.filter)
+    table = Assistant(get_settings()).compare(args.question, args.across, filters=filters)
+    args.out = out
+    return _write_draft(args, table, comparison_markdown, comparison_docx)
 
 
 def cmd_chat(args: argparse.Namespace, input_fn=input) -> int:
@@ -483,6 +540,46 @@ def build_parser() -> argparse.ArgumentParser:
         help='the conversation so far: a JSON list of {"role", "content"}',
     )
     ask.set_defaults(run=cmd_ask)
+
+    brief = sub.add_parser(
+        "brief",
+        help="draft a briefing note on a topic from the indexed documents",
+        description="Drafts a briefing note: summary, background, the evidence by "
+        "jurisdiction, questions a reader may ask, lessons, gaps and numbered sources, every "
+        "evidence sentence cited and checked. Prints Markdown unless --out or --json.",
+    )
+    brief.add_argument(
+        "topic", help='the topic, in quotes (e.g. "holding public bodies to account")'
+    )
+    compare = sub.add_parser(
+        "compare",
+        help="answer a question once per jurisdiction or per document, as a table",
+        description="Answers the question for each jurisdiction (or each document holding "
+        "evidence on it), a row each, 'not found in the indexed documents' where a side has "
+        "none. Prints Markdown unless --out or --json.",
+    )
+    compare.add_argument("question", help="the question, in quotes")
+    compare.add_argument(
+        "--across",
+        choices=["jurisdiction", "document"],
+        default="jurisdiction",
+        help="one row per jurisdiction (default) or per document",
+    )
+    for draft in (brief, compare):
+        draft.add_argument(
+            "--out", type=Path, metavar="FILE", help="write the draft to FILE (.md or .docx)"
+        )
+        draft.add_argument(
+            "--filter",
+            action="append",
+            metavar="FIELD=VALUE",
+            help="draw only on documents with this field; repeatable",
+        )
+        draft.add_argument(
+            "--json", action="store_true", help="print the draft and its answer record as JSON"
+        )
+    brief.set_defaults(run=cmd_brief)
+    compare.set_defaults(run=cmd_compare)
 
     chat = sub.add_parser("chat", help="a conversation in the terminal")
     chat.add_argument(

@@ -98,6 +98,14 @@ class Settings(BaseSettings):
     support_threshold: float = Field(
         0.6, ge=0, le=1, description="Cosine a cited sentence needs to its passage."
     )
+    # Briefings and exports
+    author: str = Field(
+        "Evidence assistant", description="The author named in exported Word documents."
+    )
+    lessons_file: Path = Field(
+        Path(__file__).resolve().parents[1] / "evals" / "lessons.yaml",
+        description="The curated lessons a briefing ties its evidence to.",
+    )
 
     @field_validator("chroma_url")
     @classmethod

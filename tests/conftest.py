@@ -52,3 +52,15 @@ def counting(embedder) -> CountingEmbedder:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(index_dir=tmp_path / "index", progress=False, chroma_url=None)
+
+
+@pytest.fixture(scope="session")
+def starter_settings(tmp_path_factory, embedder) -> Settings:
+    """An index of the starter corpus, built once per test session; tests only read it."""
+    from assistant.ingest import Ingester
+
+    corpus = Path(__file__).resolve().parents[1] / "corpus"
+    settings = Settings(index_dir=tmp_path_factory.mktemp("starter") / "index", progress=False)
+    report = Ingester(settings, embedder=embedder).ingest([corpus])
+    assert report.ok and len(report.added) == 11
+    return settings

@@ -23,15 +23,10 @@ SELECTOR_GAP = pytest.mark.xfail(
     reason="answer selector: ranking or answerability still wrong here (issue 13)", strict=False
 )
 
-CORPUS = Path(__file__).resolve().parents[1] / "corpus"
-
 
 @pytest.fixture(scope="module")
-def assistant(tmp_path_factory, embedder) -> Assistant:
-    settings = Settings(index_dir=tmp_path_factory.mktemp("answers") / "index", progress=False)
-    report = Ingester(settings, embedder=embedder).ingest([CORPUS])
-    assert report.ok and len(report.added) == 11
-    return Assistant(settings)
+def assistant(starter_settings) -> Assistant:
+    return Assistant(starter_settings)
 
 
 def _name(passage) -> str:

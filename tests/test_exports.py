@@ -8,7 +8,7 @@ import json
 import docx
 import pytest
 
-from assistant.briefing import Turn, to_docx, to_markdown
+from assistant.exports import Turn, to_docx, to_markdown
 from assistant.feedback import record
 from assistant.models import Answer, Citation
 from assistant.uploads import UploadError, safe_name, save_upload

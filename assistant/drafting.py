@@ -1,0 +1,415 @@
+"""Briefing notes and comparisons, drafted from the indexed evidence.
+
+Both ask the assistant once per side (a jurisdiction, or a document) with the side as a
+filter, so every side's text is an answer like any other: selected, composed, verified and
+cited, or "not found" where the side's documents do not answer. The sides' citations are then
+pooled into one numbered list of sources, one entry per passage, so that the same passage is
+the same source everywhere in the draft.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .chain import REMOVED_NOTE, STRONG, Assistant, QuestionError
+from .citations import MARKER, split_claims
+from .models import Answer, Citation, DocumentRecord
+from .record import answer_record
+
+NOT_FOUND = "Not found in the indexed documents."
+OTHER = "Other documents"
+# Jurisdictions in the order a UK briefing lists them; any other follows alphabetically.
+JURISDICTIONS = ("UK", "Scotland", "Wales", "Northern Ireland")
+ACROSS = ("jurisdiction", "document")
+MAX_DOCUMENTS = 6
+"""A comparison across documents takes the documents that hold the question's best passages,
+at most this many; the rest are named as holding nothing on it."""
+SUMMARY_POINTS = 5
+
+# The questions a briefing asks of every topic besides the topic itself: what a minister
+# reading it would ask next. Only an answer with strong evidence (the selector's
+# P(answers) at least STRONG) is kept; any other is listed as a gap.
+ASPECTS = (
+    ("who is responsible", "Who is responsible for {topic}?"),
+    ("how progress is measured", "How is progress on {topic} measured?"),
+    ("what it costs", "How much money is spent on {topic}?"),
+    ("when it is due", "What are the deadlines for {topic}?"),
+)
+
+
+@dataclass
+class Source:
+    """One passage cited by a draft, with each quote the draft took from it."""
+
+    n: int
+    chunk_id: str
+    citations: list[Citation]
+
+    @property
+    def first(self) -> Citation:
+        return self.citations[0]
+
+
+@dataclass
+class Side:
+    """One side of a draft: its name, the checked answer, and that answer's text numbered
+    into the draft's sources (empty when the side's documents do not answer)."""
+
+    name: str
+    answer: Answer | None
+    text: str = ""
+
+    @property
+    def found(self) -> bool:
+        return bool(self.text)
+
+    @property
+    def claims(self) -> list[str]:
+        """The text's sentences, each with its citation."""
+        return [c for c in split_claims(self.text) if c.strip()]
+
+
+@dataclass
+class Lesson:
+    """A curated lesson the draft's evidence bears out, and the claim that does."""
+
+    id: str
+    title: str
+    statement: str
+    claim: str
+
+
+@dataclass
+class Briefing:
+    topic: str
+    prepared: dt.datetime
+    sides: list[Side]
+    aspects: list[Side]
+    lessons: list[Lesson]
+    documents: list[DocumentRecord]
+    sources: list[Source]
+    record: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return f"Briefing: {self.topic[:1].upper()}{self.topic[1:].rstrip('?.')}"
+
+    @property
+    def covered(self) -> bool:
+        return any(s.found for s in self.sides + self.aspects)
+
+    @property
+    def summary(self) -> list[str]:
+        """One point per side that has evidence, its first claim, then the aspects answered."""
+        points: dict[str, str] = {}
+        for prefix, side in [("", s) for s in self.sides] + [("On ", s) for s in self.aspects]:
+            if side.found and side.claims[0] not in points:
+                points[side.claims[0]] = f"{prefix}{side.name}: {side.claims[0]}"
+        return list(points.values())[:SUMMARY_POINTS]
+
+    @property
+    def gaps(self) -> list[str]:
+        gaps = [
+            f"{s.name}: the indexed documents from here say nothing on this."
+            for s in self.sides
+            if not s.found
+        ]
+        gaps += [
+            f"{s.name[:1].upper()}{s.name[1:]}: the documents give no clear answer."
+            for s in self.aspects
+            if not s.found
+        ]
+        return gaps
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "topic": self.topic,
+            "prepared": self.prepared.isoformat(timespec="seconds"),
+            "covered": self.covered,
+            "summary": self.summary,
+            "background": [background_line(r) for r in self.documents],
+            "evidence": [{"side": s.name, "text": s.text} for s in self.sides],
+            "questions": [{"question": s.name, "text": s.text} for s in self.aspects],
+            "lessons": [vars(lesson) for lesson in self.lessons],
+            "gaps": self.gaps,
+            "sources": sources_dict(self.sources),
+            "record": self.record,
+            "notes": self.notes,
+        }
+
+
+@dataclass
+class Comparison:
+    question: str
+    across: str
+    prepared: dt.datetime
+    sides: list[Side]
+    elsewhere: list[str]
+    """Documents searched that the comparison has no row for (across documents)."""
+    sources: list[Source]
+    record: dict[str, Any]
+
+    @property
+    def title(self) -> str:
+        return f"Comparison by {self.across}: {self.question}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "question": self.question,
+            "across": self.across,
+            "prepared": self.prepared.isoformat(timespec="seconds"),
+            "rows": [
+                {"side": s.name, "found": s.found, "answer": s.text or NOT_FOUND}
+                for s in self.sides
+            ],
+            "not_found_in": self.elsewhere,
+            "sources": sources_dict(self.sources),
+            "record": self.record,
+        }
+
+
+def sources_dict(sources: Sequence[Source]) -> list[dict[str, Any]]:
+    return [
+        {
+            "n": s.n,
+            "title": s.first.title,
+            "publisher": s.first.provenance,
+            "quotes": [
+                {"where": c.where, "quote": c.quote, "checked": c.supported} for c in s.citations
+            ],
+            "doc_id": s.first.doc_id,
+            "chunk_id": s.chunk_id,
+        }
+        for s in sources
+    ]
+
+
+def background_line(record: DocumentRecord) -> str:
+    """A document the draft draws on: title, then who published it, when, and what it is."""
+    about = [str(record.meta[k]) for k in ("publisher", "year", "kind") if record.meta.get(k)]
+    return record.title + (f" ({'; '.join(about)})" if about else "")
+
+
+class _Pool:
+    """Numbers the passages the sides cite into one list of sources, in order of first use."""
+
+    def __init__(self) -> None:
+        self.sources: list[Source] = []
+        self._by_chunk: dict[str, Source] = {}
+
+    def add(self, answer: Answer) -> str:
+        """The answer's text with its [n] renumbered into the pool; notes dropped."""
+        chunk_of = {p.n: p.chunk_id for p in answer.passages}
+        quotes: dict[int, list[Citation]] = {}
+        for c in answer.citations:
+            quotes.setdefault(c.n, []).append(c)
+        mapping: dict[int, int] = {}
+        for n in dict.fromkeys(int(m) for m in MARKER.findall(answer.answer)):
+            key = chunk_of.get(n, f"?{n}")
+            source = self._by_chunk.get(key)
+            if source is None:
+                source = Source(len(self.sources) + 1, key, [])
+                self.sources.append(source)
+                self._by_chunk[key] = source
+            for c in quotes.get(n, []):
+                if all(c.quote != held.quote for held in source.citations):
+                    source.citations.append(c)
+            mapping[n] = source.n
+        text = answer.answer.replace(REMOVED_NOTE.strip(), "").strip()
+        return MARKER.sub(lambda m: f" [{mapping[int(m.group(1))]}]", text)
+
+
+def sides_of(
+    documents: Sequence[DocumentRecord], filters: Mapping[str, Sequence[str]] | None
+) -> list[tuple[str, dict[str, list[str]]]]:
+    """Each jurisdiction the index holds, with the filters that keep to it; documents with no
+    jurisdiction form one side of their own."""
+    wanted = {v.casefold() for v in (filters or {}).get("jurisdiction", [])}
+    names = {str(r.meta["jurisdiction"]) for r in documents if r.meta.get("jurisdiction")}
+    names = {n for n in names if not wanted or n.casefold() in wanted}
+    ordered = [j for j in JURISDICTIONS if j in names] + sorted(names - set(JURISDICTIONS))
+    base = {k: list(v) for k, v in (filters or {}).items() if k != "jurisdiction"}
+    sides = [(name, {**base, "jurisdiction": [name]}) for name in ordered]
+    loose = [r.doc_id for r in documents if not r.meta.get("jurisdiction")]
+    if loose and not wanted:
+        ids = [i for i in loose if not base.get("document") or i in base["document"]]
+        if ids:
+            sides.append((OTHER, {**base, "document": ids}))
+    return sides
+
+
+def _topic_question(topic: str) -> str:
+    return topic if topic.endswith("?") else f"What do the documents say about {topic}?"
+
+
+def _tidy_topic(assistant: Assistant, topic: str) -> str:
+    """The topic with spaces tidied and its first letter lowered unless it begins a name;
+    raises QuestionError for one that cannot be asked (checked as the question it becomes)."""
+    topic = re.sub(r"\s+", " ", topic or "").strip()
+    if not topic:
+        raise QuestionError("the topic is empty")
+    assistant.check_question(_topic_question(topic))
+    return topic[:1].lower() + topic[1:] if topic[:2].istitle() else topic
+
+
+def brief(
+    assistant: Assistant,
+    topic: str,
+    filters: Mapping[str, Sequence[str]] | None = None,
+    lessons_file: Path | None = None,
+) -> Briefing:
+    """A briefing note on `topic`: the evidence side by side per jurisdiction, the questions a
+    reader asks next, the curated lessons it bears out, and what the documents do not say."""
+    topic = _tidy_topic(assistant, topic).rstrip(".")
+    documents = assistant.documents()
+    pool = _Pool()
+    answers: list[Answer] = []
+    notes: list[str] = []
+    sides = []
+    for name, side_filters in sides_of(documents, filters):
+        answer = assistant.ask(_topic_question(topic), filters=side_filters)
+        answers.append(answer)
+        sides.append(Side(name, answer, "" if answer.refused else pool.add(answer)))
+    aspects = []
+    if not topic.endswith("?"):
+        for label, question in ASPECTS:
+            answer = assistant.ask(question.format(topic=topic), filters=filters)
+            strong = not answer.refused and (answer.confidence or 0.0) >= STRONG
+            if strong:
+                answers.append(answer)
+            aspects.append(Side(label, answer, pool.add(answer) if strong else ""))
+    cited = {c.first.doc_id for c in pool.sources}
+    used = [r for r in documents if r.doc_id in cited]
+    linked = link_lessons(sides, used, pool.sources, lessons_file)
+    if not any(s.found for s in sides + aspects):
+        reason = next((a.answer for a in answers if a.refused), "")
+        notes.append(reason)
+    return Briefing(
+        topic,
+        dt.datetime.now().astimezone(),
+        sides,
+        aspects,
+        linked,
+        used,
+        pool.sources,
+        answer_record(assistant, "briefing", topic, answers),
+        notes,
+    )
+
+
+def compare(
+    assistant: Assistant,
+    question: str,
+    across: str = "jurisdiction",
+    filters: Mapping[str, Sequence[str]] | None = None,
+) -> Comparison:
+    """`question` answered once per jurisdiction or per document, a row each."""
+    if across not in ACROSS:
+        raise QuestionError(f"--across must be one of {', '.join(ACROSS)}, not {across!r}")
+    question = assistant.check_question(question)
+    documents = assistant.documents()
+    elsewhere: list[str] = []
+    if across == "jurisdiction":
+        plan = sides_of(documents, filters)
+    else:
+        plan, elsewhere = _document_sides(assistant, question, documents, filters)
+    pool = _Pool()
+    sides, answers = [], []
+    for name, side_filters in plan:
+        answer = assistant.ask(question, filters=side_filters)
+        answers.append(answer)
+        sides.append(Side(name, answer, "" if answer.refused else pool.add(answer)))
+    return Comparison(
+        question,
+        across,
+        dt.datetime.now().astimezone(),
+        sides,
+        elsewhere,
+        pool.sources,
+        answer_record(assistant, "comparison", question, answers),
+    )
+
+
+def _document_sides(
+    assistant: Assistant,
+    question: str,
+    documents: Sequence[DocumentRecord],
+    filters: Mapping[str, Sequence[str]] | None,
+) -> tuple[list[tuple[str, dict[str, list[str]]]], list[str]]:
+    """The documents holding the question's best passages (all of them when the filters name
+    the documents), each a side; and the titles of the rest in scope."""
+    base = {k: list(v) for k, v in (filters or {}).items()}
+    named = base.get("document")
+    if named:
+        chosen = [r.doc_id for r in documents if any(r.doc_id.startswith(n) for n in named)]
+    else:
+        evidence = assistant.evidence(question, filters=filters, per_document=2)
+        chosen = list(dict.fromkeys(p.doc_id for p in evidence.passages))[:MAX_DOCUMENTS]
+    titles = {r.doc_id: r.title for r in documents}
+    sides = [(titles.get(d, d), {**base, "document": [d]}) for d in chosen]
+    in_scope = [r for r in documents if _in_scope(r, base)]
+    elsewhere = [r.title for r in in_scope if r.doc_id not in chosen]
+    return sides, elsewhere
+
+
+def _in_scope(record: DocumentRecord, filters: Mapping[str, Sequence[str]]) -> bool:
+    for name, values in filters.items():
+        if name == "document":
+            continue
+        held = record.meta.get(name, record.title if name == "title" else None)
+        if held is None or str(held).casefold() not in {v.casefold() for v in values}:
+            return False
+    return True
+
+
+def load_lessons(path: Path | None) -> list[dict[str, Any]]:
+    """The curated lessons (evals/lessons.yaml), or none where the file is absent."""
+    if path is None or not path.is_file():
+        return []
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [entry for entry in data.get("lessons", []) if isinstance(entry, dict)]
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("\u2019", "'")).casefold()
+
+
+def link_lessons(
+    sides: Sequence[Side],
+    used: Sequence[DocumentRecord],
+    sources: Sequence[Source],
+    path: Path | None,
+) -> list[Lesson]:
+    """Each curated lesson whose own key points the evidence states, in a document the lesson
+    was drawn from, with the claim that states one."""
+    files = {r.doc_id: Path(r.source).name for r in used}
+    by_n = {s.n: s for s in sources}
+    linked = []
+    for entry in load_lessons(path):
+        points = [_fold(str(p)) for p in entry.get("key_points", [])]
+        drawn_from = set(entry.get("documents", []))
+        for claim in (c for s in sides if s.found for c in s.claims):
+            numbers = [int(n) for n in MARKER.findall(claim)]
+            docs = {files.get(by_n[n].first.doc_id, "") for n in numbers if n in by_n}
+            text = _fold(MARKER.sub("", claim))
+            if docs & drawn_from and any(p in text for p in points):
+                linked.append(
+                    Lesson(
+                        str(entry.get("id", "")),
+                        str(entry.get("title", "")),
+                        " ".join(str(entry.get("statement", "")).split()),
+                        claim,
+                    )
+                )
+                break
+    return linked

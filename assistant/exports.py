@@ -1,0 +1,368 @@
+"""Exports: a conversation, a briefing note or a comparison as Markdown or as a Word document,
+with the citations as one numbered list of sources (document, page or paragraph, quote) and
+the answer record that says what it was made from."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .citations import MARKER
+from .models import QUOTE_CHECK_MEANING, Answer, Citation
+
+if TYPE_CHECKING:
+    from .drafting import Briefing, Comparison, Source
+
+PREPARED = "Drafted from the indexed documents only; every claim cites its source."
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange of a conversation: the question asked and the answer given."""
+
+    question: str
+    answer: Answer
+
+
+def _sources(answer: Answer) -> list[Citation]:
+    seen: dict[int, Citation] = {}
+    for citation in answer.citations:
+        seen.setdefault(citation.n, citation)
+    return [seen[n] for n in sorted(seen)]
+
+
+def _numbered(turns: Sequence[Turn]) -> list[tuple[Turn, str, list[tuple[int, Citation]]]]:
+    """Renumbers every turn's [n] into one running list of sources for the whole export."""
+    out, counter = [], 0
+    for turn in turns:
+        mapping: dict[int, int] = {}
+        sources = []
+        for citation in _sources(turn.answer):
+            counter += 1
+            mapping[citation.n] = counter
+            sources.append((counter, citation))
+        text = MARKER.sub(
+            lambda m, new=mapping: f" [{new.get(int(m.group(1)), m.group(1))}]",
+            turn.answer.answer,
+        )
+        out.append((turn, text, sources))
+    return out
+
+
+def _cited(c: Citation) -> str:
+    section = f", {c.section}" if c.section else ""
+    origin = f" ({c.provenance})" if c.provenance else ""
+    return f"{c.title}{origin}, {c.where}{section}"
+
+
+def _quote(c: Citation) -> str:
+    mark = "" if c.supported else " (quote not found in the passage)"
+    return f"\u201c{c.quote}\u201d{mark}"
+
+
+def _source_text(source: Source) -> tuple[str, str]:
+    """(where, quotes) of a pooled source: the first quote's place, then each quote, with
+    its own page or paragraph where that differs."""
+    first = source.first
+    quotes = [_quote(first)]
+    for c in source.citations[1:]:
+        quotes.append(_quote(c) + (f" ({c.where})" if c.where != first.where else ""))
+    return _cited(first), " ".join(quotes)
+
+
+def _prepared(when: dt.datetime) -> str:
+    return f"Prepared {when:%d %B %Y, %H:%M}. {PREPARED} {QUOTE_CHECK_MEANING}"
+
+
+def _record_lines(record: dict[str, Any] | None) -> list[str]:
+    if not record:
+        return []
+    documents = ", ".join(d["file"] or d["title"] for d in record.get("documents", []))
+    return [
+        "## Answer record",
+        "",
+        f"- Asked: {record.get('question', '')}",
+        f"- At: {record.get('at', '')}",
+        f"- Index version: {record.get('index_version', '')}",
+        f"- Documents used: {documents or 'none'}",
+        f"- Passages used: {len(record.get('passages', []))}",
+        f"- Composer: {', '.join(record.get('composer', []))}; answer selector "
+        f"{record.get('selector', '')}",
+        f"- Settings: `{json.dumps(record.get('settings', {}), sort_keys=True, default=str)}`",
+        "",
+    ]
+
+
+def to_markdown(
+    turns: Sequence[Turn],
+    title: str = "Evidence briefing",
+    records: Sequence[dict[str, Any]] = (),
+) -> str:
+    """The conversation as Markdown: each question and answer, the numbered sources, and the
+    answer records."""
+    lines = [
+        f"# {title}",
+        "",
+        f"Prepared {dt.date.today():%d %B %Y} from the indexed documents. "
+        f"Every claim cites its source. {QUOTE_CHECK_MEANING}",
+        "",
+    ]
+    all_sources: list[tuple[int, Citation]] = []
+    for turn, text, sources in _numbered(turns):
+        lines += [f"## {turn.question}", "", text.strip(), ""]
+        all_sources += sources
+    if all_sources:
+        lines += ["## Sources", ""]
+        for n, c in all_sources:
+            lines.append(f"{n}. {_cited(c)}: {_quote(c)}")
+        lines.append("")
+    for record in records:
+        lines += _record_lines(record)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _word(title: str, author: str, record: dict[str, Any] | None):
+    """A new Word document whose properties name the title, the author and now."""
+    import docx
+
+    document = docx.Document()
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    properties = document.core_properties
+    properties.title = title
+    properties.author = author
+    properties.last_modified_by = author
+    properties.created = now
+    properties.modified = now
+    properties.revision = 1
+    properties.subject = record.get("question", "") if record else ""
+    properties.keywords = "evidence; briefing"
+    properties.comments = (
+        f"{PREPARED} Index version {record.get('index_version', '')}." if record else PREPARED
+    )
+    document.add_heading(title, level=0)
+    return document
+
+
+def _word_sources(document, sources: Sequence[tuple[int, str, str]]) -> None:
+    from docx.shared import Pt
+
+    if not sources:
+        return
+    document.add_heading("Sources", level=1)
+    for n, where, quotes in sources:
+        paragraph = document.add_paragraph(style="List Number")
+        paragraph.add_run(f"[{n}] {where}. ").bold = True
+        run = paragraph.add_run(quotes)
+        run.italic = True
+        run.font.size = Pt(10)
+
+
+def _word_record(document, record: dict[str, Any] | None) -> None:
+    lines = _record_lines(record)
+    if not lines:
+        return
+    document.add_heading("Answer record", level=1)
+    for line in lines[2:]:
+        if line:
+            document.add_paragraph(line[2:].replace("`", ""), style="List Bullet")
+
+
+def _save(document) -> bytes:
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"[ \t]+", " ", text).strip()
+
+
+def to_docx(
+    turns: Sequence[Turn],
+    title: str = "Evidence briefing",
+    author: str = "Evidence assistant",
+    records: Sequence[dict[str, Any]] = (),
+) -> bytes:
+    """The conversation as a Word document, with the sources as a numbered list."""
+    document = _word(title, author, records[0] if records else None)
+    document.add_paragraph(
+        f"Prepared {dt.date.today():%d %B %Y} from the indexed documents. "
+        f"Every claim cites its source. {QUOTE_CHECK_MEANING}"
+    )
+    all_sources: list[tuple[int, str, str]] = []
+    for turn, text, sources in _numbered(turns):
+        document.add_heading(turn.question, level=1)
+        document.add_paragraph(re.sub(r"\s+", " ", text).strip())
+        all_sources += [(n, _cited(c), _quote(c)) for n, c in sources]
+    _word_sources(document, all_sources)
+    for record in records:
+        _word_record(document, record)
+    return _save(document)
+
+
+# Briefing notes --------------------------------------------------------------------------
+
+
+def _briefing_sections(b: Briefing) -> list[tuple[str, list[str], bool]]:
+    """(heading, paragraphs, as bullets) in the order a briefing note reads."""
+    from .drafting import background_line
+
+    if not b.covered:
+        return [
+            (
+                "Summary",
+                [
+                    f"The indexed documents do not cover {b.topic}. "
+                    + " ".join(n for n in b.notes if n)
+                ],
+                False,
+            )
+        ]
+    sections = [("Summary", b.summary, True)]
+    sections.append(
+        (
+            f"Background: the {len(b.documents)} documents this note draws on",
+            [background_line(r) for r in b.documents],
+            True,
+        )
+    )
+    sections.append(("Evidence", [], False))
+    for side in b.sides:
+        sections.append(
+            (
+                f"## {side.name}",
+                [side.text or "The documents from here say nothing on this."],
+                False,
+            )
+        )
+    answered = [s for s in b.aspects if s.found]
+    if answered:
+        sections.append(("Questions a reader may ask", [], False))
+        for side in answered:
+            sections.append((f"## {side.name[:1].upper()}{side.name[1:]}", [side.text], False))
+    if b.lessons:
+        sections.append(
+            (
+                "Lessons",
+                [
+                    f"{lesson.title} ({lesson.id}): {lesson.statement} The evidence: {lesson.claim}"
+                    for lesson in b.lessons
+                ],
+                True,
+            )
+        )
+    sections.append(("Gaps", b.gaps or ["None found for the questions asked."], True))
+    return sections
+
+
+def briefing_markdown(b: Briefing) -> str:
+    lines = [
+        f"# {b.title}",
+        "",
+        _prepared(b.prepared),
+        "",
+    ]
+    for heading, paragraphs, bullets in _briefing_sections(b):
+        level = "###" if heading.startswith("## ") else "##"
+        lines += [f"{level} {heading.removeprefix('## ')}", ""]
+        if bullets:
+            lines += [f"- {p}" for p in paragraphs] + [""]
+        else:
+            for paragraph in paragraphs:
+                lines += [paragraph, ""]
+    lines += _markdown_sources(b.sources)
+    lines += _record_lines(b.record)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _markdown_sources(sources: Sequence[Source]) -> list[str]:
+    if not sources:
+        return []
+    lines = ["## Sources", ""]
+    for s in sources:
+        where, quotes = _source_text(s)
+        lines.append(f"{s.n}. {where}: {quotes}")
+    return lines + [""]
+
+
+def briefing_docx(b: Briefing, author: str = "Evidence assistant") -> bytes:
+    document = _word(b.title, author, b.record)
+    document.add_paragraph(_prepared(b.prepared))
+    for heading, paragraphs, bullets in _briefing_sections(b):
+        sub = heading.startswith("## ")
+        document.add_heading(heading.removeprefix("## "), level=2 if sub else 1)
+        for paragraph in paragraphs:
+            for block in paragraph.split("\n\n"):
+                document.add_paragraph(_flat(block), style="List Bullet" if bullets else None)
+    _word_sources(document, [(s.n, *_source_text(s)) for s in b.sources])
+    _word_record(document, b.record)
+    return _save(document)
+
+
+# Comparisons ------------------------------------------------------------------------------
+
+
+def _row_text(text: str) -> str:
+    from .drafting import NOT_FOUND
+
+    return _flat(text.replace("\n\n", " ")) if text else NOT_FOUND
+
+
+def _row_evidence(side, sources: Sequence[Source]) -> str:
+    by_n = {s.n: s for s in sources}
+    numbers = dict.fromkeys(int(n) for n in MARKER.findall(side.text))
+    return "; ".join(f"[{n}] {_cited(by_n[n].first)}" for n in numbers if n in by_n) or "-"
+
+
+def comparison_markdown(c: Comparison) -> str:
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    lines = [
+        f"# {c.title}",
+        "",
+        _prepared(c.prepared),
+        "",
+        f"| {c.across.capitalize()} | Answer | Cited evidence |",
+        "|---|---|---|",
+    ]
+    for side in c.sides:
+        lines.append(
+            f"| {cell(side.name)} | {cell(_row_text(side.text))} | "
+            f"{cell(_row_evidence(side, c.sources))} |"
+        )
+    lines.append("")
+    if c.elsewhere:
+        lines += [f"Nothing on this in the other documents searched: {'; '.join(c.elsewhere)}.", ""]
+    lines += _markdown_sources(c.sources)
+    lines += _record_lines(c.record)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def comparison_docx(c: Comparison, author: str = "Evidence assistant") -> bytes:
+    document = _word(c.title, author, c.record)
+    document.add_paragraph(_prepared(c.prepared))
+    table = document.add_table(rows=1, cols=3)
+    table.style = "Table Grid"
+    for cell, text in zip(
+        table.rows[0].cells, (c.across.capitalize(), "Answer", "Cited evidence"), strict=True
+    ):
+        cell.text = ""
+        cell.paragraphs[0].add_run(text).bold = True
+    for side in c.sides:
+        cells = table.add_row().cells
+        cells[0].text = side.name
+        cells[1].text = _row_text(side.text)
+        cells[2].text = _row_evidence(side, c.sources)
+    if c.elsewhere:
+        document.add_paragraph(
+            f"Nothing on this in the other documents searched: {'; '.join(c.elsewhere)}."
+        )
+    _word_sources(document, [(s.n, *_source_text(s)) for s in c.sources])
+    _word_record(document, c.record)
+    return _save(document)

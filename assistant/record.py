@@ -1,0 +1,95 @@
+"""The answer record: what an answer, briefing or comparison was made from, so that a note
+can be traced back months later (the question, when, the index's version, the documents and
+passages used, the composer and the settings that shaped it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .models import Answer
+
+if TYPE_CHECKING:
+    from .chain import Assistant
+
+# The settings that change what an answer says (not where the app listens, nor paths).
+SHAPING = (
+    "embedding_backend",
+    "chunk_tokens",
+    "pdf_layout",
+    "ocr",
+    "evidence_passages",
+    "candidates",
+    "dense_weight",
+    "max_per_document",
+    "top_k",
+    "support_threshold",
+    "llm",
+)
+
+
+@cache
+def _file_hash(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return ""
+
+
+def _package_version() -> str:
+    try:
+        return version("evidence-assistant")
+    except PackageNotFoundError:
+        return ""
+
+
+def answer_record(
+    assistant: Assistant, kind: str, asked: str, answers: Sequence[Answer]
+) -> dict[str, Any]:
+    """The record of `answers` given to `asked` (kind: answer, briefing or comparison)."""
+    from .selector import MODEL_PATH
+
+    settings = assistant.settings
+    records = {r.doc_id: r for r in assistant.retriever.store.documents()}
+    passages: dict[str, dict[str, Any]] = {}
+    cited_docs: dict[str, None] = {}
+    for answer in answers:
+        cited = {c.n for c in answer.citations}
+        for p in answer.passages:
+            if p.n not in cited:
+                continue
+            cited_docs.setdefault(p.doc_id)
+            passages.setdefault(
+                p.chunk_id,
+                {"chunk_id": p.chunk_id, "doc_id": p.doc_id, "pages": p.pages},
+            )
+    documents = []
+    for doc_id in cited_docs:
+        r = records.get(doc_id)
+        documents.append(
+            {
+                "doc_id": doc_id,
+                "title": r.title if r else "",
+                "file": Path(r.source).name if r else "",
+                "content_hash": r.content_hash if r else "",
+            }
+        )
+    shaping: dict[str, Any] = {name: getattr(settings, name) for name in SHAPING}
+    shaping["answer_threshold"] = round(assistant.threshold, 4)
+    return {
+        "kind": kind,
+        "question": asked,
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "index_version": assistant.retriever.store.version(),
+        "documents": documents,
+        "passages": list(passages.values()),
+        "composer": sorted({a.composer for a in answers}) or [assistant.composer.name],
+        "selector": _file_hash(MODEL_PATH),
+        "settings": shaping,
+        "assistant_version": _package_version(),
+    }
