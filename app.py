@@ -22,7 +22,15 @@ from starlette.routing import Mount
 from assistant.chain import Assistant, QuestionError
 from assistant.citations import MARKER
 from assistant.config import Settings, get_settings
-from assistant.exports import Turn, to_docx, to_markdown
+from assistant.exports import (
+    Turn,
+    briefing_docx,
+    briefing_markdown,
+    comparison_docx,
+    comparison_markdown,
+    to_docx,
+    to_markdown,
+)
 from assistant.feedback import record
 from assistant.ingest import Ingester, open_store
 from assistant.models import QUOTE_CHECK, QUOTE_CHECK_MEANING, Answer
@@ -43,6 +51,7 @@ CSS = """
 .badge {font-size: 11.5px; border-radius: 10px; padding: 1px 8px; margin-left: 6px}
 .ok {background: #dafbe1; color: #116329} .not {background: #ffebe9; color: #a40e26}
 .notice {color: #57606a; font-size: 13px}
+#comparison th:first-child, #comparison td:first-child {min-width: 9em}
 footer {display: none !important}
 """
 
@@ -169,7 +178,7 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
         )
         history = gr.State([])
         turns = gr.State([])
-        with gr.Row():
+        with gr.Tab("Ask", id="ask"), gr.Row():
             with gr.Column(scale=3):
                 chat = gr.Chatbot(
                     label="Conversation",
@@ -215,6 +224,90 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                         file_types=[".pdf", ".docx", ".md", ".txt", ".html", ".htm"],
                     )
                     upload_status = gr.Markdown()
+
+        with gr.Tab("Draft a briefing", id="brief"):
+            gr.Markdown(
+                "A first draft on a topic, from the indexed documents only: summary, the "
+                "evidence by jurisdiction, lessons, gaps and numbered sources, every evidence "
+                "sentence cited and checked. Edit it before it goes anywhere."
+            )
+            with gr.Row():
+                topic = gr.Textbox(
+                    label="Topic",
+                    placeholder="e.g. holding public bodies to account for wellbeing goals",
+                    scale=8,
+                    elem_id="topic",
+                    max_length=2000,
+                )
+                draft = gr.Button("Draft briefing", variant="primary", scale=1)
+            brief_status = gr.Markdown(elem_id="brief-status")
+            brief_view = gr.Markdown(elem_id="brief", sanitize_html=True)
+            brief_files = gr.File(
+                label="Download the draft", interactive=False, file_count="multiple"
+            )
+        with gr.Tab("Compare", id="compare"):
+            gr.Markdown(
+                "One question answered for each jurisdiction (or each document that holds "
+                "evidence on it), side by side; a side with none says so."
+            )
+            with gr.Row():
+                contrast = gr.Textbox(
+                    label="Question",
+                    placeholder="e.g. How is progress reported?",
+                    scale=6,
+                    elem_id="compare-question",
+                    max_length=2000,
+                )
+                across = gr.Radio(
+                    ["jurisdiction", "document"],
+                    value="jurisdiction",
+                    label="A row per",
+                    scale=2,
+                    elem_id="across",
+                )
+                run_compare = gr.Button("Compare", variant="primary", scale=1)
+            compare_status = gr.Markdown(elem_id="compare-status")
+            compare_view = gr.Markdown(elem_id="comparison", sanitize_html=True)
+            compare_files = gr.File(
+                label="Download the table", interactive=False, file_count="multiple"
+            )
+
+        def drafted(make, text, name, markdown, word):
+            """Runs one draft; returns (status, the draft as Markdown, its two files)."""
+            try:
+                result = make(text)
+            except (QuestionError, StoreError, SelectorError) as err:
+                return f"Cannot draft that: {html.escape(str(err))}.", "", None
+            folder = Path(tempfile.mkdtemp(prefix="draft-"))
+            text = markdown(result)
+            (folder / f"{name}.md").write_text(text, encoding="utf-8")
+            (folder / f"{name}.docx").write_bytes(word(result, settings.author))
+            status = f"Drafted with {len(result.sources)} sources; download it below."
+            files = [str(folder / f"{name}.docx"), str(folder / f"{name}.md")]
+            return status, html.escape(text, quote=False), files
+
+        draft_outputs = [brief_status, brief_view, brief_files]
+        for trigger in (topic.submit, draft.click):
+            trigger(
+                lambda text: drafted(
+                    assistant.brief, text, "briefing", briefing_markdown, briefing_docx
+                ),
+                [topic],
+                draft_outputs,
+            )
+        compare_outputs = [compare_status, compare_view, compare_files]
+        for trigger in (contrast.submit, run_compare.click):
+            trigger(
+                lambda text, by: drafted(
+                    lambda q: assistant.compare(q, by),
+                    text,
+                    "comparison",
+                    comparison_markdown,
+                    comparison_docx,
+                ),
+                [contrast, across],
+                compare_outputs,
+            )
 
         def respond(message, messages, past, done, jurisdictions, docs):
             messages = list(messages or [])
@@ -296,12 +389,13 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                 return None
             done = done[-1:] if what == "Last answer" else done
             folder = Path(tempfile.mkdtemp(prefix="briefing-"))
+            records = [assistant.record("answer", t.question, [t.answer]) for t in done]
             if kind == "md":
                 path = folder / "briefing.md"
-                path.write_text(to_markdown(done), encoding="utf-8")
+                path.write_text(to_markdown(done, records=records), encoding="utf-8")
             else:
                 path = folder / "briefing.docx"
-                path.write_bytes(to_docx(done))
+                path.write_bytes(to_docx(done, author=settings.author, records=records))
             return str(path)
 
         export_md.click(lambda done, what: export(done, what, "md"), [turns, scope], [download])

@@ -32,9 +32,10 @@ def app_url_index(url: str) -> Path:
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    """The app on a free port over an index of the starter corpus."""
+    """The app on a free port over an index of the starter corpus, with its manifest."""
     folder = tmp_path_factory.mktemp("app")
-    with running_app(folder, sorted((ROOT / "corpus").glob("*.pdf"))) as app:
+    corpus = ROOT / "corpus"
+    with running_app(folder, [*sorted(corpus.glob("*.pdf")), corpus / "manifest.yaml"]) as app:
         INDEXES[app.url] = app.index
         yield app.url
 
@@ -189,8 +190,52 @@ def test_upload_then_ask_about_it_and_export_a_word_briefing(app_url, browser, t
     with page.expect_download() as md_download:
         md_link.click()
     briefing = Path(md_download.value.path()).read_text()
-    assert briefing.count("## ") == 2  # the last answer and its sources only
+    assert briefing.count("## ") == 3  # the last answer, its sources and its answer record
+    assert "## Answer record" in briefing and "Index version: " in briefing
     assert "Harbour Renewal Board" in briefing and "## Sources" in briefing
     assert re.search(r"Harbour renewal note \(tests, \d{4}-\d\d-\d\d\), p\. 1", text), text
     page.screenshot(path=str(SHOTS / "upload-and-export.png"), full_page=True)
+    page.close()
+
+
+def _download(page, link_name: str) -> Path:
+    link = page.locator(f"a[download='{link_name}']").first
+    link.wait_for(timeout=60_000)
+    with page.expect_download() as download:
+        link.click()
+    return Path(download.value.path())
+
+
+def test_draft_a_briefing_and_a_comparison_in_the_browser(app_url, browser):
+    import docx
+
+    page = browser.new_page(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    violations = _watch_policy(page)
+    page.goto(app_url, wait_until="load")
+    page.get_by_role("tab", name="Draft a briefing").click()
+    page.locator("#topic textarea").fill("how progress against national outcomes is reported")
+    page.get_by_role("button", name="Draft briefing").click()
+    _until(page, "document.body.innerText.includes('Drafted with')", timeout=120)
+    shown = page.locator("#brief").inner_text()
+    for heading in ("Summary", "Evidence", "Wales", "Gaps", "Sources", "Answer record"):
+        assert heading in shown
+    note = docx.Document(str(_download(page, "briefing.docx")))
+    assert note.core_properties.title.startswith("Briefing: How progress")
+    assert ("Heading 1", "Sources") in [(p.style.name, p.text) for p in note.paragraphs]
+    page.screenshot(path=str(SHOTS / "briefing.png"), full_page=True)
+    page.get_by_role("tab", name="Compare").click()
+    page.locator("#compare-question textarea").fill("Who holds public bodies to account?")
+    page.get_by_role("button", name="Compare", exact=True).click()
+    _until(page, "document.body.innerText.includes('Drafted with')", timeout=120)
+    _until(page, "!!document.querySelector('#comparison table')")
+    rows = page.locator("#comparison table tr").all_inner_texts()
+    assert rows[0].split("\t")[0].strip() == "Jurisdiction"
+    sides = [r.split("\t")[0].strip() for r in rows[1:]]
+    # A document uploaded with no jurisdiction (the test before) is a side of its own, last.
+    assert sides[:4] == ["UK", "Scotland", "Wales", "Northern Ireland"]
+    assert sides[4:] in ([], ["Other documents"])
+    table = docx.Document(str(_download(page, "comparison.docx")))
+    assert len(table.tables) == 1 and len(table.tables[0].rows) == len(rows)
+    page.screenshot(path=str(SHOTS / "comparison.png"), full_page=True)
+    assert violations == []
     page.close()
