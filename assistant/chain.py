@@ -24,7 +24,7 @@ from .citations import (
 from .config import Settings, get_settings
 from .conflicts import find_disagreements
 from .embeddings import get_embedder
-from .generation import Composition, ExtractiveComposer, LLMComposer
+from .generation import Composition, ExtractiveComposer, LLMComposer, Reach
 from .ingest import Ingester, copy_path, open_store
 from .lexical import named_paragraphs, paragraph_token, stopwords
 from .models import Answer, DocumentRecord, IngestReport, Passage
@@ -40,6 +40,8 @@ if TYPE_CHECKING:  # importing langchain's chat models costs two seconds of a co
 MAX_QUESTION_CHARS = 2000
 NOT_FOUND = "The indexed documents do not answer this question."
 REMOVED_NOTE = " (Sentences that their passages did not support were removed.)"
+PART_NOT_FOUND = "The indexed documents do not say."
+"""What a part of a question that asks several things says when the documents do not answer it."""
 # Words that point back to an earlier turn's subject.
 _POINTING = r"\b(they|them|their|it|its|that|those|this|these|there|he|she|his|her)\b"
 _POINTS_BACK = re.compile(_POINTING, re.I)
@@ -307,9 +309,11 @@ class Assistant:
         question: str,
         history: Sequence[Mapping[str, str]] | None = None,
         filters: Mapping[str, Sequence[str]] | None = None,
+        reach: Reach | None = None,
     ) -> Answer:
-        """Answers one question; every claim in the answer cites a passage that supports it."""
-        *_, answer = self.stream(question, history, filters)
+        """Answers one question; every claim in the answer cites a passage that supports it.
+        `reach` lets the extractive composer say more (a briefing's evidence) than an answer."""
+        *_, answer = self.stream(question, history, filters, reach)
         return answer
 
     def stream(
@@ -317,6 +321,7 @@ class Assistant:
         question: str,
         history: Sequence[Mapping[str, str]] | None = None,
         filters: Mapping[str, Sequence[str]] | None = None,
+        reach: Reach | None = None,
     ) -> Iterator[str | Answer]:
         """Yields the answer's text in pieces as it is composed, then the checked Answer.
 
@@ -347,19 +352,20 @@ class Assistant:
             )
         asked = [(label, part) for label, part in plan(analysis)]
         if len(asked) == 1:
-            part = yield from self._part(question, history, filters, notes, stream=True)
+            part = yield from self._part(question, history, filters, notes, True, reach)
             parts = [("", part)]
         else:
             parts = []
             for label, text in asked:
-                parts.append((label, (yield from self._part(text, history, filters, notes))))
+                part = yield from self._part(text, history, filters, notes, reach=reach)
+                parts.append((label, part))
         answer = self._assemble(question, parts, filters, notes, started)
         if not answer.refused and answer.composer == self.composer.name == "extractive":
             for piece in re.split(r"(?<=[.!?])\s+", answer.answer):
                 yield piece + " "
         yield answer
 
-    def _part(self, question, history, filters, notes, stream: bool = False):
+    def _part(self, question, history, filters, notes, stream: bool = False, reach=None):
         """One question's evidence, composed and verified: a Part (empty text: not answered)."""
         started = time.perf_counter()
         evidence = self.evidence(question, history, filters)
@@ -374,7 +380,7 @@ class Assistant:
             composition = self.extractive.compose([(c, 1.0) for c in sentences])
             evidence.answers = 1.0
         elif evidence.passages and evidence.answers >= self.threshold:
-            composition = yield from self._compose(evidence, notes, stream)
+            composition = yield from self._compose(evidence, notes, stream, reach)
         verifying = time.perf_counter()
         timings["compose"] = (verifying - composing) * 1000
         text, citations = "", []
@@ -388,7 +394,7 @@ class Assistant:
                     f"nothing the chat model wrote was supported ({len(removed)} sentences "
                     "discarded); answered extractively"
                 )
-                composition = self.extractive.compose(ranked(evidence))
+                composition = self.extractive.compose(ranked(evidence), reach)
                 text, citations, removed = self.verify(
                     composition, evidence.passages, evidence.query
                 )
@@ -447,7 +453,7 @@ class Assistant:
                 text = (
                     NOT_FOUND + " " + refusal_reason(part.evidence, filters)
                     if len(parts) == 1
-                    else "The indexed documents do not say."
+                    else PART_NOT_FOUND
                 )
             pieces.append(f"{label}: {text}" if label else text)
             offset += len(part.evidence.passages)
@@ -489,10 +495,10 @@ class Assistant:
             return "strong"
         return "partial" if confidence >= self.threshold else "weak"
 
-    def _compose(self, evidence: Evidence, notes: list[str], stream: bool = True):
+    def _compose(self, evidence: Evidence, notes: list[str], stream: bool = True, reach=None):
         """Composes with the configured composer, streaming; falls back to extractive."""
         if isinstance(self.composer, ExtractiveComposer):
-            return self.composer.compose(ranked(evidence))
+            return self.composer.compose(ranked(evidence), reach)
         # The chat model reads the passages best first, as the selector ranks them.
         passages = passages_by_answer(evidence)[: self.settings.top_k]
         try:
@@ -501,7 +507,7 @@ class Assistant:
             return self.composer.compose(evidence.query, passages)
         except Exception as err:  # any model failure: the user still gets a checked answer
             notes.append(f"the chat model failed ({_one_line(err)}); answered extractively")
-            return self.extractive.compose(ranked(evidence))
+            return self.extractive.compose(ranked(evidence), reach)
 
 
 STRONG = 0.75  # P(the evidence answers) from which an answer's evidence is called strong

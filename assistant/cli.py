@@ -468,6 +468,49 @@ def _sweep(settings, chosen, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_eval_drafts(args: argparse.Namespace) -> int:
+    import yaml
+
+    from .drafts_eval import DraftCaseError, check, load_cases, markdown, run
+
+    try:
+        cases = load_cases(args.cases)
+    except DraftCaseError as err:
+        raise UsageError(str(err)) from err
+    root = args.cases.resolve().parents[1]
+    corpora = {"starter": root / "corpus", "realdocs": root / "evals" / "realdocs" / "documents"}
+    if args.set:
+        corpora = {name: corpora[name] for name in args.set}
+    if not args.json:
+        say(f"drafting {len(cases)} cases ...", file=sys.stderr, flush=True)
+    results = run(get_settings(), cases, corpora, args.split)
+    args.reports.mkdir(parents=True, exist_ok=True)
+    (args.reports / "drafts.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    (args.reports / "drafts.md").write_text(markdown(results), encoding="utf-8")
+    if args.json:
+        say(json.dumps(results, indent=2, ensure_ascii=False))
+    else:
+        for name, result in results.items():
+            scores = result["overall"]
+            say(
+                f"{name}: {scores['cases']} cases; "
+                + ", ".join(f"{m} {v}" for m, v in scores.items() if m != "cases")
+            )
+        say(f"report in {_display(str(args.reports / 'drafts.md'))}")
+    if args.check:
+        try:
+            thresholds = yaml.safe_load(args.thresholds.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as err:
+            raise UsageError(f"{args.thresholds}: cannot be read as YAML: {err}") from err
+        failures = check(results, thresholds)
+        for failure in failures:
+            say(f"below threshold: {failure}", file=sys.stderr)
+        if failures:
+            return EXIT_FAILED
+        say("all draft metrics meet their thresholds")
+    return EXIT_OK
+
+
 def cmd_train_selector(args: argparse.Namespace) -> int:
     from .selector_training import run_training
 
@@ -630,6 +673,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="also score faithfulness and relevancy with the ASSISTANT_LLM model",
     )
     evaluate.set_defaults(run=cmd_eval)
+
+    drafts = sub.add_parser(
+        "eval-drafts",
+        help="score briefing notes and comparisons against evals/drafts.yaml",
+        description="Drafts each case of the file over its set's corpus (starter: corpus/, "
+        "realdocs: evals/realdocs/documents/) and scores the sides covered, the key points "
+        "stated, support, and what it reports as not found. Writes reports/drafts.md.",
+    )
+    drafts.add_argument("--cases", type=Path, default=Path("evals/drafts.yaml"))
+    drafts.add_argument(
+        "--set", action="append", choices=["starter", "realdocs"], help="only this set"
+    )
+    drafts.add_argument("--split", choices=["test", "tuning"], help="only this split")
+    drafts.add_argument("--thresholds", type=Path, default=Path("evals/thresholds.yaml"))
+    drafts.add_argument("--reports", type=Path, default=Path("evals/reports"))
+    drafts.add_argument("--check", action="store_true", help="exit 1 if a metric misses")
+    drafts.add_argument("--json", action="store_true", help="print the results as JSON only")
+    drafts.set_defaults(run=cmd_eval_drafts)
 
     trainer = sub.add_parser(
         "train-selector",

@@ -34,6 +34,19 @@ class Composition:
     composer: str
 
 
+@dataclass(frozen=True)
+class Reach:
+    """How much the extractive composer may say: at most `sentences` chosen sentences and
+    about `words` words, each supporting sentence at least `share` as likely to answer as the
+    lead and at least `floor` likely. An answer keeps to the defaults; a briefing's evidence
+    reaches further."""
+
+    words: int = MAX_WORDS
+    sentences: int = MAX_SENTENCES
+    share: float = SUPPORT_SHARE
+    floor: float = SUPPORT_FLOOR
+
+
 def _with_marker(sentence: str, n: int) -> str:
     """Puts [n] before the sentence's closing punctuation: `... involvement [1].`"""
     match = re.search(r"[.!?:;]+[\"'\u201d\u2019)]*$", sentence)
@@ -175,10 +188,13 @@ class ExtractiveComposer:
             return None
         return spans[index - 1] if index > 0 else None
 
-    def compose(self, ranked: Sequence[tuple[Candidate, float]]) -> Composition:
+    def compose(
+        self, ranked: Sequence[tuple[Candidate, float]], reach: Reach | None = None
+    ) -> Composition:
         """The answer from sentences ranked by how likely each is to answer (best first): the
         best leads, with what completes it; others follow only if they too are likely answers,
-        grouped by document, nothing said twice, at most about MAX_WORDS words."""
+        grouped by document, nothing said twice, at most about reach.words words."""
+        reach = reach or Reach()
         if not ranked:
             return Composition("", True, 0.0, self.name)
         lead, lead_p = ranked[0]
@@ -188,15 +204,15 @@ class ExtractiveComposer:
         run = self._list_run(lead)
         follows = {lead.sentence: run or self._follow_on(lead)}
         words = len(lead.sentence.split()) + sum(len(x.split()) for x in follows[lead.sentence])
-        floor = max(SUPPORT_FLOOR, SUPPORT_SHARE * lead_p)
+        floor = max(reach.floor, reach.share * lead_p)
         for candidate, p in ranked[1:]:
-            if len(chosen) == MAX_SENTENCES or p < floor:
+            if len(chosen) == reach.sentences or p < floor:
                 break
             listed = self._list_after(candidate.sentence, candidate.passage)
             if candidate.sentence.rstrip().endswith(":") and not listed:
                 continue  # announces what the passage does not go on to give
             size = len(candidate.sentence.split()) + sum(len(x.split()) for x in listed)
-            if words + size > MAX_WORDS or any(candidate.sentence in f for f in follows.values()):
+            if words + size > reach.words or any(candidate.sentence in f for f in follows.values()):
                 continue
             if any(
                 float(candidate.vector @ c.vector) > 0.9 or candidate.sentence in c.sentence

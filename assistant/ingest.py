@@ -26,7 +26,7 @@ from .store import Store, StoreError
 
 # Names how chunks are cut and embedded: a document made under another scheme is chunked and
 # embedded again on the next ingest, though its file is unchanged. Change it with either.
-SCHEME = "chunks-5"
+SCHEME = "chunks-6"
 
 
 def scheme(settings: Settings) -> str:

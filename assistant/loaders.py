@@ -69,6 +69,35 @@ def normalise_text(text: str) -> str:
     return "\n".join(line.strip() for line in text.splitlines())
 
 
+def prose_from_words(text: str) -> str:
+    """A page whose lines are nearly all single words (text drawn word by word, as some
+    converters write a transcript) read as prose: each paragraph one line, its words joined
+    by spaces. A paragraph ends where more blank lines stand between two words than usually
+    do; a page with no such gap is one paragraph, which the chunker splits into sentences."""
+    lines = text.splitlines()
+    words = [x for x in lines if x.strip()]
+    if len(words) < 20 or sum(len(x.split()) == 1 for x in words) < 0.8 * len(words):
+        return text
+    gaps: list[int] = []  # blank lines before each word line after the first
+    blank, seen = 0, False
+    for line in lines:
+        if not line.strip():
+            blank += 1
+            continue
+        if seen:
+            gaps.append(blank)
+        seen, blank = True, 0
+    usual = max(set(gaps), key=gaps.count) if gaps else 0
+    paragraphs, current = [], [words[0]]
+    for gap, word in zip(gaps, words[1:], strict=True):
+        if gap > usual:
+            paragraphs.append(current)
+            current = []
+        current.append(word)
+    paragraphs.append(current)
+    return "\n".join(" ".join(p) for p in paragraphs)
+
+
 def sniff(data: bytes) -> str:
     """Names what the bytes are, whatever the file's name says: pdf, zip, html, text or binary."""
     head = data[:2048]
@@ -334,7 +363,10 @@ def _load_pdf(
             texts = pdf_layout.arrange(drawn)
         else:
             texts = ["\n".join(x.text for x in page.lines) for page in drawn]
-        pages = [Page(number=i + 1, text=normalise_text(text)) for i, text in enumerate(texts)]
+        pages = [
+            Page(number=i + 1, text=prose_from_words(normalise_text(text)))
+            for i, text in enumerate(texts)
+        ]
         if not pages:
             raise LoadError(path, "is a PDF with no pages")
         if sum(len(p.text) for p in pages) < _MIN_TEXT_CHARS and not _has_images(reader):

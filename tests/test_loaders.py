@@ -181,3 +181,46 @@ def test_pdf_table_rows_are_rebuilt_as_cell_lines(tmp_path: Path):
     ) in lines
     assert "Clean power | At least 95% by 2030" in lines
     assert "Milestones of the plan, in a table." in lines
+
+
+def _words_drawn_apart(path: Path, paragraphs: list[str], blank_between: bool) -> Path:
+    """A page drawn one word a line, as some converters write a transcript: with a blank line
+    between words and two between paragraphs, or with no blank lines at all."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    y = 800
+    for paragraph in paragraphs:
+        for word in paragraph.split():
+            pdf.drawString(72, y, word)
+            y -= 14
+            if blank_between:
+                pdf.drawString(72, y, " ")
+                y -= 14
+        if blank_between:
+            pdf.drawString(72, y, " ")
+            y -= 14
+    pdf.showPage()
+    pdf.save()
+    return path
+
+
+@pytest.mark.parametrize("blank_between", [True, False], ids=["blank lines", "no blank lines"])
+def test_a_page_drawn_one_word_a_line_is_read_as_prose(tmp_path: Path, blank_between: bool):
+    from assistant.chunking import chunk_document
+    from assistant.embeddings import count_tokens
+
+    paragraphs = [
+        "Today I publish the second Report of the Inquiry.",
+        "This Report concerns the decisions made across the UK in the pandemic and what they "
+        "cost. It covers the period from January 2020 until May 2022.",
+    ]
+    path = _words_drawn_apart(tmp_path / "statement.pdf", paragraphs, blank_between)
+    document = load_file(path, 10**7)
+    text = document.pages[0].text
+    assert "the decisions made across the UK in the pandemic and what they cost." in text
+    if blank_between:
+        assert text.splitlines() == paragraphs
+    (chunk,) = chunk_document(document, count_tokens, 200)
+    assert "It covers the period from January 2020 until May 2022." in chunk.text
