@@ -35,10 +35,13 @@ system:
 test: lint system
 	$(BIN)/pytest
 	$(BIN)/assistant eval --quick --check
+	$(BIN)/assistant eval-drafts --check
 
-# Every question of every set (about 25 minutes); reports in evals/reports/.
+# Every question of every set (about 25 minutes), then the briefing and comparison cases;
+# reports in evals/reports/.
 eval: setup
 	$(BIN)/assistant eval
+	$(BIN)/assistant eval-drafts
 
 bench: setup
 	$(BIN)/python benchmarks/bench_ingest.py
