@@ -446,10 +446,14 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
         demo.load(current_choices, None, [where, which], api_name=False)
 
         def ask_api(question: str, jurisdiction: str = "") -> dict:
-            """One question, answered as the command line's --json prints it."""
+            """One question, answered as the command line's --json prints it, with its record."""
             filters = {"jurisdiction": [jurisdiction]} if jurisdiction else None
             try:
-                return assistant.ask(question, filters=filters).to_dict()
+                answer = assistant.ask(question, filters=filters)
+                return {
+                    **answer.to_dict(),
+                    "record": assistant.record("answer", question, [answer]),
+                }
             except (QuestionError, StoreError, SelectorError) as err:
                 return {"error": str(err)}
 

@@ -389,6 +389,9 @@ class Ingester:
             store.delete_chunks_of(
                 previous.source, previous.doc_id, from_position=len(item.chunks) if same else 0
             )
+            if same:
+                kept = store.sentence_ids(document.source, item.chunks, [len(s) for s in sentences])
+                store.delete_sentences_except(document.source, document.doc_id, kept)
             report.updated.append(document.source)
             self.on_commit("updated", document.source)
         else:

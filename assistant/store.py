@@ -305,6 +305,27 @@ class Store:
         self._call(lambda: self._chunks.delete(where={"$and": clauses}))
         self._call(lambda: self._sentences.delete(where={"$and": clauses}))
 
+    def delete_sentences_except(self, source: str, doc_id: str, keep: set[str]) -> int:
+        """Deletes one version's evidence sentences but those in `keep` (by id): when the same
+        bytes are chunked anew, a chunk that now holds fewer sentences would otherwise keep
+        the old surplus under its id, sentences its text no longer has."""
+        clauses = [{"source_key": source_key(source)}, {"doc_id": doc_id}]
+        rows = self._call(lambda: self._sentences.get(where={"$and": clauses}, include=[]))
+        stale = [i for i in rows["ids"] or [] if i not in keep]
+        for start in range(0, len(stale), _PAGE):
+            self._call(lambda s=start: self._sentences.delete(ids=stale[s : s + _PAGE]))
+        return len(stale)
+
+    @staticmethod
+    def sentence_ids(source: str, chunks: Sequence[Chunk], counts: Sequence[int]) -> set[str]:
+        """The ids add_chunks gives the evidence sentences of these chunks."""
+        key = source_key(source)
+        return {
+            f"{key[:8]}-{c.chunk_id}-{i:03d}"
+            for c, n in zip(chunks, counts, strict=False)
+            for i in range(n)
+        }
+
     def delete_uncommitted(self) -> int:
         """Deletes chunks that no ledger row commits (left by an interrupted ingest)."""
         committed = {(source_key(r.source), r.doc_id) for r in self.documents()}

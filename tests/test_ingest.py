@@ -332,3 +332,27 @@ def test_documents_chunked_under_an_older_scheme_are_chunked_again(
     _consistent(open_store(settings))
     again = Ingester(settings, embedder=counting).ingest([folder])
     assert len(again.unchanged) == 5
+
+
+def test_a_document_chunked_again_into_smaller_chunks_keeps_no_sentence_its_chunks_lost(
+    settings, counting, tmp_path, monkeypatch
+):
+    import assistant.ingest as ingest_module
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "long.md").write_text(
+        "# Long\n\n"
+        + " ".join(f"The framework measures outcome {i} every year." for i in range(60))
+    )
+    Ingester(settings, embedder=counting).ingest([folder])
+    monkeypatch.setattr(ingest_module, "SCHEME", "chunks-next")
+    smaller = settings.model_copy(update={"chunk_tokens": 40})
+    assert len(Ingester(smaller, embedder=counting).ingest([folder]).updated) == 1
+    store = open_store(smaller)
+    chunks = {c.chunk_id: c.text for c in store.committed_chunks()}
+    held = store.sentences_of(list(chunks))
+    assert set(held) == set(chunks)
+    for chunk_id, (sentences, _) in held.items():
+        for sentence in sentences:
+            assert sentence in chunks[chunk_id], (chunk_id, sentence)

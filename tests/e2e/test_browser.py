@@ -108,6 +108,7 @@ def test_api_answers_with_citations_and_serves_only_indexed_documents(app_url):
     client = Client(app_url, verbose=False)
     answer = client.predict(QUESTION, "", api_name="/ask")
     assert not answer["refused"] and answer["citations"]
+    assert answer["record"]["documents"] and len(answer["record"]["index_version"]) == 16
     assert all(way.lower() in answer["answer"].lower() for way in WAYS)
     doc_id = answer["citations"][0]["doc_id"]
     with urllib.request.urlopen(f"{app_url}/document/{doc_id}") as response:
