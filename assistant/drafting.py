@@ -20,7 +20,7 @@ import yaml
 
 from .chain import NOT_FOUND as NOT_ANSWERED
 from .chain import PART_NOT_FOUND, REMOVED_NOTE, STRONG, Assistant, QuestionError
-from .citations import MARKER, split_claims
+from .citations import MARKER, short_title, split_claims
 from .generation import Reach
 from .models import Answer, Citation, DocumentRecord
 from .record import answer_record
@@ -241,6 +241,57 @@ class _Pool:
         text = answer.answer.replace(REMOVED_NOTE.strip(), "").strip()
         return MARKER.sub(lambda m: f" [{mapping[int(m.group(1))]}]", text)
 
+    def renumber(self, sides: Sequence[Side]) -> None:
+        """Numbers the sources again in the order the sides' texts first cite them, with no
+        gaps, and drops any no text cites any longer."""
+        order = list(dict.fromkeys(int(n) for s in sides for n in MARKER.findall(s.text)))
+        new = {old: i + 1 for i, old in enumerate(order)}
+        for side in sides:
+            side.text = MARKER.sub(lambda m: f" [{new[int(m.group(1))]}]", side.text)
+        by_n = {source.n: source for source in self.sources}
+        self.sources = [by_n[old] for old in order]
+        for source in self.sources:
+            source.n = new[source.n]
+
+
+def _names(claim: str, side: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(side)}(?!\w)", MARKER.sub("", claim)) is not None
+
+
+def regroup(sides: Sequence[Side], pool: _Pool) -> int:
+    """Moves each claim that names one other jurisdiction and not its own to that other side,
+    introduced by its document's name: a Scottish report saying what Wales does is evidence
+    about Wales, and under Scotland it would read as Scotland's. Returns the claims moved."""
+    names = [s.name for s in sides if s.name != OTHER]
+    titles = {source.n: short_title(source.first.title) for source in pool.sources}
+    moved: dict[str, list[str]] = {name: [] for name in names}
+    count = 0
+    for side in sides:
+        if not side.found or side.name == OTHER:
+            continue
+        others = [n for n in names if n != side.name]
+        paragraphs = []
+        for paragraph in side.text.split("\n\n"):
+            kept = []
+            for claim in split_claims(paragraph):
+                named = [o for o in others if _names(claim, o)]
+                if _names(claim, side.name) or len(named) != 1:
+                    kept.append(claim)
+                    continue
+                numbers = [int(n) for n in MARKER.findall(claim)]
+                title = titles.get(numbers[0], "") if numbers else ""
+                moved[named[0]].append(
+                    claim if not title or claim.startswith(f"{title}: ") else f"{title}: {claim}"
+                )
+                count += 1
+            if kept:
+                paragraphs.append(" ".join(kept))
+        side.text = "\n\n".join(paragraphs) if MARKER.search(" ".join(paragraphs)) else ""
+    for side in sides:
+        if moved.get(side.name):
+            side.text = "\n\n".join(x for x in (side.text, " ".join(moved[side.name])) if x)
+    return count
+
 
 def sides_of(
     documents: Sequence[DocumentRecord], filters: Mapping[str, Sequence[str]] | None
@@ -307,6 +358,10 @@ def brief(
             if strong:
                 answers.append(answer)
             aspects.append(Side(label, answer, pool.add(answer) if strong else ""))
+    moved = regroup(sides, pool)
+    if moved:
+        notes.append(f"{moved} claims moved to the jurisdiction they name")
+    pool.renumber(sides + aspects)
     cited = {c.first.doc_id for c in pool.sources}
     used = [r for r in documents if r.doc_id in cited]
     linked = link_lessons(sides, used, pool.sources, lessons_file)
@@ -349,6 +404,9 @@ def compare(
         answers.append(answer)
         key = side_filters["document"][0] if across == "document" else name
         sides.append(Side(name, answer, "" if answer.refused else pool.add(answer), key))
+    if across == "jurisdiction":
+        regroup(sides, pool)
+    pool.renumber(sides)
     return Comparison(
         question,
         across,

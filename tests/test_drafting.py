@@ -16,7 +16,7 @@ from assistant.chain import Assistant, QuestionError
 from assistant.citations import MARKER
 from assistant.cli import main
 from assistant.config import Settings
-from assistant.drafting import NOT_FOUND, OTHER, Side, _Pool, link_lessons, sides_of
+from assistant.drafting import NOT_FOUND, OTHER, Side, _Pool, link_lessons, regroup, sides_of
 from assistant.exports import (
     briefing_docx,
     briefing_markdown,
@@ -254,3 +254,30 @@ def test_the_commands_write_whole_files_and_name_a_bad_output(
         assert note["covered"] and note["record"]["kind"] == "briefing" and note["sources"]
     finally:
         get_settings.cache_clear()
+
+
+def test_a_claim_about_another_jurisdiction_moves_to_it_and_sources_are_renumbered():
+    pool = _Pool()
+    scotland = pool.add(
+        _answer(
+            "Scotland's duty is to have regard [1]. Wales places a stronger duty on bodies [2].",
+            {1: ("c1", "Scotland's duty is to have regard."), 2: ("c2", "Wales places ...")},
+        )
+    )
+    wales = pool.add(_answer("Bodies set objectives [1].", {1: ("c3", "Bodies set objectives.")}))
+    sides = [Side("Scotland", None, scotland), Side("Wales", None, wales), Side("UK", None, "")]
+    assert regroup(sides, pool) == 1
+    assert sides[0].text == "Scotland's duty is to have regard [1]."
+    assert (
+        sides[1].text
+        == "Bodies set objectives [3].\n\nDoc: Wales places a stronger duty on bodies [2]."
+    )
+    pool.renumber(sides)
+    assert (
+        sides[1].text
+        == "Bodies set objectives [2].\n\nDoc: Wales places a stronger duty on bodies [3]."
+    )
+    assert [(s.n, s.chunk_id) for s in pool.sources] == [(1, "c1"), (2, "c3"), (3, "c2")]
+    # A claim naming its own side, or two others, stays where it is.
+    both = Side("UK", None, "Scotland and Wales differ from the UK [1].")
+    assert regroup([both, Side("Wales", None, "")], pool) == 0
