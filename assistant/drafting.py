@@ -254,8 +254,16 @@ class _Pool:
             source.n = new[source.n]
 
 
-def _names(claim: str, side: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(side)}(?!\w)", MARKER.sub("", claim)) is not None
+def _names(claim: str, side: str, alone: bool = False) -> bool:
+    """Whether the claim names the side; with `alone`, only where the name stands on its own
+    rather than ending a longer name ("Carnegie UK", "Audit Wales": a word with a capital
+    before it, past the sentence's first word, makes one name with it)."""
+    text = MARKER.sub("", claim)
+    for match in re.finditer(rf"(?<!\w){re.escape(side)}(?!\w)", text):
+        before = re.search(r"(\w[\w'\u2019-]*)\s+$", text[: match.start()])
+        if not alone or before is None or before.start() == 0 or not before.group(1)[0].isupper():
+            return True
+    return False
 
 
 def regroup(sides: Sequence[Side], pool: _Pool) -> int:
@@ -274,7 +282,7 @@ def regroup(sides: Sequence[Side], pool: _Pool) -> int:
         for paragraph in side.text.split("\n\n"):
             kept = []
             for claim in split_claims(paragraph):
-                named = [o for o in others if _names(claim, o)]
+                named = [o for o in others if _names(claim, o, alone=True)]
                 if _names(claim, side.name) or len(named) != 1:
                     kept.append(claim)
                     continue

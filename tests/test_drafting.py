@@ -278,6 +278,9 @@ def test_a_claim_about_another_jurisdiction_moves_to_it_and_sources_are_renumber
         == "Bodies set objectives [2].\n\nDoc: Wales places a stronger duty on bodies [3]."
     )
     assert [(s.n, s.chunk_id) for s in pool.sources] == [(1, "c1"), (2, "c3"), (3, "c2")]
+    # A name that ends a longer one ("Carnegie UK") is not the jurisdiction.
+    charity = Side("Scotland", None, "A Carnegie UK paper followed in 2016 [1].")
+    assert regroup([charity, Side("UK", None, "")], pool) == 0
     # A claim naming its own side, or two others, stays where it is.
     both = Side("UK", None, "Scotland and Wales differ from the UK [1].")
     assert regroup([both, Side("Wales", None, "")], pool) == 0
