@@ -211,10 +211,7 @@ class Assistant:
             vector,
             found,
             self.retriever.lexical,
-            # Vectors the signals keep across questions: each made on its own (see embed_each).
-            embed=getattr(
-                self.retriever.embedder, "embed_each", self.retriever.embedder.embed_documents
-            ),
+            embed=self.retriever.embedder.embed_documents,
         )
         evidence = Evidence(analysis, query, passages, found, matrix)
         if self.selector is not None:
