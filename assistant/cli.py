@@ -338,7 +338,6 @@ def cmd_chat(args: argparse.Namespace, input_fn=input) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    import yaml
 
     from .eval_report import write
     from .evalsets import EvalSet, QuestionFileError, load_questions, load_sets
@@ -412,18 +411,25 @@ def cmd_eval(args: argparse.Namespace) -> int:
                     )
                 )
     if args.check:
-        try:
-            thresholds = yaml.safe_load(args.thresholds.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as err:
-            raise UsageError(f"{args.thresholds}: cannot be read as YAML: {err}") from err
-        failures = check(results, thresholds)
-        for failure in failures:
-            say(f"below threshold: {failure}", file=sys.stderr)
-        if failures:
+        if _missed(args.thresholds, check, results):
             return EXIT_FAILED
         if not args.json:
             say("all metrics meet their thresholds")
     return EXIT_OK
+
+
+def _missed(path: Path, check, results) -> list[str]:
+    """The metrics that miss their thresholds in the file at `path`, each said on stderr."""
+    import yaml
+
+    try:
+        thresholds = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as err:
+        raise UsageError(f"{path}: cannot be read as YAML: {err}") from err
+    failures = check(results, thresholds)
+    for failure in failures:
+        say(f"below threshold: {failure}", file=sys.stderr)
+    return failures
 
 
 def _sweep(settings, chosen, args: argparse.Namespace) -> int:
@@ -469,7 +475,6 @@ def _sweep(settings, chosen, args: argparse.Namespace) -> int:
 
 
 def cmd_eval_drafts(args: argparse.Namespace) -> int:
-    import yaml
 
     from .drafts_eval import DraftCaseError, check, load_cases, markdown, run
 
@@ -498,14 +503,7 @@ def cmd_eval_drafts(args: argparse.Namespace) -> int:
             )
         say(f"report in {_display(str(args.reports / 'drafts.md'))}")
     if args.check:
-        try:
-            thresholds = yaml.safe_load(args.thresholds.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as err:
-            raise UsageError(f"{args.thresholds}: cannot be read as YAML: {err}") from err
-        failures = check(results, thresholds)
-        for failure in failures:
-            say(f"below threshold: {failure}", file=sys.stderr)
-        if failures:
+        if _missed(args.thresholds, check, results):
             return EXIT_FAILED
         say("all draft metrics meet their thresholds")
     return EXIT_OK

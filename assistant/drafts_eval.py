@@ -214,7 +214,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {"cases": len(rows)}
     for metric in METRICS:
         values = [r[metric] for r in rows if r.get(metric) is not None]
-        if metric in ("unsupported",):
+        if metric == "unsupported":
             out[metric] = sum(values)
         else:
             out[metric] = round(sum(values) / len(values), 3) if values else None
