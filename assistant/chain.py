@@ -211,7 +211,10 @@ class Assistant:
             vector,
             found,
             self.retriever.lexical,
-            embed=self.retriever.embedder.embed_documents,
+            # Vectors the signals keep across questions: each made on its own (see embed_each).
+            embed=getattr(
+                self.retriever.embedder, "embed_each", self.retriever.embedder.embed_documents
+            ),
         )
         evidence = Evidence(analysis, query, passages, found, matrix)
         if self.selector is not None:

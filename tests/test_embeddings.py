@@ -33,3 +33,19 @@ def test_a_sentence_past_the_models_length_is_embedded_alone(embedder):
     _, (found,) = embedder.embed_with_spans([long_text], [[tail]])
     alone = embedder.embed_documents([long_text[slice(*tail)]])[0]
     assert float(found[0] @ alone) > 0.99
+
+
+def test_a_vector_kept_across_questions_does_not_depend_on_the_texts_beside_it(embedder):
+    sentence = "The sponsor department for UKRI is the Department for Business."
+    longer = (
+        "A much longer sentence that goes on about the policy framework of an organisation, "
+        "its many responsibilities to its staff and managers, and how it reviews them."
+    )
+    alone = embedder.embed_each([sentence])[0]
+    beside = embedder.embed_each([longer, sentence, "Short."])[1]
+    assert np.array_equal(alone, beside)
+    assert abs(float(alone @ embedder.embed_query(sentence)) - 1.0) < 1e-5
+    # In one batch, int8 activations are scaled over the batch, and the vector moves.
+    if embedder.name.endswith("int8"):
+        batched = embedder.embed_documents([longer, sentence])[1]
+        assert float(alone @ batched) < 0.999
