@@ -25,12 +25,15 @@ lint: setup
 
 # What the tests need from Debian (as root, apt-get installs what is missing): chromium for the
 # browser tests (no browser download), strace for the test that nothing leaves the machine,
-# Tesseract and its English model for scanned pages.
+# Tesseract and its English model for scanned pages, and npm for axe-core (the accessibility
+# checker the browser tests put into the page; pinned in tests/e2e/package-lock.json).
 system:
-	@test -x /usr/bin/chromium -a -x /usr/bin/strace -a -x /usr/bin/tesseract \
+	@test -x /usr/bin/chromium -a -x /usr/bin/strace -a -x /usr/bin/tesseract -a -x /usr/bin/npm \
 	  -a -f /usr/share/tesseract-ocr/5/tessdata/eng.traineddata || (apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver strace \
-	  tesseract-ocr tesseract-ocr-eng)
+	  tesseract-ocr tesseract-ocr-eng npm)
+	@test -f tests/e2e/node_modules/axe-core/axe.min.js || \
+	  npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
 
 test: lint system
 	$(BIN)/pytest

@@ -20,7 +20,6 @@ from gradio.utils import get_upload_folder
 from starlette.routing import Mount
 
 from assistant.chain import Assistant, QuestionError
-from assistant.citations import MARKER
 from assistant.config import Settings, get_settings
 from assistant.exports import (
     Turn,
@@ -31,29 +30,137 @@ from assistant.exports import (
     to_docx,
     to_markdown,
 )
-from assistant.feedback import record
+from assistant.feedback import add_comment, record
 from assistant.ingest import Ingester, open_store
-from assistant.models import QUOTE_CHECK, QUOTE_CHECK_MEANING, Answer
+from assistant.models import QUOTE_CHECK, QUOTE_CHECK_MEANING, Answer, DocumentRecord
 from assistant.selector import SelectorError
 from assistant.store import StoreError
 from assistant.uploads import UploadError, save_upload
 from assistant.websecurity import LoginThrottle, SecurityHeaders, document_response_headers
 
 ROOT = Path(__file__).resolve().parent
+# The look of GOV.UK services: its palette (text #0b0c0c, secondary text #505a5f, links
+# #1d70b8, buttons #00703c, focus #ffdd00 with black), system fonts only (nothing is fetched).
 CSS = """
-.gradio-container {max-width: 1400px !important; font-size: 15px}
-#sources {max-height: 640px; overflow-y: auto}
-.source {border: 1px solid #d0d7de; border-radius: 6px; padding: 10px 12px; margin-bottom: 10px}
-.source h4 {margin: 0 0 4px 0; font-size: 14px}
-.source .where {color: #57606a; font-size: 12.5px; margin-bottom: 6px}
-.source .passage {font-size: 13px; line-height: 1.45; white-space: pre-wrap}
-.source mark {background: #fff1a8; padding: 0 1px}
-.badge {font-size: 11.5px; border-radius: 10px; padding: 1px 8px; margin-left: 6px}
-.ok {background: #dafbe1; color: #116329} .not {background: #ffebe9; color: #a40e26}
-.notice {color: #57606a; font-size: 13px}
+.gradio-container {max-width: 1400px !important; font-size: 16px; color: #0b0c0c}
+h1 {font-size: 2rem; margin: 0 0 8px 0}
+.intro {color: #0b0c0c; max-width: 60em}
+.sources-list {max-height: 72vh; overflow-y: auto; padding-right: 4px}
+.source {border: 1px solid #b1b4b6; border-radius: 4px; padding: 10px 12px; margin-bottom: 10px}
+.source h3 {margin: 0 0 4px 0; font-size: 15px}
+.source .where {color: #505a5f; font-size: 14px; margin-bottom: 6px}
+.source .passage {font-size: 14px; line-height: 1.45; white-space: pre-wrap}
+.source mark {background: #fff7bf; color: #0b0c0c; padding: 0 1px}
+.source .back {font-size: 14px}
+.badge {font-size: 13px; border-radius: 10px; padding: 1px 8px; margin-left: 6px}
+.ok {background: #cce2d8; color: #005a30} .not {background: #f4cdc6; color: #942514}
+.notice {color: #505a5f; font-size: 14px}
+#chat a.cite {text-decoration: underline; font-size: 0.85em; vertical-align: super}
+.index-list {list-style: none; padding: 0; margin: 0; font-size: 14px}
+.index-list li {padding: 6px 0; border-bottom: 1px solid #b1b4b6}
+.index-list .title {font-weight: 600}
+.index-list .where {color: #505a5f}
 #comparison th:first-child, #comparison td:first-child {min-width: 9em}
+a {color: #1d70b8}
+*:focus-visible {outline: 3px solid #ffdd00 !important; outline-offset: 0 !important;
+  box-shadow: 0 0 0 5px #0b0c0c !important}
 footer {display: none !important}
+@media (max-width: 700px) {
+  .sources-list {max-height: none; overflow: visible}
+}
 """
+# In the page: [n] in an answer becomes a link to its source (the message itself stays plain
+# text, so that copying an answer, or a screen reader, gets words rather than markup), a new
+# question is brought into view even when the reader had scrolled up, and the sources panel
+# starts at its top when it changes.
+HEAD = """
+<script>
+(() => {
+  const cite = /\\[(\\d{1,3})\\]/g;
+  function linkify(root) {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    const found = [];
+    while (walker.nextNode()) {
+      const node = walker.currentNode;
+      if (node.parentElement.closest("a, button, textarea")) continue;
+      cite.lastIndex = 0;
+      if (cite.test(node.nodeValue)) found.push(node);
+    }
+    for (const node of found) {
+      const bits = document.createDocumentFragment();
+      let last = 0;
+      node.nodeValue.replace(cite, (all, n, at) => {
+        bits.append(node.nodeValue.slice(last, at));
+        const link = document.createElement("a");
+        link.href = "#source-" + n;
+        link.className = "cite";
+        link.textContent = all;
+        link.setAttribute("aria-label", "source " + n);
+        bits.append(link);
+        last = at + all.length;
+      });
+      bits.append(node.nodeValue.slice(last));
+      node.replaceWith(bits);
+    }
+  }
+  let seen = 0;
+  function watch() {
+    const chat = document.getElementById("chat");
+    if (!chat) return setTimeout(watch, 200);
+    const tidy = () => {
+      chat.querySelectorAll(".bot .message-content, .bot.message").forEach(linkify);
+      // The example questions are buttons, not list items: a group of them.
+      chat.querySelectorAll(".examples[role=list]").forEach((group) => {
+        group.setAttribute("role", "group");
+        group.setAttribute("aria-label", "Example questions");
+      });
+      const questions = chat.querySelectorAll(".user-row, .message-row.user-row");
+      if (questions.length > seen) {
+        questions[questions.length - 1].scrollIntoView({block: "start", behavior: "instant"});
+      }
+      seen = questions.length;
+    };
+    tidy();
+    new MutationObserver(tidy).observe(chat, {childList: true, subtree: true, characterData: true});
+    const sources = document.getElementById("sources");
+    if (sources) {
+      new MutationObserver(() => {
+        const list = sources.querySelector(".sources-list");
+        if (list) list.scrollTop = 0;
+      }).observe(sources, {childList: true, subtree: true});
+    }
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", watch);
+  else watch();
+})();
+</script>
+"""
+
+THEME = gr.themes.Base(
+    primary_hue=gr.themes.colors.blue,
+    neutral_hue=gr.themes.colors.gray,
+    font=["system-ui", "Arial", "sans-serif"],
+    font_mono=["ui-monospace", "Consolas", "monospace"],
+).set(
+    body_text_color="#0b0c0c",
+    body_text_color_subdued="#505a5f",
+    block_label_text_color="#0b0c0c",
+    block_title_text_color="#0b0c0c",
+    link_text_color="#1d70b8",
+    link_text_color_visited="#4c2c92",
+    link_text_color_hover="#003078",
+    color_accent="#1d70b8",
+    color_accent_soft="#d2e2f1",
+    button_primary_background_fill="#00703c",
+    button_primary_background_fill_hover="#005a30",
+    button_primary_text_color="#ffffff",
+    button_primary_text_color_hover="#ffffff",
+    button_secondary_background_fill="#f3f2f1",
+    button_secondary_background_fill_hover="#dbdad9",
+    button_secondary_text_color="#0b0c0c",
+    input_placeholder_color="#505a5f",
+    checkbox_label_text_color="#0b0c0c",
+)
 
 
 def ensure_index(settings: Settings) -> None:
@@ -71,21 +178,23 @@ def ensure_index(settings: Settings) -> None:
 
 
 def render_answer(answer: Answer) -> str:
-    """The answer for the chat: [n] markers as small links to the sources panel, and its
-    sources listed under it, so that copying the answer copies its citations too."""
-    text = html.escape(answer.answer, quote=False)
-    text = MARKER.sub(
-        lambda m: f' <sup><a href="#source-{m.group(1)}">[{m.group(1)}]</a></sup>', text
-    )
-    listed: dict[int, str] = {}
-    for c in answer.citations:
-        listed.setdefault(c.n, f"[{c.n}] {html.escape(c.title)}, {html.escape(c.where)}")
-    if listed:
-        text += "<br><small>" + "<br>".join(listed[n] for n in sorted(listed)) + "</small>"
+    """The answer for the chat, as plain text: the answer with its [n] markers, how strong its
+    evidence is, and its sources as plain lines, so that copying it copies its citations
+    (the page makes each [n] a link to the sources panel). A refusal says where to look."""
+    lines = [answer.answer]
     if answer.strength:
         sure = f" (P = {answer.confidence:.2f})" if answer.confidence is not None else ""
-        text += f"<br><small class='strength'>Evidence: {answer.strength}{sure}</small>"
-    return text
+        lines += ["", f"Evidence: {answer.strength}{sure}"]
+    listed: dict[int, str] = {}
+    for c in answer.citations:
+        listed.setdefault(c.n, f"[{c.n}] {c.title}, {c.where}")
+    if listed:
+        lines += ["", "Sources:", *(listed[n] for n in sorted(listed))]
+    elif answer.passages:
+        nearest = dict.fromkeys(f"{p.title}, {p.pages}" for p in answer.passages[:4])
+        lines += ["", "What the documents nearest to it cover (they do not answer it):"]
+        lines += [f"- {place}" for place in nearest]
+    return "\n".join(lines)
 
 
 def _highlight(passage: str, quotes: list[str]) -> str:
@@ -96,9 +205,12 @@ def _highlight(passage: str, quotes: list[str]) -> str:
     return text
 
 
-def render_sources(answer: Answer | None) -> str:
+def render_sources(answer: Answer | None, problem: str = "") -> str:
     """The sources panel: each cited passage with its quote highlighted, where it is, and
-    whether the quote was verified; for a refusal, the nearest passages."""
+    whether the quote was verified; for a refusal, the nearest passages; for a question that
+    could not be answered, why."""
+    if problem:
+        return f"<p class='notice'>No sources: {html.escape(problem)}</p>"
     if answer is None:
         return "<p class='notice'>Ask a question: the passages behind its answer appear here.</p>"
     cited = {}
@@ -120,7 +232,7 @@ def render_sources(answer: Answer | None) -> str:
         if passage.source.lower().endswith(".pdf"):
             link = (
                 f" &middot; <a href='/document/{passage.doc_id}#page={passage.page_start}' "
-                f"target='_blank'>open the PDF at page {passage.page_start}</a>"
+                f"target='_blank' rel='noopener'>open the PDF at page {passage.page_start}</a>"
             )
         badge = ""
         if citations:
@@ -135,14 +247,36 @@ def render_sources(answer: Answer | None) -> str:
         pages = f"{html.escape(origin)} &middot; {pages}" if origin else pages
         blocks.append(
             f"<div class='source' id='source-{passage.n}'>"
-            f"<h4>[{passage.n}] {html.escape(passage.title)}{badge}</h4>"
+            f"<h3>[{passage.n}] {html.escape(passage.title)}{badge}</h3>"
             f"<div class='where'>{pages}{section}{link}</div>"
             f"<div class='passage'>{_highlight(passage.text, [c.quote for c in citations])}</div>"
+            "<a class='back' href='#chat'>Back to the answer</a>"
             "</div>"
         )
     if cited:
         blocks.append(f"<p class='notice'>{html.escape(QUOTE_CHECK_MEANING)}</p>")
-    return "\n".join(blocks)
+    return (
+        "<div class='sources-list' tabindex='0' role='region' aria-label='Sources of the "
+        f"answer'>{''.join(blocks)}</div>"
+    )
+
+
+def _listing_label(records: list[DocumentRecord]) -> str:
+    return f"Documents in the index ({len(records)})"
+
+
+def render_documents(records: list[DocumentRecord]) -> str:
+    """What the index holds: each document's title, publisher, date and pages."""
+    items = []
+    for r in sorted(records, key=lambda r: r.title.lower()):
+        date = r.meta.get("date") or r.meta.get("year")
+        facts = [str(f) for f in (r.meta.get("publisher"), date) if f]
+        facts.append(f"{r.pages} page{'s' if r.pages != 1 else ''}")
+        items.append(
+            f"<li><span class='title'>{html.escape(r.title)}</span>"
+            f"<br><span class='where'>{html.escape(' · '.join(facts))}</span></li>"
+        )
+    return f"<ul class='index-list'>{''.join(items)}</ul>"
 
 
 def _auth(settings: Settings) -> list[tuple[str, str]] | None:
@@ -169,61 +303,83 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
         return places, [(r.title, r.doc_id) for r in records]
 
     places, documents = choices()
+    examples = [{"text": q} for q in assistant.examples()]
 
     with gr.Blocks(title="Evidence assistant") as demo:
-        gr.Markdown(
-            "## Evidence assistant\nAnswers come only from the indexed documents. "
-            "Every sentence cites its passage, and each quote is checked against that passage "
-            "before it is shown (which says the document says it, not that it is true)."
+        gr.HTML(
+            "<h1>Evidence assistant</h1><p class='intro'>Answers come only from the indexed "
+            "documents. Every sentence cites its passage, and each quote is checked against "
+            "that passage before it is shown (which says the document says it, not that it "
+            "is true).</p>"
         )
         history = gr.State([])
         turns = gr.State([])
-        with gr.Tab("Ask", id="ask"), gr.Row():
-            with gr.Column(scale=3):
-                chat = gr.Chatbot(
-                    label="Conversation",
-                    height=560,
-                    buttons=["copy"],
-                    layout="panel",
-                    elem_id="chat",
-                    placeholder="Ask about the frameworks, reports and papers in the index.",
+        rated = gr.State("")
+        with gr.Tab("Ask", id="ask"):
+            with gr.Row(elem_id="ask-row"):
+                with gr.Column(scale=3):
+                    chat = gr.Chatbot(
+                        label="Conversation",
+                        height="62vh",
+                        buttons=["copy"],
+                        layout="panel",
+                        elem_id="chat",
+                        render_markdown=False,
+                        examples=examples or None,
+                        placeholder="Ask about the documents in the index, or start from an "
+                        "example.",
+                    )
+                    with gr.Row():
+                        question = gr.Textbox(
+                            label="Your question",
+                            placeholder="Ask a question and press Enter",
+                            scale=8,
+                            autofocus=True,
+                            elem_id="question",
+                        )
+                        ask = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                    with gr.Row():
+                        new = gr.Button("New conversation", size="sm", scale=0)
+                    rating_status = gr.Markdown(elem_id="rating-status")
+                    with gr.Row(visible=False, elem_id="rating-comment") as commenting:
+                        comment = gr.Textbox(
+                            label="Add a comment to your rating (optional)", lines=1, scale=6
+                        )
+                        send_comment = gr.Button("Send comment", size="sm", scale=1)
+                with gr.Column(scale=2, elem_id="side"):
+                    gr.HTML("<h2>Sources</h2>")
+                    sources = gr.HTML(render_sources(None), elem_id="sources")
+                    with gr.Accordion("Search in", open=False):
+                        where = gr.CheckboxGroup(places, label="Jurisdictions (none: all)")
+                        which = gr.Dropdown(
+                            documents, multiselect=True, label="Documents (none: all)"
+                        )
+                    held = assistant.documents()
+                    with gr.Accordion(
+                        _listing_label(held), open=True, elem_id="index"
+                    ) as index_panel:
+                        listing = gr.HTML(render_documents(held))
+                    with gr.Accordion("Add documents", open=False):
+                        files = gr.File(
+                            file_count="multiple",
+                            label="PDF, Word, Markdown, text or HTML",
+                            file_types=[".pdf", ".docx", ".md", ".txt", ".html", ".htm"],
+                        )
+                        upload_status = gr.Markdown()
+            with gr.Row(elem_id="export"):
+                scope = gr.Radio(
+                    ["Conversation", "Last answer"],
+                    value="Conversation",
+                    label="Export",
+                    elem_id="scope",
+                    scale=2,
                 )
-                with gr.Row():
-                    question = gr.Textbox(
-                        placeholder="Ask a question and press Enter",
-                        show_label=False,
-                        scale=8,
-                        autofocus=True,
-                        elem_id="question",
-                        max_length=2000,
-                    )
-                    ask = gr.Button("Ask", variant="primary", scale=1)
-                with gr.Row():
-                    new = gr.Button("New conversation", size="sm")
-                    scope = gr.Radio(
-                        ["Conversation", "Last answer"],
-                        value="Conversation",
-                        show_label=False,
-                        container=False,
-                        elem_id="scope",
-                    )
-                    export_md = gr.Button("Export Markdown", size="sm")
-                    export_docx = gr.Button("Export Word", size="sm")
-                download = gr.File(label="Export", interactive=False, height=80, elem_id="download")
-                comment = gr.Textbox(label="Comment with your rating (optional)", lines=1)
-            with gr.Column(scale=2):
-                gr.Markdown("### Sources")
-                sources = gr.HTML(render_sources(None), elem_id="sources")
-                with gr.Accordion("Search in", open=False):
-                    where = gr.CheckboxGroup(places, label="Jurisdictions (none: all)")
-                    which = gr.Dropdown(documents, multiselect=True, label="Documents (none: all)")
-                with gr.Accordion("Add documents", open=False):
-                    files = gr.File(
-                        file_count="multiple",
-                        label="PDF, Word, Markdown, text or HTML",
-                        file_types=[".pdf", ".docx", ".md", ".txt", ".html", ".htm"],
-                    )
-                    upload_status = gr.Markdown()
+                export_md = gr.Button("Export Markdown", size="sm", scale=1)
+                export_docx = gr.Button("Export Word", size="sm", scale=1)
+            export_status = gr.Markdown(elem_id="export-status")
+            download = gr.File(
+                label="Your export", interactive=False, visible=False, elem_id="download"
+            )
 
         with gr.Tab("Draft a briefing", id="brief"):
             gr.Markdown(
@@ -237,7 +393,6 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                     placeholder="e.g. holding public bodies to account for wellbeing goals",
                     scale=8,
                     elem_id="topic",
-                    max_length=2000,
                 )
                 draft = gr.Button("Draft briefing", variant="primary", scale=1)
             brief_status = gr.Markdown(elem_id="brief-status")
@@ -256,7 +411,6 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                     placeholder="e.g. How is progress reported?",
                     scale=6,
                     elem_id="compare-question",
-                    max_length=2000,
                 )
                 across = gr.Radio(
                     ["jurisdiction", "document"],
@@ -332,11 +486,13 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                         answer = piece
                         break
                     text += piece
-                    messages[-1] = {"role": "assistant", "content": html.escape(text)}
+                    messages[-1] = {"role": "assistant", "content": text}
                     yield messages, past, done, gr.update(), ""
             except (QuestionError, StoreError, SelectorError) as err:
-                messages[-1] = {"role": "assistant", "content": f"Cannot answer that: {err}."}
-                yield messages, past, done, gr.update(), ""
+                problem = f"{err}."
+                messages[-1] = {"role": "assistant", "content": f"Cannot answer that: {problem}"}
+                # The question stays in the box, to be put right; no earlier answer's sources.
+                yield messages, past, done, render_sources(None, problem), message
                 return
             messages[-1] = {"role": "assistant", "content": render_answer(answer)}
             past = [
@@ -351,6 +507,10 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
         inputs = [question, chat, history, turns, where, which]
         question.submit(respond, inputs, outputs)
         ask.click(respond, inputs, outputs)
+        def example(event: gr.SelectData) -> str:
+            return event.value["text"]
+
+        chat.example_select(example, None, question).then(respond, inputs, outputs)
 
         def select(done, event: gr.SelectData):
             index = event.index if isinstance(event.index, int) else event.index[0]
@@ -360,33 +520,46 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
 
         chat.select(select, [turns], [sources])
 
-        def rate(done, note, event: gr.LikeData):
+        def rate(done, event: gr.LikeData):
+            """Keeps the rating at once; a comment may follow it."""
             index = event.index if isinstance(event.index, int) else event.index[0]
-            if index // 2 < len(done):
-                turn = done[index // 2]
-                record(
-                    settings.feedback_file,
-                    turn.question,
-                    turn.answer.answer,
-                    bool(event.liked),
-                    note or "",
-                    {"citations": [c.to_dict() for c in turn.answer.citations]},
-                )
-                gr.Info("Thank you: your rating was saved.")
-            return ""
+            if index // 2 >= len(done):
+                return "", gr.update(), ""
+            turn = done[index // 2]
+            entry = record(
+                settings.feedback_file,
+                turn.question,
+                turn.answer.answer,
+                bool(event.liked),
+                "",
+                {"citations": [c.to_dict() for c in turn.answer.citations]},
+            )
+            said = "helpful" if event.liked else "not helpful"
+            note = f"Rating saved: answer {index // 2 + 1} marked {said}."
+            return note, gr.update(visible=True), entry["id"]
 
-        chat.like(rate, [turns, comment], [comment])
+        chat.like(rate, [turns], [rating_status, commenting, rated])
+
+        def commented(rating_id, note):
+            if not rating_id or not (note or "").strip():
+                return "Type a comment first; the rating itself is already saved.", gr.update()
+            add_comment(settings.feedback_file, rating_id, note)
+            return "Comment saved with your rating.", gr.update(value="")
+
+        for trigger in (send_comment.click, comment.submit):
+            trigger(commented, [rated, comment], [rating_status, comment])
 
         new.click(
-            lambda: ([], [], [], render_sources(None), None),
+            lambda: ([], [], [], render_sources(None), gr.update(value=None, visible=False), ""),
             None,
-            [chat, history, turns, sources, download],
+            [chat, history, turns, sources, download, export_status],
         )
 
         def export(done, what, kind):
             if not done:
-                gr.Warning("There is nothing to export yet.")
-                return None
+                return "There is nothing to export yet: ask a question first.", gr.update(
+                    value=None, visible=False
+                )
             done = done[-1:] if what == "Last answer" else done
             folder = Path(tempfile.mkdtemp(prefix="briefing-"))
             records = [assistant.record("answer", t.question, [t.answer]) for t in done]
@@ -396,14 +569,18 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
             else:
                 path = folder / "briefing.docx"
                 path.write_bytes(to_docx(done, author=settings.author, records=records))
-            return str(path)
+            said = "the last answer" if what == "Last answer" else f"{len(done)} answer(s)"
+            return f"Exported {said}: download it below.", gr.update(value=str(path), visible=True)
 
-        export_md.click(lambda done, what: export(done, what, "md"), [turns, scope], [download])
-        export_docx.click(lambda done, what: export(done, what, "docx"), [turns, scope], [download])
+        export_outputs = [export_status, download]
+        export_md.click(lambda done, what: export(done, what, "md"), [turns, scope], export_outputs)
+        export_docx.click(
+            lambda done, what: export(done, what, "docx"), [turns, scope], export_outputs
+        )
 
-        def add(uploaded, progress=gr.Progress()):  # noqa: B008 (how Gradio passes progress)
+        def add(uploaded, jurisdictions, docs, progress=gr.Progress()):  # noqa: B008
             if not uploaded:
-                return "", gr.update(), gr.update()
+                return "", gr.update(), gr.update(), gr.update(), gr.update()
             saved, problems = [], []
             for item in uploaded:
                 path = Path(getattr(item, "name", item))
@@ -432,18 +609,27 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                     f"{report.pages} pages; they are searchable now."
                 )
             lines += [f"- not added: {p}" for p in problems]
-            places, docs = choices()
-            return "\n".join(lines), gr.update(choices=places), gr.update(choices=docs)
+            return ("\n".join(lines), *_filters(jurisdictions, docs))
 
-        files.upload(add, [files], [upload_status, where, which])
+        def _filters(jurisdictions=(), docs=()):
+            """The filters' choices as the index stands, keeping what the reader had chosen,
+            and the documents' table."""
+            places, listed = choices()
+            ids = {doc_id for _, doc_id in listed}
+            held = assistant.documents()
+            return (
+                gr.update(choices=places, value=[p for p in jurisdictions or () if p in places]),
+                gr.update(choices=listed, value=[d for d in docs or () if d in ids]),
+                render_documents(held),
+                gr.update(label=_listing_label(held)),
+            )
 
-        def current_choices():
-            """The filters as the index stands when the page opens: another process may have
-            ingested or removed documents since the app started."""
-            places, docs = choices()
-            return gr.update(choices=places), gr.update(choices=docs)
+        shown_index = [where, which, listing, index_panel]
+        files.upload(add, [files, where, which], [upload_status, *shown_index])
 
-        demo.load(current_choices, None, [where, which], api_name=False)
+        # The filters as the index stands when the page opens: another process may have
+        # ingested or removed documents since the app started.
+        demo.load(_filters, None, shown_index, api_name=False, show_progress="hidden")
 
         def ask_api(question: str, jurisdiction: str = "") -> dict:
             """One question, answered as the command line's --json prints it, with its record."""
@@ -489,12 +675,8 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
         path="/",
         auth=logins,
         css=CSS,
-        theme=gr.themes.Default(
-            primary_hue="blue",
-            neutral_hue="slate",
-            font=["system-ui", "Arial", "sans-serif"],
-            font_mono=["ui-monospace", "Consolas", "monospace"],
-        ),
+        head=HEAD,
+        theme=THEME,
     )
     # Gradio checks that a file named in a request was uploaded through it only once the app
     # "has launched", which mount_gradio_app never records: without this, a crafted request can

@@ -177,6 +177,12 @@ class Assistant:
 
         return compare(self, question, across, filters)
 
+    def examples(self, n: int = 4) -> list[str]:
+        """Questions the index answers, for a first screen (see suggestions)."""
+        from .suggestions import example_questions
+
+        return example_questions(self, n)
+
     def record(self, kind: str, asked: str, answers: Sequence[Answer]) -> dict:
         """What answers were made from, to keep with them (see record.answer_record)."""
         from .record import answer_record

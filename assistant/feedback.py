@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,10 @@ def record(
     comment: str = "",
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Appends one line to the feedback file; returns what it wrote."""
+    """Appends one line to the feedback file; returns what it wrote, with the rating's id (for
+    a comment sent after it)."""
     entry = {
+        "id": uuid.uuid4().hex[:12],
         "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "liked": liked,
         "question": question,
@@ -28,7 +31,23 @@ def record(
         "comment": comment.strip(),
         **(extra or {}),
     }
+    _append(path, entry)
+    return entry
+
+
+def add_comment(path: Path, rating_id: str, comment: str) -> dict[str, Any]:
+    """Appends a comment on a rating already kept (a rating is given first, with one click,
+    and the comment after it, if at all); returns what it wrote."""
+    entry = {
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "comment_on": rating_id,
+        "comment": comment.strip(),
+    }
+    _append(path, entry)
+    return entry
+
+
+def _append(path: Path, entry: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with _lock, path.open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
-    return entry

@@ -9,7 +9,7 @@ import docx
 import pytest
 
 from assistant.exports import Turn, to_docx, to_markdown
-from assistant.feedback import record
+from assistant.feedback import add_comment, record
 from assistant.models import Answer, Citation
 from assistant.uploads import UploadError, safe_name, save_upload
 
@@ -108,3 +108,14 @@ def test_feedback_is_kept_as_json_lines(tmp_path):
         ("Q1", True, "useful"),
         ("Q2", False, ""),
     ]
+
+
+def test_a_comment_follows_its_rating_by_the_ratings_id(tmp_path):
+    path = tmp_path / "feedback.jsonl"
+    first = record(path, "Q1", "A1 [1].", True)
+    second = record(path, "Q2", "A2 [1].", False)
+    assert first["id"] != second["id"]
+    add_comment(path, first["id"], "  Cites the right paragraph. ")
+    kept = json.loads(path.read_text().splitlines()[-1])
+    assert kept["comment_on"] == first["id"] and kept["comment"] == "Cites the right paragraph."
+    assert "liked" not in kept  # a comment is not a second rating

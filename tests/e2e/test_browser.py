@@ -12,94 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.appserver import running_app
+from tests.e2e.browsing import ask, open_app, screenshot, until, watch_policy
 from tests.pdfs import make_pdf
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = Path(__file__).resolve().parent / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
 QUESTION = "What are the five ways of working in the Well-being of Future Generations Act?"
 WAYS = ("Long-term", "Prevention", "Integration", "Collaboration")  # named in the Act's list
-
-
-INDEXES: dict[str, Path] = {}
-
-
-def app_url_index(url: str) -> Path:
-    """The index folder of the app serving `url`."""
-    return INDEXES[url]
-
-
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    """The app on a free port over an index of the starter corpus, with its manifest."""
-    folder = tmp_path_factory.mktemp("app")
-    corpus = ROOT / "corpus"
-    with running_app(folder, [*sorted(corpus.glob("*.pdf")), corpus / "manifest.yaml"]) as app:
-        INDEXES[app.url] = app.index
-        yield app.url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: apt-get install -y chromium chromium-driver")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-def _until(page, expression: str, timeout: float = 60) -> None:
-    """Waits until the expression is true in the page. (Playwright's wait_for_function evals a
-    string, which the app's Content-Security-Policy rightly forbids; evaluate is not subject
-    to it.)"""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true after {timeout:g} s: {expression}")
-        time.sleep(0.03)
-
-
-def _watch_policy(page) -> list[str]:
-    """Collects the page's Content-Security-Policy violations as they are reported."""
-    violations: list[str] = []
-    page.on(
-        "console",
-        lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
-    )
-    return violations
-
-
-def _ask(page, question: str) -> tuple[float, float]:
-    """Types the question, presses Enter; returns seconds to first words and to the sources."""
-    before = page.locator("#chat .message").count()
-    box = page.locator("#question textarea")
-    box.fill(question)
-    started = time.perf_counter()
-    box.press("Enter")
-    _until(page, f"document.querySelectorAll('#chat .message').length > {before + 1}")
-    first = time.perf_counter() - started
-    # Finished: the last message holds the checked answer (its citation links), or a refusal.
-    _until(
-        page,
-        "(() => { const m = [...document.querySelectorAll('#chat .message')].pop();"
-        " return !!(m && (m.querySelector('sup a') || m.innerText.includes('do not answer'))"
-        " && document.querySelectorAll('#sources .source').length > 0); })()",
-    )
-    return first, time.perf_counter() - started
 
 
 def test_api_answers_with_citations_and_serves_only_indexed_documents(app_url):
@@ -120,18 +37,15 @@ def test_api_answers_with_citations_and_serves_only_indexed_documents(app_url):
     assert refused["refused"] and "Jupiter" in refused["answer"] and not refused["citations"]
 
 
-def test_ask_in_the_browser_shows_cited_answer_and_its_sources(app_url, browser):
-    SHOTS.mkdir(exist_ok=True)
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    violations = _watch_policy(page)
-    page.goto(app_url, wait_until="load")
-    page.wait_for_selector("#question textarea", timeout=60_000)
-    _ask(page, QUESTION)  # warm
-    first, done = _ask(page, "How many national indicators does Wales use?")
+def test_ask_in_the_browser_shows_cited_answer_and_its_sources(app, browser):
+    page = open_app(browser, app.url)
+    violations = watch_policy(page)
+    ask(page, QUESTION)  # warm
+    first, done = ask(page, "How many national indicators does Wales use?")
     print(f"\nbrowser: first words after {first:.2f} s, answer with sources after {done:.2f} s")
     chat = page.locator("#chat").inner_text()
     assert all(way.lower() in chat.lower() for way in WAYS)
-    assert page.locator("#chat sup a").count() >= 1
+    assert page.locator("#chat a.cite").count() >= 1
     panel = page.locator("#sources")
     assert panel.locator("mark").count() >= 1 and "quote checked" in panel.inner_text()
     assert "not that it is true" in panel.inner_text() or "does not mean" in panel.inner_text()
@@ -139,7 +53,7 @@ def test_ask_in_the_browser_shows_cited_answer_and_its_sources(app_url, browser)
     href = panel.locator("a[href^='/document/']").first.get_attribute("href")
     assert "#page=" in href
     page.locator("#chat button[aria-label='Like']").last.click()
-    feedback = Path(app_url_index(app_url)) / "feedback.jsonl"
+    feedback = app.index / "feedback.jsonl"
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and not (
         feedback.exists() and feedback.read_text().endswith("\n")
@@ -147,7 +61,7 @@ def test_ask_in_the_browser_shows_cited_answer_and_its_sources(app_url, browser)
         time.sleep(0.2)  # the app writes the line after it creates the file
     entry = json.loads(feedback.read_text().splitlines()[-1])
     assert entry["liked"] is True and entry["question"].startswith("How many national indicators")
-    page.screenshot(path=str(SHOTS / "answer.png"), full_page=True)
+    screenshot(page, "answer")
     assert violations == []  # the app works within its own Content-Security-Policy
     page.close()
 
@@ -169,12 +83,11 @@ def test_upload_then_ask_about_it_and_export_a_word_briefing(app_url, browser, t
         ],
         title="Harbour renewal note",
     )
-    page = browser.new_page(viewport={"width": 1400, "height": 900}, accept_downloads=True)
-    page.goto(app_url, wait_until="load")
+    page = open_app(browser, app_url, accept_downloads=True)
     page.get_by_text("Add documents").click()
     page.locator("input[type=file]").first.set_input_files(str(pdf))
-    _until(page, "document.body.innerText.includes('searchable now')", timeout=120)
-    _ask(page, "When will the Harbour Renewal Board open its ferry terminal?")
+    until(page, "document.body.innerText.includes('searchable now')", timeout=120)
+    ask(page, "When will the Harbour Renewal Board open its ferry terminal?")
     assert "2027" in page.locator("#chat").inner_text()
     page.get_by_role("button", name="Export Word").click()
     link = page.locator("#download a[download='briefing.docx']").first
@@ -195,7 +108,7 @@ def test_upload_then_ask_about_it_and_export_a_word_briefing(app_url, browser, t
     assert "## Answer record" in briefing and "Index version: " in briefing
     assert "Harbour Renewal Board" in briefing and "## Sources" in briefing
     assert re.search(r"Harbour renewal note \(tests, \d{4}-\d\d-\d\d\), p\. 1", text), text
-    page.screenshot(path=str(SHOTS / "upload-and-export.png"), full_page=True)
+    screenshot(page, "upload-and-export")
     page.close()
 
 
@@ -210,25 +123,24 @@ def _download(page, link_name: str) -> Path:
 def test_draft_a_briefing_and_a_comparison_in_the_browser(app_url, browser):
     import docx
 
-    page = browser.new_page(viewport={"width": 1400, "height": 900}, accept_downloads=True)
-    violations = _watch_policy(page)
-    page.goto(app_url, wait_until="load")
+    page = open_app(browser, app_url, accept_downloads=True)
+    violations = watch_policy(page)
     page.get_by_role("tab", name="Draft a briefing").click()
     page.locator("#topic textarea").fill("how progress against national outcomes is reported")
     page.get_by_role("button", name="Draft briefing").click()
-    _until(page, "document.body.innerText.includes('Drafted with')", timeout=120)
+    until(page, "document.body.innerText.includes('Drafted with')", timeout=120)
     shown = page.locator("#brief").inner_text()
     for heading in ("Summary", "Evidence", "Wales", "Gaps", "Sources", "Answer record"):
         assert heading in shown
     note = docx.Document(str(_download(page, "briefing.docx")))
     assert note.core_properties.title.startswith("Briefing: How progress")
     assert ("Heading 1", "Sources") in [(p.style.name, p.text) for p in note.paragraphs]
-    page.screenshot(path=str(SHOTS / "briefing.png"), full_page=True)
+    screenshot(page, "briefing")
     page.get_by_role("tab", name="Compare").click()
     page.locator("#compare-question textarea").fill("Who holds public bodies to account?")
     page.get_by_role("button", name="Compare", exact=True).click()
-    _until(page, "document.body.innerText.includes('Drafted with')", timeout=120)
-    _until(page, "!!document.querySelector('#comparison table')")
+    until(page, "document.body.innerText.includes('Drafted with')", timeout=120)
+    until(page, "!!document.querySelector('#comparison table')")
     rows = page.locator("#comparison table tr").all_inner_texts()
     assert rows[0].split("\t")[0].strip() == "Jurisdiction"
     sides = [r.split("\t")[0].strip() for r in rows[1:]]
@@ -237,6 +149,6 @@ def test_draft_a_briefing_and_a_comparison_in_the_browser(app_url, browser):
     assert sides[4:] in ([], ["Other documents"])
     table = docx.Document(str(_download(page, "comparison.docx")))
     assert len(table.tables) == 1 and len(table.tables[0].rows) == len(rows)
-    page.screenshot(path=str(SHOTS / "comparison.png"), full_page=True)
+    screenshot(page, "comparison")
     assert violations == []
     page.close()

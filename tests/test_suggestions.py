@@ -1,0 +1,50 @@
+"""Example questions for the first screen: drawn from the indexed documents' headings, and
+offered only when the index answers them."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.chain import Assistant
+from assistant.suggestions import candidates, example_questions, topic_of
+
+
+@pytest.mark.parametrize(
+    ("heading", "topic"),
+    [
+        ("The seven well-being goals", "the seven well-being goals"),
+        ("3.2 Public Services Boards", "Public Services Boards"),
+        ("Lesson 4: re-wire accountability", "lesson 4: re-wire accountability"),
+        ("Civil Service People Survey", "Civil Service People Survey"),
+        ("How the framework is meant to be used", ""),  # a phrase, not a topic
+        ("CHAPTER 1: INTRODUCTION", ""),  # shouting, usually furniture
+        ("Contents", ""),  # one word
+        ("Transportation, Docket Operations, M–", ""),  # cut mid-phrase
+        ("Mymanager 70%65%64%67%68%", ""),  # a table row read as a heading
+    ],
+)
+def test_a_heading_becomes_a_topic_only_when_it_reads_as_one(heading, topic):
+    assert topic_of(heading) == topic
+
+
+@pytest.fixture(scope="module")
+def starter(starter_settings, embedder):
+    return Assistant(starter_settings)
+
+
+def test_candidates_take_each_document_in_turn_and_skip_headings_all_share(starter):
+    asked = list(candidates(starter))
+    offering = {doc_id for doc_id, _ in asked}
+    assert len(offering) >= len(starter.documents()) - 3
+    first_round = [doc_id for doc_id, _ in asked[: len(offering)]]
+    assert set(first_round) == offering
+    # Every starter summary has an "About this summary" section: it says nothing of any one.
+    assert not any("about this summary" in q.lower() for _, q in asked)
+
+
+def test_examples_are_questions_the_index_answers_each_from_another_document(starter):
+    examples = example_questions(starter, n=3, tries=8)
+    assert 1 <= len(examples) <= 3 and len(set(examples)) == len(examples)
+    for question in examples:
+        answer = starter.ask(question)
+        assert not answer.refused and answer.citations
