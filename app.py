@@ -49,7 +49,9 @@ h1 {font-size: 2rem; margin: 0 0 8px 0}
 .source {border: 1px solid #b1b4b6; border-radius: 4px; padding: 10px 12px; margin-bottom: 10px}
 .source h3 {margin: 0 0 4px 0; font-size: 15px}
 .source .where {color: #505a5f; font-size: 14px; margin-bottom: 6px}
-.source .passage {font-size: 14px; line-height: 1.45; white-space: pre-wrap}
+.source .passage {font-size: 14px; line-height: 1.45; white-space: pre-wrap;
+  overflow-wrap: anywhere}
+.source h3, .source .where, .index-list li {overflow-wrap: anywhere}
 .source mark {background: #fff7bf; color: #0b0c0c; padding: 0 1px}
 .source .back {font-size: 14px}
 .badge {font-size: 13px; border-radius: 10px; padding: 1px 8px; margin-left: 6px}
@@ -71,8 +73,8 @@ footer {display: none !important}
 """
 # In the page: [n] in an answer becomes a link to its source (the message itself stays plain
 # text, so that copying an answer, or a screen reader, gets words rather than markup), a new
-# question is brought into view even when the reader had scrolled up, and the sources panel
-# starts at its top when it changes.
+# question is brought into view even when the reader had scrolled up, the sources panel
+# starts at its top when it changes, and copying an answer gives rich text where it can.
 HEAD = """
 <script>
 (() => {
@@ -130,6 +132,25 @@ HEAD = """
       }).observe(sources, {childList: true, subtree: true});
     }
   }
+  // Copy on an answer: its plain text, and where the browser allows, rich text too (the
+  // citations as superscripts), for pasting into a briefing.
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("#chat .bot-row button[aria-label='Copy message']");
+    const content = button && button.closest(".message-row").querySelector(".message-content");
+    if (!content || !window.ClipboardItem || !navigator.clipboard?.write) return;
+    event.stopImmediatePropagation();
+    const rich = content.cloneNode(true);
+    rich.querySelectorAll("a.cite").forEach((a) => {
+      const sup = document.createElement("sup");
+      sup.textContent = a.textContent;
+      a.replaceWith(sup);
+    });
+    const html = `<div style="white-space: pre-wrap">${rich.innerHTML}</div>`;
+    navigator.clipboard.write([new ClipboardItem({
+      "text/plain": new Blob([content.innerText], {type: "text/plain"}),
+      "text/html": new Blob([html], {type: "text/html"}),
+    })]);
+  }, true);
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", watch);
   else watch();
 })();
@@ -507,6 +528,7 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
         inputs = [question, chat, history, turns, where, which]
         question.submit(respond, inputs, outputs)
         ask.click(respond, inputs, outputs)
+
         def example(event: gr.SelectData) -> str:
             return event.value["text"]
 

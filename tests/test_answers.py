@@ -433,3 +433,25 @@ def test_a_figure_the_documents_never_give_is_refused(assistant):
     # The summaries describe the Commissioner's role at length but give no salary.
     answer = assistant.ask("What is the salary of the Future Generations Commissioner?")
     assert answer.refused and not answer.citations
+
+
+def test_an_answer_does_not_depend_on_what_was_asked_before(assistant):
+    """The sentence vectors the signals keep across questions are each made alone: were they
+    embedded in batches, a sentence's vector would depend on the sentences beside it (int8
+    activations are scaled over the batch), and so an answer on what was asked before it."""
+    from assistant import signals
+
+    question = "How long is the Future Generations Commissioner appointed for?"
+    signals._VECTORS.clear()
+    first = assistant.ask(question)
+    signals._VECTORS.clear()
+    for other in (
+        "Who is the Future Generations Commissioner for Wales?",
+        "What does the Commissioner do?",
+        "Which bodies hold Welsh public bodies to account?",
+    ):
+        assistant.ask(other)
+    again = assistant.ask(question)
+    assert again.answer == first.answer
+    assert again.confidence == pytest.approx(first.confidence, abs=1e-9)
+    assert [c.quote for c in again.citations] == [c.quote for c in first.citations]

@@ -84,5 +84,10 @@ def test_nothing_is_lost_at_320_pixels_wide(app_url, browser):
     for part in ("#chat", "#question", "#sources", "#export"):
         box = page.locator(part).bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= 320 + 0.5, (part, box)
+    cut = page.evaluate(
+        "[...document.querySelectorAll('#sources .source, #index li, #chat .message-content')]"
+        ".filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText.slice(0, 40))"
+    )
+    assert cut == [], f"text cut off at 320 px: {cut}"
     screenshot(page, "narrow-answer")
     page.close()

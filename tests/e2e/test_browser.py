@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.browsing import ask, open_app, screenshot, until, watch_policy
+from tests.e2e.browsing import (
+    accessibility_problems,
+    ask,
+    open_app,
+    screenshot,
+    until,
+    watch_policy,
+)
 from tests.pdfs import make_pdf
 
 QUESTION = "What are the five ways of working in the Well-being of Future Generations Act?"
@@ -136,6 +143,7 @@ def test_draft_a_briefing_and_a_comparison_in_the_browser(app_url, browser):
     assert note.core_properties.title.startswith("Briefing: How progress")
     assert ("Heading 1", "Sources") in [(p.style.name, p.text) for p in note.paragraphs]
     screenshot(page, "briefing")
+    assert accessibility_problems(page) == []
     page.get_by_role("tab", name="Compare").click()
     page.locator("#compare-question textarea").fill("Who holds public bodies to account?")
     page.get_by_role("button", name="Compare", exact=True).click()
@@ -150,5 +158,6 @@ def test_draft_a_briefing_and_a_comparison_in_the_browser(app_url, browser):
     table = docx.Document(str(_download(page, "comparison.docx")))
     assert len(table.tables) == 1 and len(table.tables[0].rows) == len(rows)
     screenshot(page, "comparison")
+    assert accessibility_problems(page) == []
     assert violations == []
     page.close()

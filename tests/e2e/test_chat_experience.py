@@ -46,6 +46,11 @@ def test_copy_and_screen_readers_get_plain_words_with_the_sources(app_url, brows
     copied = page.evaluate("navigator.clipboard.readText()")
     assert "<" not in copied and "&#" not in copied, copied
     assert "[1]" in copied and "\nSources:\n[1] " in copied and "Evidence: " in copied
+    rich = page.evaluate(
+        "(async () => { const [item] = await navigator.clipboard.read();"
+        " return await (await item.getType('text/html')).text(); })()"
+    )
+    assert "<sup>[1]</sup>" in rich and "#source-" not in rich and "Sources:" in rich
     label = page.locator("#chat [data-testid='bot']").last.get_attribute("aria-label")
     assert label.startswith("bot's message: ") and "<" not in label, label
     assert "[1]" in label
