@@ -488,13 +488,13 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
             messages = list(messages or [])
             message = (message or "").strip()
             if not message:
-                yield messages, past, done, gr.update(), ""
+                yield messages, past, done, gr.update(), "", gr.update()
                 return
             messages += [
                 {"role": "user", "content": message},
                 {"role": "assistant", "content": "Searching the documents..."},
             ]
-            yield messages, past, done, gr.update(), ""
+            yield messages, past, done, gr.update(), "", gr.update()
             filters = {}
             if jurisdictions:
                 filters["jurisdiction"] = list(jurisdictions)
@@ -508,12 +508,12 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                         break
                     text += piece
                     messages[-1] = {"role": "assistant", "content": text}
-                    yield messages, past, done, gr.update(), ""
+                    yield messages, past, done, gr.update(), "", gr.update()
             except (QuestionError, StoreError, SelectorError) as err:
                 problem = f"{err}."
                 messages[-1] = {"role": "assistant", "content": f"Cannot answer that: {problem}"}
                 # The question stays in the box, to be put right; no earlier answer's sources.
-                yield messages, past, done, render_sources(None, problem), message
+                yield messages, past, done, render_sources(None, problem), message, gr.update()
                 return
             messages[-1] = {"role": "assistant", "content": render_answer(answer)}
             past = [
@@ -522,9 +522,10 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                 {"role": "assistant", "content": answer.answer},
             ]
             done = [*done, Turn(message, answer)]
-            yield messages, past, done, render_sources(answer), ""
+            # The documents' list has done its work once there is an answer: it folds away.
+            yield messages, past, done, render_sources(answer), "", gr.update(open=False)
 
-        outputs = [chat, history, turns, sources, question]
+        outputs = [chat, history, turns, sources, question, index_panel]
         inputs = [question, chat, history, turns, where, which]
         question.submit(respond, inputs, outputs)
         ask.click(respond, inputs, outputs)
