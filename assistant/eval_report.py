@@ -23,6 +23,9 @@ LABELS = {
     "answer_words": "words per answer",
     "support_rate": "support rate",
     "exact_quote_rate": "exact-quote rate",
+    "dangling_claims": "claims leaning on nothing, per answer",
+    "fragment_claims": "fragments, per answer",
+    "joins_documents": "answers joining documents",
     "judge_faithfulness": "LLM judge: faithfulness",
     "judge_relevancy": "LLM judge: relevancy",
 }

@@ -27,6 +27,7 @@ from .ingest import Ingester, open_store
 from .lexical import stopwords
 from .llm import chat_model_from_settings
 from .models import Answer, Passage
+from .readability import read
 from .retrieval import HybridRetriever
 
 CONFIGS = ("assistant", "dense", "lexical", "rrf", "plain")
@@ -48,10 +49,19 @@ METRICS = (
     "answer_words",
     "support_rate",
     "exact_quote_rate",
+    "dangling_claims",
+    "fragment_claims",
+    "joins_documents",
     "judge_faithfulness",
     "judge_relevancy",
 )
-LOWER_IS_BETTER = {"false_refusal_rate", "answer_words"}
+LOWER_IS_BETTER = {
+    "false_refusal_rate",
+    "answer_words",
+    "dangling_claims",
+    "fragment_claims",
+    "joins_documents",
+}
 
 
 def _norm(text: str) -> str:
@@ -175,6 +185,11 @@ class Scorer:
             ):
                 if score is not None:
                     row[metric] = score
+        if answer.citations and not answer.refused:
+            reading = read(answer.answer, {c.n: c.doc_id for c in answer.citations})
+            row["dangling_claims"] = reading.dangling
+            row["fragment_claims"] = reading.fragments
+            row["joins_documents"] = float(reading.joins > 0)
         kept = len([s for s in split_claims(answer.answer) if MARKER.search(s)])
         removed = sum(1 for n in answer.notes if n.startswith("removed"))
         if kept + removed and not answer.refused:

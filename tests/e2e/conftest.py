@@ -29,8 +29,10 @@ def app_url(app) -> str:
     return app.url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """A chromium per test module: playwright's synchronous API holds an event loop while it
+    runs, which must be gone before the tests after these (asyncio.run cannot nest)."""
     playwright = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is missing: apt-get install -y chromium chromium-driver")

@@ -1,0 +1,109 @@
+"""How an answer reads, claim by claim: whether a claim leans on something the answer does not
+give it ("It also records ..." with nothing before it), whether it leans on another
+document's claim (a join: one document's sentence read as continuing another's), and whether
+it is a fragment rather than a sentence (a heading, a contents line).
+
+The judgements come from the English pipeline's tagger (a trained model): a claim leans back
+when its first word is a personal or demonstrative pronoun or determiner (spaCy's PronType
+Prs or Dem), and it is a fragment when it has no verb. Table rows are counted apart: a row
+has no verb by nature, and is read with its cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .citations import MARKER, split_claims
+from .questions import nlp
+
+# A paragraph of an answer may open with a label that ends in a colon: the document's short
+# name ("The fusion doctrine: ...") or the part of the question it answers.
+_LABEL_END = ": "
+
+
+@dataclass(frozen=True)
+class Claim:
+    text: str
+    """The claim without its [n] markers (and without its paragraph's label)."""
+    documents: frozenset[str]
+    paragraph: int
+    leans_back: bool
+    fragment: bool
+    table_row: bool
+
+
+@dataclass(frozen=True)
+class Reading:
+    """An answer's claims, and how many of them read badly."""
+
+    claims: tuple[Claim, ...]
+    dangling: int
+    """Claims that lean back with no claim of their own document before them in the paragraph."""
+    joins: int
+    """Claims that lean back on a claim of another document."""
+    fragments: int
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "claims": len(self.claims),
+            "dangling": self.dangling,
+            "joins": self.joins,
+            "fragments": self.fragments,
+        }
+
+
+def _unlabelled(claim: str) -> str:
+    """The claim without a label that opens its paragraph ("Title: It ..." -> "It ...")."""
+    label, colon, rest = claim.partition(_LABEL_END)
+    if colon and rest and not MARKER.search(label) and len(label) <= 150:
+        return rest
+    return claim
+
+
+def claims_of(answer: str, documents_of: Mapping[int, str]) -> list[Claim]:
+    """The cited claims of an answer, paragraph by paragraph, each read by the tagger.
+    documents_of maps each [n] to the document it cites."""
+    raw: list[tuple[str, frozenset[str], int]] = []
+    for paragraph, block in enumerate(answer.split("\n\n")):
+        for i, claim in enumerate(split_claims(block)):
+            numbers = [int(n) for n in MARKER.findall(claim)]
+            if not numbers:
+                continue  # notes ("The indexed documents do not say.") carry no claim
+            text = MARKER.sub("", _unlabelled(claim) if i == 0 else claim).strip()
+            docs = frozenset(documents_of[n] for n in numbers if n in documents_of)
+            raw.append((text, docs, paragraph))
+    parsed = nlp().pipe([text for text, _, _ in raw], batch_size=32)
+    claims = []
+    for (text, docs, paragraph), doc in zip(raw, parsed, strict=True):
+        words = [t for t in doc if t.is_alpha]
+        first = words[0] if words else None
+        kind = set(first.morph.get("PronType")) if first is not None else set()
+        claims.append(
+            Claim(
+                text=text,
+                documents=docs,
+                paragraph=paragraph,
+                leans_back=bool(kind & {"Prs", "Dem"}) and first.dep_ != "expl",
+                fragment=" | " not in text and not any(t.pos_ in ("VERB", "AUX") for t in doc),
+                table_row=" | " in text,
+            )
+        )
+    return claims
+
+
+def read(answer: str, documents_of: Mapping[int, str]) -> Reading:
+    """How the answer reads: its claims, and those that dangle, join documents or are
+    fragments."""
+    claims = claims_of(answer, documents_of)
+    dangling = joins = 0
+    for i, claim in enumerate(claims):
+        if not claim.leans_back:
+            continue
+        before = [c for c in claims[:i] if c.paragraph == claim.paragraph]
+        if before and not (before[-1].documents & claim.documents):
+            joins += 1
+        elif not any(c.documents & claim.documents for c in before):
+            dangling += 1
+    fragments = sum(c.fragment for c in claims)
+    return Reading(tuple(claims), dangling, joins, fragments)

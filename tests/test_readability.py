@@ -1,0 +1,67 @@
+"""How an answer reads, claim by claim: claims that lean on nothing, claims that lean on
+another document's claim, and fragments, as the English pipeline's tagger reads them."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.readability import read
+
+
+def test_a_claim_that_leans_on_another_documents_claim_is_a_join():
+    answer = (
+        "The Commissioner is appointed for seven years [1]. She advises public bodies [1]. "
+        "Its annual budget is 2.4 million pounds [2]."
+    )
+    reading = read(answer, {1: "wales-act", 2: "cornwall-memo"})
+    assert [c.leans_back for c in reading.claims] == [False, True, True]
+    assert reading.joins == 1 and reading.dangling == 0
+
+
+def test_each_documents_own_paragraph_under_its_name_is_not_a_join():
+    answer = (
+        "Wales Act summary: The Commissioner is appointed for seven years [1].\n\n"
+        "Cornwall memo: The Council of the Isles holds a budget of 2.4 million pounds [2]."
+    )
+    assert read(answer, {1: "wales-act", 2: "cornwall-memo"}).joins == 0
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "The fusion doctrine: It is the project's own account of the doctrine [1].",
+        "They were published in March 2018 [1].",
+        "This summary does not describe the Act's guidance documents [1].",
+    ],
+)
+def test_a_claim_that_opens_on_a_pronoun_with_nothing_before_it_dangles(answer):
+    reading = read(answer, {1: "doc"})
+    assert reading.dangling == 1 and reading.joins == 0
+
+
+def test_a_pronoun_after_a_claim_of_its_own_document_does_not_dangle():
+    answer = "The Act names seven well-being goals [1]. They apply to 48 public bodies [1]."
+    assert read(answer, {1: "doc"}).dangling == 0
+
+
+@pytest.mark.parametrize(
+    ("answer", "fragments"),
+    [
+        ("Structure of the report 1.8 8 [1].", 1),  # a contents line
+        ("The Act received Royal Assent on 29 April 2015 [1].", 0),
+        ("Royal Assent | 29 April 2015 [1].", 0),  # a table row is read with its cells
+    ],
+)
+def test_a_claim_without_a_verb_is_a_fragment_unless_a_table_row(answer, fragments):
+    reading = read(answer, {1: "doc"})
+    assert reading.fragments == fragments
+    assert reading.claims[0].table_row == (" | " in answer)
+
+
+def test_notes_and_parts_without_citations_are_not_claims():
+    answer = (
+        "How many goals?: Section 4 sets out seven well-being goals [1].\n\n"
+        "what are they?: The indexed documents do not say."
+    )
+    reading = read(answer, {1: "doc"})
+    assert len(reading.claims) == 1 and reading.claims[0].text.startswith("Section 4")
