@@ -13,6 +13,7 @@ import numpy as np
 from .citations import is_evidence, readable, split_sentences
 from .embeddings import Embedder
 from .models import Passage
+from .readability import is_fragment, leans_back
 from .signals import LIST_MARK, Candidate
 
 MAX_WORDS = 150
@@ -20,8 +21,15 @@ MAX_SENTENCES = 6  # the lead and its supporting sentences, list items apart
 SUPPORT_SHARE = 0.5  # a supporting sentence is at least this likely, relative to the lead
 SUPPORT_FLOOR = 0.1  # and at least this likely to answer, whatever the lead's probability
 _MARKER = LIST_MARK  # a list item or numbered line
-# A sentence that leans on the one before it: "They would have raised ...", "The values are:".
-_LEANS_BACK = re.compile(r"^(They|These|Those|It|Its|Their|This|Such|He|She|His|Her|Both)\b")
+LEAD_LOOKS = 5  # a lead that is not a sentence (a heading) gives way to the next of these
+
+
+def _heading_like(sentence: str) -> bool:
+    """A heading, contents line or caption: no verb, and not a table row, a field, a list item
+    or a line that announces a list (those have no verb by nature)."""
+    if _MARKER.match(sentence) or sentence.rstrip().endswith(":"):
+        return False
+    return is_fragment(sentence)
 
 
 @dataclass(frozen=True)
@@ -172,14 +180,14 @@ class ExtractiveComposer:
             return []
         if _MARKER.match(following) or " | " in following:
             return []
-        if _LEANS_BACK.match(following) or following.rstrip().endswith(":"):
+        if leans_back(following) or following.rstrip().endswith(":"):
             return [following, *self._list_after(following, lead.passage)]
         return []
 
     def _antecedent(self, candidate: Candidate) -> str | None:
         """The sentence a candidate leans back on ("It also created ..."): the one before it in
         its passage, shown with it so that its subject is its own document's."""
-        if not _LEANS_BACK.match(candidate.sentence):
+        if not leans_back(candidate.sentence):
             return None
         spans, _ = self.sentences(candidate.passage)
         try:
@@ -197,6 +205,11 @@ class ExtractiveComposer:
         reach = reach or Reach()
         if not ranked:
             return Composition("", True, 0.0, self.name)
+        # Headings, contents lines and captions are not sentences: the best that is one leads.
+        first = next(
+            (i for i, (c, _) in enumerate(ranked[:LEAD_LOOKS]) if not _heading_like(c.sentence)), 0
+        )
+        ranked = [ranked[first], *ranked[:first], *ranked[first + 1 :]]
         lead, lead_p = ranked[0]
         chosen = [lead]
         # What follows a chosen sentence: the lead's follow-on; another's list it announces.
@@ -208,6 +221,8 @@ class ExtractiveComposer:
         for candidate, p in ranked[1:]:
             if len(chosen) == reach.sentences or p < floor:
                 break
+            if _heading_like(candidate.sentence):
+                continue  # a heading or contents line, not a claim
             listed = self._list_after(candidate.sentence, candidate.passage)
             if candidate.sentence.rstrip().endswith(":") and not listed:
                 continue  # announces what the passage does not go on to give
@@ -230,7 +245,7 @@ class ExtractiveComposer:
         said: set[str] = set()
         for c in [lead, *rest]:
             before = self._antecedent(c)
-            if before is None and _LEANS_BACK.match(c.sentence) and c is not lead:
+            if before is None and c is not lead and leans_back(c.sentence):
                 continue  # leans on nothing this passage shows: it would borrow another subject
             unit = [before, c.sentence, *follows[c.sentence]]
             if c is lead and run:

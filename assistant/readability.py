@@ -5,14 +5,16 @@ it is a fragment rather than a sentence (a heading, a contents line).
 
 The judgements come from the English pipeline's tagger (a trained model): a claim leans back
 when its first word is a personal or demonstrative pronoun or determiner (spaCy's PronType
-Prs or Dem), and it is a fragment when it has no verb. Table rows are counted apart: a row
-has no verb by nature, and is read with its cells.
+Prs or Dem), and it is a fragment when it has no verb. Table rows and fields ("Label: value")
+are counted apart: a row has no verb by nature, and is read with its cells. The composer
+reads its sentences with the same two judgements.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .citations import MARKER, split_claims
 from .questions import nlp
@@ -61,34 +63,61 @@ def _unlabelled(claim: str) -> str:
     return claim
 
 
+@lru_cache(maxsize=20_000)
+def _parsed(text: str):
+    return nlp()(text)
+
+
+def leans_back(sentence: str) -> bool:
+    """Whether a sentence opens on a third-person or demonstrative pronoun or determiner ("It",
+    "They", "This", "Its", "These findings"), so that it needs what came before it."""
+    words = [t for t in _parsed(sentence) if t.is_alpha]
+    if not words:
+        return False
+    first = words[0]
+    kind = set(first.morph.get("PronType"))
+    # "We recommend ...", "You must ...": the author or the reader, not a sentence before.
+    speaker = bool(set(first.morph.get("Person")) & {"1", "2"})
+    return bool(kind & {"Prs", "Dem"}) and first.dep_ != "expl" and not speaker
+
+
+def labelled(sentence: str) -> bool:
+    """A table row or a field: cells ("Royal Assent | 29 April 2015"), or a label and its value
+    as an answer reads a row ("Royal Assent: 29 April 2015"). It has no verb by nature."""
+    label, colon, value = sentence.partition(": ")
+    return " | " in sentence or bool(colon and value.strip() and len(label.split()) <= 12)
+
+
+def is_fragment(sentence: str) -> bool:
+    """Whether a sentence is not one: no verb (a heading, a contents line, a caption), and not a
+    table row or field either."""
+    if labelled(sentence):
+        return False
+    return not any(t.pos_ in ("VERB", "AUX") for t in _parsed(sentence))
+
+
 def claims_of(answer: str, documents_of: Mapping[int, str]) -> list[Claim]:
     """The cited claims of an answer, paragraph by paragraph, each read by the tagger.
     documents_of maps each [n] to the document it cites."""
-    raw: list[tuple[str, frozenset[str], int]] = []
+    claims = []
     for paragraph, block in enumerate(answer.split("\n\n")):
         for i, claim in enumerate(split_claims(block)):
             numbers = [int(n) for n in MARKER.findall(claim)]
             if not numbers:
                 continue  # notes ("The indexed documents do not say.") carry no claim
-            text = MARKER.sub("", _unlabelled(claim) if i == 0 else claim).strip()
-            docs = frozenset(documents_of[n] for n in numbers if n in documents_of)
-            raw.append((text, docs, paragraph))
-    parsed = nlp().pipe([text for text, _, _ in raw], batch_size=32)
-    claims = []
-    for (text, docs, paragraph), doc in zip(raw, parsed, strict=True):
-        words = [t for t in doc if t.is_alpha]
-        first = words[0] if words else None
-        kind = set(first.morph.get("PronType")) if first is not None else set()
-        claims.append(
-            Claim(
-                text=text,
-                documents=docs,
-                paragraph=paragraph,
-                leans_back=bool(kind & {"Prs", "Dem"}) and first.dep_ != "expl",
-                fragment=" | " not in text and not any(t.pos_ in ("VERB", "AUX") for t in doc),
-                table_row=" | " in text,
+            whole = MARKER.sub("", claim).strip()
+            text = MARKER.sub("", _unlabelled(claim)).strip() if i == 0 else whole
+            row = labelled(text) or (text != whole and is_fragment(text))
+            claims.append(
+                Claim(
+                    text=text,
+                    documents=frozenset(documents_of[n] for n in numbers if n in documents_of),
+                    paragraph=paragraph,
+                    leans_back=leans_back(text),
+                    fragment=not row and is_fragment(text),
+                    table_row=row,
+                )
             )
-        )
     return claims
 
 

@@ -39,6 +39,12 @@ def test_a_claim_that_opens_on_a_pronoun_with_nothing_before_it_dangles(answer):
     assert reading.dangling == 1 and reading.joins == 0
 
 
+def test_the_author_speaking_is_not_a_claim_that_leans_back():
+    answer = "We recommend that the Government appoint a Chief Social Scientist [1]."
+    reading = read(answer, {1: "d"})
+    assert not reading.claims[0].leans_back and reading.dangling == 0
+
+
 def test_a_pronoun_after_a_claim_of_its_own_document_does_not_dangle():
     answer = "The Act names seven well-being goals [1]. They apply to 48 public bodies [1]."
     assert read(answer, {1: "doc"}).dangling == 0

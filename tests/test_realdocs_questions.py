@@ -22,7 +22,8 @@ SPLITS = {
     d["file"]: d["split"]
     for d in yaml.safe_load((REALDOCS / "documents.yaml").read_text())["documents"]
 }
-ANSWERABLE = [q for q in QUESTIONS if q.answerable]
+MIXED = load_questions(ROOT / "evals" / "mixed" / "questions.yaml")
+ANSWERABLE = [q for q in QUESTIONS + MIXED if q.answerable]
 
 
 def test_counts_the_protocol_asks_for():
@@ -47,6 +48,17 @@ def test_split_by_document_and_every_document_on_disk():
             assert SPLITS[document] == q.split, f"{q.id}: {document} is {SPLITS[document]}"
 
 
+def test_the_mixed_set_asks_across_related_documents_and_reuses_no_question():
+    assert len(MIXED) >= 20 and sum(not q.answerable for q in MIXED) >= 6
+    assert len({q.id for q in MIXED}) == len(MIXED)
+    for q in MIXED:
+        assert q.documents and all(SPLITS[d] == q.split for d in q.documents), q.id
+    taken = {q.evidence for q in QUESTIONS if q.evidence} | {q.question for q in QUESTIONS}
+    assert not [q.id for q in MIXED if q.evidence in taken or q.question in taken]
+    # Each group holds more than one document, so that a sibling can be joined on.
+    assert len({d for q in MIXED for d in q.documents}) >= 8
+
+
 def _content(text: str) -> set[str]:
     return {w for w in words(text) if w not in stopwords() and len(w) > 1}
 
@@ -62,7 +74,8 @@ def test_questions_paraphrase_their_evidence_and_terms_stand_in_it(q):
 
 def test_the_sets_file_names_what_is_there(tmp_path):
     sets = load_sets(ROOT / "evals" / "sets.yaml", ROOT, tmp_path)
-    assert {"realdocs", "starter", "ukri", "squad"} <= set(sets)
+    assert {"realdocs", "starter", "ukri", "squad", "mixed"} <= set(sets)
+    assert len(sets["mixed"].questions) == len(MIXED)
     assert len(sets["realdocs"].questions) == len(QUESTIONS)
     squad = sets["squad"].questions
     assert len(squad) == 600 and all(q.split == "test" for q in squad)
