@@ -40,7 +40,7 @@ test: lint system
 	$(BIN)/assistant eval --quick --check
 	$(BIN)/assistant eval-drafts --check
 
-# Every question of every set (about 25 minutes), then the briefing and comparison cases;
+# Every question of every set (about 20 minutes), then the briefing and comparison cases;
 # reports in evals/reports/.
 eval: setup
 	$(BIN)/assistant eval
