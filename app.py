@@ -494,6 +494,8 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                 {"role": "user", "content": message},
                 {"role": "assistant", "content": "Searching the documents..."},
             ]
+            # The box is emptied as the question is taken, and not touched after, so that the
+            # next question can be typed (and sent) while this answer is made.
             yield messages, past, done, gr.update(), "", gr.update()
             filters = {}
             if jurisdictions:
@@ -508,7 +510,7 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                         break
                     text += piece
                     messages[-1] = {"role": "assistant", "content": text}
-                    yield messages, past, done, gr.update(), "", gr.update()
+                    yield messages, past, done, gr.update(), gr.update(), gr.update()
             except (QuestionError, StoreError, SelectorError) as err:
                 problem = f"{err}."
                 messages[-1] = {"role": "assistant", "content": f"Cannot answer that: {problem}"}
@@ -523,12 +525,13 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
             ]
             done = [*done, Turn(message, answer)]
             # The documents' list has done its work once there is an answer: it folds away.
-            yield messages, past, done, render_sources(answer), "", gr.update(open=False)
+            yield messages, past, done, render_sources(answer), gr.update(), gr.update(open=False)
 
         outputs = [chat, history, turns, sources, question, index_panel]
         inputs = [question, chat, history, turns, where, which]
-        question.submit(respond, inputs, outputs)
-        ask.click(respond, inputs, outputs)
+        # A question sent while the last answer is still finishing is asked next, not dropped.
+        for trigger in (question.submit, ask.click):
+            trigger(respond, inputs, outputs, trigger_mode="always_last")
 
         def example(event: gr.SelectData) -> str:
             return event.value["text"]

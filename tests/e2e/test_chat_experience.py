@@ -164,3 +164,21 @@ def test_sources_sit_clear_of_the_panels_and_next_to_the_answer(app_url, browser
         assert sources["y"] - (question["y"] + question["height"]) < 200
     screenshot(page, f"{size}-sources")
     page.close()
+
+
+def test_a_question_sent_while_an_answer_is_coming_is_asked_next(app_url, browser):
+    page = open_app(browser, app_url)
+    box = page.locator("#question textarea")
+    box.fill("What are the seven well-being goals?")
+    box.press("Enter")
+    until(page, "document.querySelectorAll('#chat .user-row').length === 1")
+    box.fill("What is the Plan for Change?")
+    box.press("Enter")  # while the first answer is still being made
+    until(page, "document.querySelectorAll('#chat .user-row').length === 2", 60)
+    until(page, "document.querySelectorAll('#chat .bot-row a.cite').length >= 2", 60)
+    asked = page.locator("#chat .user-row").all_inner_texts()
+    assert [a.strip() for a in asked] == [
+        "What are the seven well-being goals?",
+        "What is the Plan for Change?",
+    ]
+    page.close()
