@@ -198,6 +198,12 @@ def ensure_index(settings: Settings) -> None:
     print(report.summary(), file=sys.stderr)
 
 
+def as_text(text: str) -> str:
+    """Text for the chat, which reads a message as (sanitised) HTML: a "<" a document or a
+    question holds is shown as itself, never taken for a tag."""
+    return text.replace("<", "&lt;")
+
+
 def render_answer(answer: Answer) -> str:
     """The answer for the chat, as plain text: the answer with its [n] markers, how strong its
     evidence is, and its sources as plain lines, so that copying it copies its citations
@@ -215,7 +221,7 @@ def render_answer(answer: Answer) -> str:
         nearest = dict.fromkeys(f"{p.title}, {p.pages}" for p in answer.passages[:4])
         lines += ["", "What the documents nearest to it cover (they do not answer it):"]
         lines += [f"- {place}" for place in nearest]
-    return "\n".join(lines)
+    return as_text("\n".join(lines))
 
 
 def _highlight(passage: str, quotes: list[str]) -> str:
@@ -509,11 +515,12 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                         answer = piece
                         break
                     text += piece
-                    messages[-1] = {"role": "assistant", "content": text}
+                    messages[-1] = {"role": "assistant", "content": as_text(text)}
                     yield messages, past, done, gr.update(), gr.update(), gr.update()
             except (QuestionError, StoreError, SelectorError) as err:
                 problem = f"{err}."
-                messages[-1] = {"role": "assistant", "content": f"Cannot answer that: {problem}"}
+                said = as_text(f"Cannot answer that: {problem}")
+                messages[-1] = {"role": "assistant", "content": said}
                 # The question stays in the box, to be put right; no earlier answer's sources.
                 yield messages, past, done, render_sources(None, problem), message, gr.update()
                 return

@@ -153,3 +153,14 @@ def test_failed_logins_are_slowed_down(app):
     form = urllib.parse.urlencode({"username": USER, "password": PASSWORD}).encode()
     code, _, _ = _status(_opener(app, login=False), f"{app.url}/login", form)
     assert code == 429  # even the right password waits its turn
+
+
+def test_markup_in_a_document_is_shown_as_text_in_an_answer():
+    """The chat reads a message as sanitised HTML; an answer quoting a document's "<img ...>"
+    shows those characters, and no tag reaches the page."""
+    import app as web
+    from assistant.models import Answer
+
+    quoted = 'The board met on 4 March 2024 <img src=x onerror="alert(1)"> and agreed it [1].'
+    shown = web.render_answer(Answer("q", "q", quoted, False, [], [], "extractive"))
+    assert "<img" not in shown and "&lt;img src=x" in shown
