@@ -322,14 +322,15 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
     ensure_index(settings)
     assistant = Assistant(settings)
 
-    def choices():
-        records = assistant.documents()
+    def choices(records):
+        """The filters' choices: the jurisdictions and the documents the index holds."""
         places = sorted(
             {str(r.meta.get("jurisdiction")) for r in records if r.meta.get("jurisdiction")}
         )
         return places, [(r.title, r.doc_id) for r in records]
 
-    places, documents = choices()
+    held = assistant.documents()
+    places, documents = choices(held)
     examples = [{"text": q} for q in assistant.examples()]
 
     with gr.Blocks(title="Evidence assistant") as demo:
@@ -381,7 +382,6 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                         which = gr.Dropdown(
                             documents, multiselect=True, label="Documents (none: all)"
                         )
-                    held = assistant.documents()
                     with gr.Accordion(
                         _listing_label(held), open=True, elem_id="index"
                     ) as index_panel:
@@ -647,9 +647,9 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
         def _filters(jurisdictions=(), docs=()):
             """The filters' choices as the index stands, keeping what the reader had chosen,
             and the documents' table."""
-            places, listed = choices()
-            ids = {doc_id for _, doc_id in listed}
             held = assistant.documents()
+            places, listed = choices(held)
+            ids = {doc_id for _, doc_id in listed}
             return (
                 gr.update(choices=places, value=[p for p in jurisdictions or () if p in places]),
                 gr.update(choices=listed, value=[d for d in docs or () if d in ids]),

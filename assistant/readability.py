@@ -46,14 +46,6 @@ class Reading:
     """Claims that lean back on a claim of another document."""
     fragments: int
 
-    def to_dict(self) -> dict[str, int]:
-        return {
-            "claims": len(self.claims),
-            "dangling": self.dangling,
-            "joins": self.joins,
-            "fragments": self.fragments,
-        }
-
 
 def _unlabelled(claim: str) -> str:
     """The claim without a label that opens its paragraph ("Title: It ..." -> "It ...")."""
