@@ -13,7 +13,7 @@ import numpy as np
 from .citations import is_evidence, readable, split_sentences
 from .embeddings import Embedder
 from .models import Passage
-from .readability import is_fragment, leans_back
+from .readability import has_finite_verb, labelled, leans_back
 from .signals import LIST_MARK, Candidate
 
 MAX_WORDS = 150
@@ -25,11 +25,11 @@ LEAD_LOOKS = 5  # a lead that is not a sentence (a heading) gives way to the nex
 
 
 def _heading_like(sentence: str) -> bool:
-    """A heading, contents line or caption: no verb, and not a table row, a field, a list item
-    or a line that announces a list (those have no verb by nature)."""
-    if _MARKER.match(sentence) or sentence.rstrip().endswith(":"):
+    """A heading, contents line, caption or run of footnotes: no finite verb, and not a table
+    row, a field, a list item or a line that announces a list (those need none)."""
+    if _MARKER.match(sentence) or sentence.rstrip().endswith(":") or labelled(sentence):
         return False
-    return is_fragment(sentence)
+    return not has_finite_verb(sentence)
 
 
 @dataclass(frozen=True)

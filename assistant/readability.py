@@ -90,6 +90,13 @@ def is_fragment(sentence: str) -> bool:
     return not any(t.pos_ in ("VERB", "AUX") for t in _parsed(sentence))
 
 
+def has_finite_verb(sentence: str) -> bool:
+    """Whether the sentence has a finite verb ("meets", "is", "recommend"): a sentence does; a
+    heading, a caption or a run of footnotes and references ("171 Written evidence from ...")
+    does not, though it may hold a participle."""
+    return any("Fin" in t.morph.get("VerbForm") for t in _parsed(sentence))
+
+
 def claims_of(answer: str, documents_of: Mapping[int, str]) -> list[Claim]:
     """The cited claims of an answer, paragraph by paragraph, each read by the tagger.
     documents_of maps each [n] to the document it cites."""

@@ -71,3 +71,31 @@ def test_notes_and_parts_without_citations_are_not_claims():
     )
     reading = read(answer, {1: "doc"})
     assert len(reading.claims) == 1 and reading.claims[0].text.startswith("Section 4")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "finite"),
+    [
+        ("The Board meets every month in Oban.", True),
+        ("That is approximately 23,000 fewer deaths.", True),
+        ("We recommend that the Government appoint a Chief Social Scientist.", True),
+        ("Structure of the report 1.8 8", False),
+        ("171 Written evidence from a trade body (TRA0085) 172 Q 35 (Ms Jones)", False),
+        ("Evaluating the benefits of the investments: executive summary", False),
+    ],
+)
+def test_a_sentence_has_a_finite_verb_and_headings_and_footnote_runs_do_not(sentence, finite):
+    from assistant.readability import has_finite_verb
+
+    assert has_finite_verb(sentence) is finite
+
+
+def test_the_lead_is_never_a_run_of_footnotes_or_a_heading_though_rows_and_items_may_be():
+    from assistant.generation import _heading_like
+
+    assert _heading_like("171 Written evidence from a trade body (TRA0085) 172 Q 35 (Ms Jones)")
+    assert _heading_like("Structure of the report 1.8 8")
+    assert not _heading_like("The Board meets every month in Oban.")
+    assert not _heading_like("Royal Assent: 29 April 2015")  # a field
+    assert not _heading_like("Commissioner | Term | 7 years")  # a table row
+    assert not _heading_like("\u2022 Improving access to services for veterans")  # a list item
