@@ -7,7 +7,9 @@ The judgements come from the English pipeline's tagger (a trained model): a clai
 when its first word is a personal or demonstrative pronoun or determiner (spaCy's PronType
 Prs or Dem), and it is a fragment when it has no verb. Table rows and fields ("Label: value")
 are counted apart: a row has no verb by nature, and is read with its cells. The composer
-reads its sentences with the same two judgements.
+reads its sentences with the same tagger, and more strictly: it quotes as a sentence only one
+with a finite verb (has_finite_verb), so that a run of footnotes holding a participle is not
+quoted, while the metric counts as fragments only claims with no verb at all.
 """
 
 from __future__ import annotations
