@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .models import Chunk, LoadedDocument
+from .tables import rows_with_headers
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
@@ -213,29 +214,44 @@ def _blocks_of(para: str, page: int) -> list[Block]:
     """One paragraph's blocks: its headings, table rows and list items, and its running text."""
     blocks: list[Block] = []
     running: list[str] = []
-    for line in (x.strip() for x in para.splitlines()):
-        if not line:
-            continue
-        unit: Block | None = None
+    lines = [x.strip() for x in para.splitlines() if x.strip()]
+    at = 0
+    while at < len(lines):
+        line = lines[at]
+        at += 1
+        units: list[Block] = []
         if re.match(r"^#{1,6}\s", line):
-            unit = Block(_clean_markdown(line.lstrip("#")), page, page, heading=True)
+            units = [Block(_clean_markdown(line.lstrip("#")), page, page, heading=True)]
         elif line.startswith("|"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
-                continue  # the rule under a Markdown table's header
-            unit = Block(_clean_markdown(" | ".join(cells)), page, page)
+            end = at
+            while end < len(lines) and lines[end].startswith("|"):
+                end += 1
+            rows = _markdown_rows(lines[at - 1 : end])
+            units = [Block(_clean_markdown(row), page, page) for row in rows]
+            at = end
         elif _BULLET.match(line) or " | " in line:
-            unit = Block(_clean_markdown(line), page, page)
-        if unit is None:
+            units = [Block(_clean_markdown(line), page, page)]
+        if not units:
             running.append(line)
             continue
         if running:
             blocks.append(Block(_clean_markdown(" ".join(running)), page, page))
             running = []
-        blocks.append(unit)
+        blocks.extend(units)
     if running:
         blocks.append(Block(_clean_markdown(" ".join(running)), page, page))
     return blocks
+
+
+def _markdown_rows(lines: list[str]) -> tuple[str, ...]:
+    """A Markdown table's rows, each cell after its column's header when a rule (`|---|`)
+    marks the first row as the header (see tables.py); without one, cells as `a | b`."""
+    grid = [[c.strip() for c in line.strip().strip("|").split("|")] for line in lines]
+    rule = [all(re.fullmatch(r":?-{2,}:?", c) for c in row if c) for row in grid]
+    body = [row for row, is_rule in zip(grid, rule, strict=True) if not is_rule and any(row)]
+    if len(grid) >= 2 and rule[1] and not rule[0]:
+        return rows_with_headers(body, marked=True)
+    return tuple(" | ".join(c for c in row if c) for row in body)
 
 
 def _split_long(text: str, limit: int, count: TokenCounter) -> list[str]:

@@ -178,12 +178,16 @@ _NUMBER_WORD = re.compile(rf"\b({'|'.join(_NUMBER_WORDS)})\b", re.I)
 
 def readable(span: str) -> str:
     """A span as an answer says it: on one line, and a table row `Label | value | value` reads
-    `Label: value; value.`; anything else is left as it is."""
+    `Label: value; value.`, one whose cells carry their headers (`Year: 2018 | Outcomes: 11`)
+    reads `Year: 2018; Outcomes: 11.`; anything else is left as it is."""
     span = span.replace("\n", " ")
     if " | " not in span:
         return span
     label, *cells = [c.strip() for c in span.split(" | ")]
-    text = f"{label}: {'; '.join(cells)}" if cells else label
+    if ": " in label:
+        text = "; ".join([label, *cells])
+    else:
+        text = f"{label}: {'; '.join(cells)}" if cells else label
     return text if text.endswith((".", "!", "?")) else text + "."
 
 

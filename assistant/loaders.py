@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import pdf_layout
 from .models import Layout, LoadedDocument, Page
+from .tables import rows_with_headers
 
 SUPPORTED_SUFFIXES = {".pdf", ".md", ".markdown", ".txt", ".html", ".htm", ".docx"}
 
@@ -500,15 +501,15 @@ def _load_html(path: Path, text: str) -> tuple[str, list[Page]]:
     blocks: list[str] = []
     body = soup.body or soup
     for el in body.find_all(
-        ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "pre", "blockquote", "dt", "dd"]
+        ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "table", "pre", "blockquote", "dt", "dd"]
     ):
-        if el.find_parent(["li", "tr", "blockquote"]) and el.name in {"p", "li"}:
+        held = el.find_parent(["li", "blockquote"]) and el.name in {"p", "li"}
+        if held or el.find_parent("table"):
+            continue  # read with the table, list item or quotation that holds it
+        if el.name == "table":
+            blocks.extend(_html_rows(el))
             continue
-        if el.name == "tr":
-            cells = [c.get_text(" ", strip=True) for c in el.find_all(["td", "th"])]
-            line = " | ".join(c for c in cells if c)
-        else:
-            line = el.get_text(" ", strip=True)
+        line = el.get_text(" ", strip=True)
         if not line:
             continue
         if el.name[0] == "h" and el.name[1:].isdigit():
@@ -519,6 +520,19 @@ def _load_html(path: Path, text: str) -> tuple[str, list[Page]]:
     if not blocks:
         blocks = [body.get_text("\n", strip=True)]
     return title, [Page(1, normalise_text("\n\n".join(blocks)))]
+
+
+def _html_rows(table) -> list[str]:
+    """An HTML table's rows, each cell after its column's header when the first row is of
+    header cells (<th>); otherwise as `a | b`, or with headers guessed as for a PDF's."""
+    grid, marked = [], False
+    for i, row in enumerate(table.find_all("tr")):
+        cells = row.find_all(["td", "th"])
+        if i == 0:
+            marked = bool(cells) and all(c.name == "th" for c in cells)
+        grid.append([c.get_text(" ", strip=True) for c in cells])
+    rows = rows_with_headers(grid, marked=marked)
+    return list(rows or (" | ".join(c for c in row if c) for row in grid if any(row)))
 
 
 def _load_docx(path: Path, data: bytes) -> tuple[str, list[Page]]:
@@ -549,15 +563,18 @@ def _load_docx(path: Path, data: bytes) -> tuple[str, list[Page]]:
             if child.xpath('.//w:br[@w:type="page"]'):
                 pages.append([])
         elif tag == "tbl":
-            table = docx.table.Table(child, document)
-            for row in table.rows:
-                cells = []
-                for cell in row.cells:
-                    value = cell.text.strip()
-                    if value and (not cells or cells[-1] != value):  # merged cells repeat
-                        cells.append(value)
-                if cells:
-                    pages[-1].append(" | ".join(cells))
+            grid = []
+            for row in docx.table.Table(child, document).rows:
+                merged = [cell._tc for cell in row.cells]  # a merged cell repeats: once
+                grid.append(
+                    [
+                        cell.text.strip()
+                        for k, cell in enumerate(row.cells)
+                        if k == 0 or merged[k] is not merged[k - 1]
+                    ]
+                )
+            rows = rows_with_headers(grid)  # Word marks no header row that is read reliably
+            pages[-1].extend(rows or (" | ".join(c for c in row if c) for row in grid if any(row)))
     title = (document.core_properties.title or "").strip()
     result = [Page(i + 1, normalise_text("\n\n".join(blocks))) for i, blocks in enumerate(pages)]
     while len(result) > 1 and not result[-1].text.strip():

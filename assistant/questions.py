@@ -12,6 +12,7 @@ import importlib.abc
 import re
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -339,13 +340,21 @@ def _parts(doc) -> list[str]:
     return [doc.text.strip()]
 
 
-def _sides(doc) -> list[str]:
+def _sides(doc, one_name: Callable[[str], bool]) -> list[str]:
     """The places or bodies a question compares: names joined by "and" / "or" ("Scotland and
-    Wales"), or two or more names and a word that asks for a comparison ("differ from")."""
+    Wales"), or two or more names and a word that asks for a comparison ("differ from"). Two
+    names joined as the documents write one name ("HM Revenue and Customs": `one_name`) are
+    that one name, not two sides."""
     entities = [e for e in doc.ents if e.label_ in _SIDE_LABELS]
     joined: set[int] = set()
     for t in doc:
         if t.dep_ == "conj" and t.head.ent_type_ in _SIDE_LABELS and t.ent_type_ in _SIDE_LABELS:
+            first = next(e for e in entities if e.start <= t.head.i < e.end)
+            second = next(e for e in entities if e.start <= t.i < e.end)
+            if first.end <= second.start and one_name(doc[first.start : second.end].text):
+                at = entities.index(first)
+                entities[at : entities.index(second) + 1] = [doc[first.start : second.end]]
+                continue
             joined |= {t.i, t.head.i}
     if joined:
         names = [e.text for e in entities if any(t.i in joined for t in e)]
@@ -379,14 +388,17 @@ def _one_side(question: str, side: str, sides: list[str]) -> str:
     return re.sub(r"\s{2,}", " ", text).strip()
 
 
-def plan(analysis: Analysis) -> list[tuple[str, str]]:
+def plan(
+    analysis: Analysis, one_name: Callable[[str], bool] = lambda phrase: False
+) -> list[tuple[str, str]]:
     """How a question is answered: whole (one part, no label), part by part (each labelled by
-    its own question), or side by side (each labelled by its side)."""
+    its own question), or side by side (each labelled by its side). `one_name` says whether
+    the documents write a phrase such as "HM Revenue and Customs" as it stands."""
     doc = nlp()(analysis.proper)
     parts = _parts(doc)
     if len(parts) > 1:
         return [(part, part) for part in parts]
-    sides = _sides(doc)
+    sides = _sides(doc, one_name)
     if len(sides) > 1:
         return [(side, _one_side(analysis.proper, side, sides)) for side in sides]
     return [("", analysis.text)]

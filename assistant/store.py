@@ -384,6 +384,13 @@ class Store:
     def count(self) -> int:
         return self._call(self._chunks.count)
 
+    def contains(self, phrase: str) -> bool:
+        """Whether any chunk's text holds the phrase as written (Chroma's full-text filter)."""
+        rows = self._call(
+            lambda: self._chunks.get(where_document={"$contains": phrase}, limit=1, include=[])
+        )
+        return bool(rows["ids"])
+
     def query(
         self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[StoredChunk, float]]:

@@ -117,8 +117,17 @@ def test_markdown_tables_and_headings(tmp_path: Path):
     chunks = chunk_document(load_file(md, MB), count_tokens, 200)
     assert chunks[0].section == "Revisions"
     lines = chunks[0].text.splitlines()
-    assert "2018 | 11" in lines and "The 2018 revision set 11 outcomes." in lines
+    # The rule under the first row marks it as the header: each row carries its column names.
+    assert "Year: 2018 | Outcomes: 11" in lines and "The 2018 revision set 11 outcomes." in lines
     assert not any(set(line) <= set("|-: ") for line in lines)
+    assert "Year | Outcomes" not in lines  # the header is in every row, not a row of its own
+
+
+def test_a_markdown_table_without_a_header_rule_keeps_its_cells(tmp_path: Path):
+    md = tmp_path / "plain-table.md"
+    md.write_text("# Dates\n\n| Royal Assent | 29 April 2015 |\n| In force | 1 April 2016 |\n")
+    lines = chunk_document(load_file(md, MB), count_tokens, 200)[0].text.splitlines()
+    assert "Royal Assent | 29 April 2015" in lines and "In force | 1 April 2016" in lines
 
 
 def test_a_long_outline_heading_wrapped_over_lines_is_one_heading(tmp_path: Path):

@@ -79,6 +79,36 @@ def test_docx_headings_lists_tables_and_page_breaks(tmp_path: Path):
     assert "2018 | 11 outcomes" in doc.pages[1].text
 
 
+def test_html_table_rows_carry_the_header_cells(tmp_path: Path):
+    html = tmp_path / "commissioners.html"
+    html.write_text(
+        "<html><body><h2>Commissioners</h2><table>"
+        "<tr><th>Commissioner</th><th>Period in office</th></tr>"
+        "<tr><td>Sophie Howe</td><td>2016 to January 2023</td></tr>"
+        "<tr><td><p>Derek Walker</p></td><td>from 2023</td></tr></table></body></html>"
+    )
+    lines = load_file(html, MB).pages[0].text.split("\n\n")
+    assert "Commissioner: Sophie Howe | Period in office: 2016 to January 2023" in lines
+    assert "Commissioner: Derek Walker | Period in office: from 2023" in lines
+    assert "Derek Walker" not in lines  # a paragraph inside a cell is read with its row
+    assert "Commissioner | Period in office" not in lines
+
+
+def test_docx_table_of_three_columns_reads_rows_with_headers(tmp_path: Path):
+    path = tmp_path / "survey.docx"
+    document = docx.Document()
+    table = document.add_table(rows=3, cols=3)
+    for r, row in enumerate(
+        [("Department", "Index 2019", "Index 2020"), ("HMRC", "63%", "65%"), ("DfE", "", "70%")]
+    ):
+        for k, value in enumerate(row):
+            table.rows[r].cells[k].text = value
+    document.save(path)
+    text = load_file(path, MB).pages[0].text
+    assert "Department: HMRC | Index 2019: 63% | Index 2020: 65%" in text
+    assert "Department: DfE | Index 2020: 70%" in text  # an empty cell does not shift the headers
+
+
 def _corrupt(tmp_path: Path) -> Path:
     good = make_pdf(tmp_path / "good.pdf", [[("p", "Some text to corrupt in the middle.")]] * 3)
     data = bytearray(good.read_bytes())

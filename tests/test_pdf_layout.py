@@ -160,6 +160,10 @@ def test_an_answer_from_a_table_quotes_the_row_with_its_headers(assistant):
     assert "63%" in answer.answer
     quoted = " ".join(c.quote for c in answer.citations)
     assert "Department: HM Revenue and Customs" in quoted and "Engagement index 2019: 63%" in quoted
+    # One body, not two sides ("HM Revenue" and "Customs"), and the row read as cells after
+    # their headers, not "Department: ...: ...".
+    assert answer.answer.startswith("Department: HM Revenue and Customs; Engagement index 2018")
+    assert "Engagement index 2019: 63% [1]." in answer.answer and "\n" not in answer.answer
 
 
 def test_an_answer_never_quotes_the_furniture(assistant):

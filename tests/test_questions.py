@@ -108,3 +108,16 @@ def test_what_a_question_asserts_and_what_it_does_not():
 )
 def test_a_question_is_answered_whole_in_parts_or_side_by_side(asked, planned):
     assert plan(analyse(asked)) == planned
+
+
+def test_a_name_the_documents_write_with_and_is_one_side_not_two():
+    asked = "What was the engagement index of HM Revenue and Customs in 2019?"
+    split = plan(analyse(asked))  # the tagger reads two bodies, "HM Revenue" and "Customs"
+    assert [label for label, _ in split] == ["HM Revenue", "Customs"]
+    written = {"HM Revenue and Customs"}
+    assert plan(analyse(asked), written.__contains__) == [("", asked)]
+    both = "Compare how Scotland and Wales put wellbeing into law"
+    assert [label for label, _ in plan(analyse(both), written.__contains__)] == [
+        "Scotland",
+        "Wales",
+    ]

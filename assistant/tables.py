@@ -1,0 +1,59 @@
+"""Tables as lines of text, one per row, each cell after its column's header
+(`Department: HMRC | 2019: 63%`), whichever format the table came in: a PDF (pdf_tables), a
+Markdown or HTML page, a Word document. A row read with its headers is a unit of evidence that
+says what its figures are."""
+
+from __future__ import annotations
+
+import re
+
+_FIGURE = re.compile(r"^[\s\d.,%£$€()+\-–—]*$")
+MAX_EMPTY = 0.6
+"""A grid more empty than this is a chart's axes or a box around text, not a table."""
+
+
+def rows_with_headers(grid: list[list[str | None]], marked: bool = False) -> tuple[str, ...]:
+    """A grid's rows as lines, each cell after its column's header.
+
+    `marked`: the format marks the first row as the header (a Markdown table's rule under it,
+    HTML's <th> cells), so it is used whatever the number of columns. Otherwise the first row
+    is taken as a header only in a table of three columns or more that does not start with a
+    row of figures, and () is returned for a grid of two columns (whose `name | value` reads as
+    it is) or one that is not a table at all (fewer than two rows of two cells, mostly empty)."""
+    cells = [[_clean(c) for c in row] for row in grid]
+    cells = [row for row in cells if any(row)]
+    if not cells:
+        return ()
+    if marked:
+        if len(cells) < 2:
+            return tuple(" | ".join(c for c in row if c) for row in cells)
+        return tuple(_with_header(row, cells[0]) for row in cells[1:])
+    total = sum(len(row) for row in cells)
+    empty = sum(1 for row in cells for c in row if not c)
+    filled = [row for row in cells if sum(1 for c in row if c) >= 2]
+    if len(filled) < 2 or empty / total > MAX_EMPTY:
+        return ()
+    if max(len(row) for row in cells) < 3:
+        return ()  # two columns: the first names the row, and `name | value` reads as it is
+    start = cells.index(filled[0])
+    header = filled[0]
+    if any(c and _FIGURE.match(c) for c in header):
+        header = [""] * len(header)  # a row of figures is data: the table has no header row
+        start -= 1
+    out = [" ".join(c for c in row if c) for row in cells[: max(start, 0)]]
+    out += [_with_header(row, header) for row in cells[start + 1 :]]
+    return tuple(out)
+
+
+def _with_header(row: list[str], header: list[str]) -> str:
+    parts = []
+    for k, value in enumerate(row):
+        if not value:
+            continue
+        name = header[k] if k < len(header) else ""
+        parts.append(f"{name}: {value}" if name and name != value else value)
+    return " | ".join(parts)
+
+
+def _clean(cell: str | None) -> str:
+    return " ".join((cell or "").split())
