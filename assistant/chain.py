@@ -359,7 +359,7 @@ class Assistant:
                 f"read as the asker's own situation, not as part of the question: "
                 f"{analysis.context!r}"
             )
-        asked = plan(analysis, self.retriever.store.contains)
+        asked = plan(analysis, self.retriever.store.one_name)
         if len(asked) == 1:
             part = yield from self._part(question, history, filters, notes, True, reach)
             parts = [("", part)]

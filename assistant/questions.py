@@ -12,7 +12,7 @@ import importlib.abc
 import re
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -340,7 +340,7 @@ def _parts(doc) -> list[str]:
     return [doc.text.strip()]
 
 
-def _sides(doc, one_name: Callable[[str], bool]) -> list[str]:
+def _sides(doc, one_name: Callable[[str, Sequence[str]], bool]) -> list[str]:
     """The places or bodies a question compares: names joined by "and" / "or" ("Scotland and
     Wales"), or two or more names and a word that asks for a comparison ("differ from"). Two
     names joined as the documents write one name ("HM Revenue and Customs": `one_name`) are
@@ -351,7 +351,8 @@ def _sides(doc, one_name: Callable[[str], bool]) -> list[str]:
         if t.dep_ == "conj" and t.head.ent_type_ in _SIDE_LABELS and t.ent_type_ in _SIDE_LABELS:
             first = next(e for e in entities if e.start <= t.head.i < e.end)
             second = next(e for e in entities if e.start <= t.i < e.end)
-            if first.end <= second.start and one_name(doc[first.start : second.end].text):
+            whole = doc[first.start : second.end].text
+            if first.end <= second.start and one_name(whole, (first.text, second.text)):
                 at = entities.index(first)
                 entities[at : entities.index(second) + 1] = [doc[first.start : second.end]]
                 continue
@@ -389,11 +390,13 @@ def _one_side(question: str, side: str, sides: list[str]) -> str:
 
 
 def plan(
-    analysis: Analysis, one_name: Callable[[str], bool] = lambda phrase: False
+    analysis: Analysis,
+    one_name: Callable[[str, Sequence[str]], bool] = lambda whole, parts: False,
 ) -> list[tuple[str, str]]:
     """How a question is answered: whole (one part, no label), part by part (each labelled by
-    its own question), or side by side (each labelled by its side). `one_name` says whether
-    the documents write a phrase such as "HM Revenue and Customs" as it stands."""
+    its own question), or side by side (each labelled by its side). `one_name(whole, parts)`
+    says whether names joined by "and" are one name ("HM Revenue and Customs"; see
+    Store.one_name)."""
     doc = nlp()(analysis.proper)
     parts = _parts(doc)
     if len(parts) > 1:

@@ -384,12 +384,20 @@ class Store:
     def count(self) -> int:
         return self._call(self._chunks.count)
 
-    def contains(self, phrase: str) -> bool:
-        """Whether any chunk's text holds the phrase as written (Chroma's full-text filter)."""
-        rows = self._call(
-            lambda: self._chunks.get(where_document={"$contains": phrase}, limit=1, include=[])
-        )
+    def contains(self, phrase: str, without: str | None = None) -> bool:
+        """Whether any chunk's text holds the phrase as written (Chroma's full-text filter),
+        and, given `without`, does not also hold that."""
+        where: dict[str, Any] = {"$contains": phrase}
+        if without:
+            where = {"$and": [where, {"$not_contains": without}]}
+        rows = self._call(lambda: self._chunks.get(where_document=where, limit=1, include=[]))
         return bool(rows["ids"])
+
+    def one_name(self, whole: str, parts: Sequence[str]) -> bool:
+        """Whether names joined by "and" are one name as the documents write it: the whole
+        stands in them, and one of its parts never stands without it ("HM Revenue" only in "HM
+        Revenue and Customs"; "Wales" stands alone beside "Wales and Northern Ireland")."""
+        return self.contains(whole) and any(not self.contains(p, without=whole) for p in parts)
 
     def query(
         self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None

@@ -455,3 +455,13 @@ def test_an_answer_does_not_depend_on_what_was_asked_before(assistant):
     assert again.answer == first.answer
     assert again.confidence == pytest.approx(first.confidence, abs=1e-9)
     assert [c.quote for c in again.citations] == [c.quote for c in first.citations]
+
+
+def test_two_places_the_documents_also_name_apart_stay_two_sides(assistant):
+    store = assistant.retriever.store
+    assert store.contains("Scotland and Wales")  # written together, yet each also alone
+    assert not store.one_name("Scotland and Wales", ("Scotland", "Wales"))
+    assert store.contains("Wales", without="Scotland and Wales")
+    answer = assistant.ask("Compare how Scotland and Wales put wellbeing into law")
+    labels = [p.split(":", 1)[0] for p in answer.answer.split("\n\n")]
+    assert labels[:2] == ["Scotland", "Wales"]

@@ -114,10 +114,13 @@ def test_a_name_the_documents_write_with_and_is_one_side_not_two():
     asked = "What was the engagement index of HM Revenue and Customs in 2019?"
     split = plan(analyse(asked))  # the tagger reads two bodies, "HM Revenue" and "Customs"
     assert [label for label, _ in split] == ["HM Revenue", "Customs"]
-    written = {"HM Revenue and Customs"}
-    assert plan(analyse(asked), written.__contains__) == [("", asked)]
+
+    def one_name(whole, parts):
+        return whole == "HM Revenue and Customs"
+
+    assert plan(analyse(asked), one_name) == [("", asked)]
     both = "Compare how Scotland and Wales put wellbeing into law"
-    assert [label for label, _ in plan(analyse(both), written.__contains__)] == [
+    assert [label for label, _ in plan(analyse(both), one_name)] == [
         "Scotland",
         "Wales",
     ]
