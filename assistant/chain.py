@@ -179,9 +179,9 @@ class Assistant:
 
     def examples(self, n: int = 4) -> list[str]:
         """Questions the index answers, for a first screen (see suggestions)."""
-        from .suggestions import example_questions
+        from .suggestions import kept_example_questions
 
-        return example_questions(self, n)
+        return kept_example_questions(self, n)
 
     def record(self, kind: str, asked: str, answers: Sequence[Answer]) -> dict:
         """What answers were made from, to keep with them (see record.answer_record)."""

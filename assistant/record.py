@@ -52,9 +52,6 @@ def answer_record(
     assistant: Assistant, kind: str, asked: str, answers: Sequence[Answer]
 ) -> dict[str, Any]:
     """The record of `answers` given to `asked` (kind: answer, briefing or comparison)."""
-    from .selector import MODEL_PATH
-
-    settings = assistant.settings
     records = {r.doc_id: r for r in assistant.retriever.store.documents()}
     passages: dict[str, dict[str, Any]] = {}
     cited_docs: dict[str, None] = {}
@@ -79,16 +76,30 @@ def answer_record(
                 "content_hash": r.content_hash if r else "",
             }
         )
-    shaping: dict[str, Any] = {name: getattr(settings, name) for name in SHAPING}
-    shaping["answer_threshold"] = round(assistant.threshold, 4)
+    made = made_with(assistant)
     return {
         "kind": kind,
         "question": asked,
         "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "index_version": assistant.retriever.store.version(),
+        "index_version": made["index_version"],
         "documents": documents,
         "passages": list(passages.values()),
         "composer": sorted({a.composer for a in answers}) or [assistant.composer.name],
+        "selector": made["selector"],
+        "settings": made["settings"],
+        "assistant_version": made["assistant_version"],
+    }
+
+
+def made_with(assistant: Assistant) -> dict[str, Any]:
+    """What shapes an answer besides its question: the index's version, the answer selector,
+    the settings that change what an answer says, and the assistant's version."""
+    from .selector import MODEL_PATH
+
+    shaping: dict[str, Any] = {name: getattr(assistant.settings, name) for name in SHAPING}
+    shaping["answer_threshold"] = round(assistant.threshold, 4)
+    return {
+        "index_version": assistant.retriever.store.version(),
         "selector": _file_hash(MODEL_PATH),
         "settings": shaping,
         "assistant_version": _package_version(),

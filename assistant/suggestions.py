@@ -3,11 +3,15 @@
 Each candidate is a section heading of an indexed document, asked as "What do the documents
 say about ...?", and it is offered only if the assistant answers it with strong evidence, so
 that an example never leads to a refusal. Candidates come from different documents in turn,
-and the number asked is bounded, so that the cost is a few answers' time.
+and the number asked is bounded, so that the cost is a few answers' time; the examples are
+kept in the index folder with what they were drawn from, so that a start with nothing changed
+does not ask them again.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -79,3 +83,30 @@ def example_questions(assistant: Assistant, n: int = 4, tries: int = 12) -> list
         if not answer.refused and sure > answered.get(doc_id, (-1.0, ""))[0]:
             answered[doc_id] = (sure, question)
     return [q for _, q in sorted(answered.values(), reverse=True)[:n]]
+
+
+EXAMPLES_FILE = "examples.json"
+
+
+def kept_example_questions(assistant: Assistant, n: int = 4, tries: int = 12) -> list[str]:
+    """example_questions, read from the index folder when they were drawn from the same index,
+    answer selector, settings and version of the assistant (record.made_with), else drawn
+    again and kept there. A folder that cannot be written only means drawing them each time."""
+    from .record import made_with
+
+    path = assistant.settings.index_dir / EXAMPLES_FILE
+    made = json.loads(json.dumps({**made_with(assistant), "n": n, "tries": tries}, default=str))
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        if kept.get("made_with") == made and all(isinstance(q, str) for q in kept["questions"]):
+            return list(kept["questions"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass  # none kept, or unreadable: drawn again
+    questions = example_questions(assistant, n, tries)
+    partial = path.with_name(f".{EXAMPLES_FILE}.{os.getpid()}")
+    try:
+        partial.write_text(json.dumps({"made_with": made, "questions": questions}), "utf-8")
+        partial.replace(path)  # whole or not at all
+    except OSError:
+        partial.unlink(missing_ok=True)
+    return questions

@@ -48,3 +48,39 @@ def test_examples_are_questions_the_index_answers_each_from_another_document(sta
     for question in examples:
         answer = starter.ask(question)
         assert not answer.refused and answer.citations
+
+
+def test_examples_are_kept_with_what_they_were_drawn_from(
+    tmp_path, starter_settings, embedder, monkeypatch
+):
+    import shutil
+
+    from assistant.ingest import Ingester
+    from assistant.suggestions import EXAMPLES_FILE
+    from tests.pdfs import make_pdf
+
+    settings = starter_settings.model_copy(update={"index_dir": tmp_path / "index"})
+    shutil.copytree(starter_settings.index_dir, settings.index_dir)  # the shared one is read-only
+    assistant = Assistant(settings)
+    asked = []
+    ask = assistant.ask
+    monkeypatch.setattr(assistant, "ask", lambda q, *a, **k: asked.append(q) or ask(q, *a, **k))
+
+    first = assistant.examples()
+    assert first and asked and (settings.index_dir / EXAMPLES_FILE).exists()
+    asked.clear()
+    assert assistant.examples() == first and not asked  # nothing changed: nothing asked again
+
+    (settings.index_dir / EXAMPLES_FILE).write_text("{not json")
+    assert assistant.examples() == first and asked  # unreadable: drawn again
+    asked.clear()
+    folder = tmp_path / "more"
+    folder.mkdir()
+    make_pdf(
+        folder / "piers.pdf",
+        [[("h", "Pier repairs"), ("p", "The pier at Craignure is to be repaired in 2027.")]],
+        title="Pier repairs",
+    )
+    assert Ingester(settings, embedder=embedder).ingest([folder]).ok
+    assistant.examples()
+    assert asked  # the index changed: drawn again from what it holds now
