@@ -222,7 +222,7 @@ class Ingester:
         files, report.failed, report.skipped = discover(paths)
         with _ingest_lock(self.settings.index_dir):
             if rebuild:
-                self.store.drop()
+                Store(self.settings, self.embedder.name, to_drop=True).drop()
                 shutil.rmtree(lexical_dir(self.store), ignore_errors=True)
                 shutil.rmtree(self.settings.documents_dir, ignore_errors=True)
                 self._store = None

@@ -71,10 +71,15 @@ def _client(settings: Settings):
 class Store:
     """The chunks and the ledger; every method names Chroma's failure in a StoreError."""
 
-    def __init__(self, settings: Settings, embedder_name: str, create: bool = True):
+    def __init__(
+        self, settings: Settings, embedder_name: str, create: bool = True, to_drop: bool = False
+    ):
+        """`to_drop`: opened only to be dropped (a rebuild), so vectors of another kind are no
+        reason to refuse it."""
         self.settings = settings
         self.embedder_name = embedder_name
         self.location = settings.chroma_url or str(settings.index_dir / "chroma")
+        self._to_drop = to_drop
         self._open(create)
 
     def _open(self, create: bool) -> None:
@@ -110,11 +115,23 @@ class Store:
                 ) from err
             raise StoreError(f"the index at {self.location} cannot be opened: {err}") from err
         built_with = (self._chunks.metadata or {}).get("embedder")
-        if built_with and built_with != self.embedder_name and self._chunks.count() > 0:
+        other = built_with and built_with != self.embedder_name and not self._to_drop
+        if other and self._chunks.count() > 0:
+            from typing import get_args
+
+            from .config import EmbeddingBackend
+            from .embeddings import embedder_name
+
+            made_now = {embedder_name(b) for b in get_args(EmbeddingBackend)}
+            remedy = (
+                "set ASSISTANT_EMBEDDING_BACKEND to match, or rebuild"
+                if built_with in made_now
+                else "this version does not make those vectors, so rebuild it"
+            )
             raise StoreError(
                 f"the index at {self.location} was built with embeddings {built_with!r}, but the "
-                f"settings give {self.embedder_name!r}: set ASSISTANT_EMBEDDING_BACKEND to "
-                "match, or rebuild with `assistant ingest --rebuild`"
+                f"settings give {self.embedder_name!r}: {remedy} with "
+                "`assistant ingest --rebuild`"
             )
 
     def reopen(self) -> None:

@@ -283,6 +283,28 @@ def test_rebuild_starts_afresh(settings, counting, tmp_path):
     assert all("docs2" in r.source for r in open_store(settings).documents())
 
 
+@pytest.mark.parametrize(
+    ("built_with", "remedy"),
+    [
+        ("all-MiniLM-L12-v2/fp32", "does not make those vectors, so rebuild it"),
+        ("all-MiniLM-L6-v2/fp32", "set ASSISTANT_EMBEDDING_BACKEND to match"),
+    ],
+)
+def test_an_index_of_other_vectors_is_not_searched_with_these(
+    settings, counting, tmp_path, built_with, remedy
+):
+    from assistant.store import StoreError
+
+    Ingester(settings, embedder=counting).ingest([_corpus(tmp_path / "docs")])
+    store = open_store(settings)
+    store._chunks.modify(metadata={"embedder": built_with})
+    with pytest.raises(StoreError, match=remedy) as raised:
+        open_store(settings)
+    assert "--rebuild" in str(raised.value) and built_with in str(raised.value)
+    report = Ingester(settings, embedder=counting).ingest([tmp_path / "docs"], rebuild=True)
+    assert report.ok and open_store(settings).count() > 0  # rebuilt with these vectors
+
+
 def test_broken_manifest_fails_its_files_and_keeps_them(settings, counting, tmp_path):
     folder = _corpus(tmp_path / "docs")
     ingester = Ingester(settings, embedder=counting)
