@@ -26,12 +26,16 @@ lint: setup
 # What the tests need from Debian (as root, apt-get installs what is missing): chromium for the
 # browser tests (no browser download), strace for the test that nothing leaves the machine,
 # Tesseract and its English model for scanned pages, and npm for axe-core (the accessibility
-# checker the browser tests put into the page; pinned in tests/e2e/package-lock.json).
+# checker the browser tests put into the page; pinned in tests/e2e/package-lock.json). npm is
+# asked for apart, and only when there is none: a machine whose Node.js comes with its own npm
+# (NodeSource's) cannot take Debian's, which conflicts with it.
 system:
-	@test -x /usr/bin/chromium -a -x /usr/bin/strace -a -x /usr/bin/tesseract -a -x /usr/bin/npm \
+	@test -x /usr/bin/chromium -a -x /usr/bin/strace -a -x /usr/bin/tesseract \
 	  -a -f /usr/share/tesseract-ocr/5/tessdata/eng.traineddata || (apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver strace \
-	  tesseract-ocr tesseract-ocr-eng npm)
+	  tesseract-ocr tesseract-ocr-eng)
+	@command -v npm >/dev/null || (apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm)
 	@test -f tests/e2e/node_modules/axe-core/axe.min.js || \
 	  npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
 
