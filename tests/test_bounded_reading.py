@@ -24,10 +24,11 @@ def many_pages(path: Path, pages: int) -> Path:
     return path
 
 
-def endless_text(path: Path, operations: int = 2_000_000) -> Path:
-    """One small page whose compressed content stream draws text millions of times."""
+def endless_text(path: Path, pages: int = 20, operations: int = 300_000) -> Path:
+    """Small pages whose compressed content streams each draw text 300,000 times: each stream
+    under pypdf's own cap on the tokens of one stream, so that what stops the reading is the
+    reader's deadline, however fast the machine."""
     writer = PdfWriter()
-    page = writer.add_blank_page(612, 792)
     font = DictionaryObject(
         {
             NameObject("/Type"): NameObject("/Font"),
@@ -35,12 +36,16 @@ def endless_text(path: Path, operations: int = 2_000_000) -> Path:
             NameObject("/BaseFont"): NameObject("/Helvetica"),
         }
     )
-    page[NameObject("/Resources")] = DictionaryObject(
-        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})}
-    )
+    font_ref = writer._add_object(font)
     stream = DecodedStreamObject()
     stream.set_data(b"BT /F1 12 Tf " + b"(a) Tj 0 -1 Td " * operations + b"ET")
-    page[NameObject("/Contents")] = writer._add_object(stream.flate_encode())
+    content = writer._add_object(stream.flate_encode())
+    for _ in range(pages):
+        page = writer.add_blank_page(612, 792)
+        page[NameObject("/Resources")] = DictionaryObject(
+            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font_ref})}
+        )
+        page[NameObject("/Contents")] = content
     with path.open("wb") as handle:
         writer.write(handle)
     return path
