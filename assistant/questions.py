@@ -349,10 +349,10 @@ def _sides(doc, one_name: Callable[[str, Sequence[str]], bool]) -> list[str]:
     joined: set[int] = set()
     for t in doc:
         if t.dep_ == "conj" and t.head.ent_type_ in _SIDE_LABELS and t.ent_type_ in _SIDE_LABELS:
-            first = next(e for e in entities if e.start <= t.head.i < e.end)
-            second = next(e for e in entities if e.start <= t.i < e.end)
-            whole = doc[first.start : second.end].text
-            if first.end <= second.start and one_name(whole, (first.text, second.text)):
+            first = next((e for e in entities if e.start <= t.head.i < e.end), None)
+            second = next((e for e in entities if e.start <= t.i < e.end), None)
+            apart = first is not None and second is not None and first.end <= second.start
+            if apart and one_name(doc[first.start : second.end].text, (first.text, second.text)):
                 at = entities.index(first)
                 entities[at : entities.index(second) + 1] = [doc[first.start : second.end]]
                 continue

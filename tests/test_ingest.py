@@ -305,6 +305,22 @@ def test_an_index_of_other_vectors_is_not_searched_with_these(
     assert report.ok and open_store(settings).count() > 0  # rebuilt with these vectors
 
 
+def test_an_index_searched_narrowly_before_is_searched_as_widely_as_a_new_one(
+    settings, counting, tmp_path
+):
+    from assistant.store import EF_SEARCH
+
+    Ingester(settings, embedder=counting).ingest([_corpus(tmp_path / "docs")])
+    store = open_store(settings)
+    for collection in (store._chunks, store._sentences):
+        assert collection.configuration["hnsw"]["ef_search"] == EF_SEARCH
+        collection.modify(configuration={"hnsw": {"ef_search": 200}})  # as indexes were made
+    store = open_store(settings)
+    assert [c.configuration["hnsw"]["ef_search"] for c in (store._chunks, store._sentences)] == [
+        EF_SEARCH
+    ] * 2
+
+
 def test_broken_manifest_fails_its_files_and_keeps_them(settings, counting, tmp_path):
     folder = _corpus(tmp_path / "docs")
     ingester = Ingester(settings, embedder=counting)
