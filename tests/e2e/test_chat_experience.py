@@ -43,7 +43,11 @@ def test_copy_and_screen_readers_get_plain_words_with_the_sources(app_url, brows
     page.wait_for_selector("#question textarea", timeout=60_000)
     ask(page, QUESTION)
     page.locator("#chat button[aria-label='Copy message']").last.click()
-    copied = page.evaluate("navigator.clipboard.readText()")
+    copied, deadline = "", time.monotonic() + 10
+    while not copied and time.monotonic() < deadline:  # the copy is written asynchronously
+        copied = page.evaluate("navigator.clipboard.readText()")
+        if not copied:
+            page.wait_for_timeout(100)
     assert "<" not in copied and "&#" not in copied, copied
     assert "[1]" in copied and "\nSources:\n[1] " in copied and "Evidence: " in copied
     rich = page.evaluate(
