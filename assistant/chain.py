@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .careful import CALIBRATION_PATH, Calibration, CarefulJudge
 from .citations import (
     MARKER,
     Verifier,
@@ -97,7 +98,11 @@ class Evidence:
     probabilities: np.ndarray | None = None
     """P(this sentence answers), per candidate."""
     answers: float | None = None
-    """P(the evidence answers the question at all)."""
+    """P(the evidence answers the question at all); in careful mode, after the chat model's
+    judgement where it judged."""
+    judged: float | None = None
+    """The careful model's highest P(this sentence answers) of those it judged; None: not
+    judged."""
 
 
 class Assistant:
@@ -115,6 +120,7 @@ class Assistant:
         verifier: Verifier | None = None,
         llm: BaseChatModel | None = None,
         selector: AnswerSelector | None = None,
+        careful: CarefulJudge | None = None,
     ):
         self.settings = settings or get_settings()
         embedder = get_embedder(self.settings)
@@ -134,6 +140,7 @@ class Assistant:
         self.composer = composer or self.extractive
         self.verifier = verifier or Verifier(embedder, self.settings.support_threshold)
         self.selector = selector if selector is not None else _shipped_selector()
+        self.careful = careful if careful is not None else self._careful_from_settings()
 
     # The face the front ends use --------------------------------------------------------
 
@@ -388,8 +395,14 @@ class Assistant:
             notes.append(f"the question names paragraph {number}: its own words are quoted")
             composition = self.extractive.compose([(c, 1.0) for c in sentences])
             evidence.answers = 1.0
-        elif evidence.passages and evidence.answers >= self.threshold:
-            composition = yield from self._compose(evidence, notes, stream, reach)
+        elif evidence.passages:
+            judging = time.perf_counter()
+            self._judge(evidence, notes)
+            if self.careful is not None:
+                timings["careful"] = (time.perf_counter() - judging) * 1000
+            composing = time.perf_counter()
+            if evidence.answers >= self.threshold:
+                composition = yield from self._compose(evidence, notes, stream, reach)
         verifying = time.perf_counter()
         timings["compose"] = (verifying - composing) * 1000
         text, citations = "", []
@@ -425,6 +438,66 @@ class Assistant:
                 )
         timings["verify"] = (time.perf_counter() - verifying) * 1000
         return Part(evidence, text, citations, composition.composer, timings)
+
+    def _careful_from_settings(self) -> CarefulJudge | None:
+        if not self.settings.careful:
+            return None
+        from .llm import LLMError, chat_model_from_settings
+
+        if self.settings.careful == self.settings.llm and self.llm is not None:
+            model = self.llm  # one model loaded, not two
+        else:
+            model = chat_model_from_settings(self.settings, "careful")
+        path = self.settings.careful_calibration or CALIBRATION_PATH
+        try:
+            calibration = Calibration.load(path)
+        except (OSError, ValueError, TypeError, KeyError) as err:
+            raise LLMError(
+                f"ASSISTANT_CAREFUL_CALIBRATION: {path} cannot be read ({_one_line(err)})"
+            ) from err
+        return CarefulJudge(
+            model, calibration, self.settings.careful_sentences, name=self.settings.careful
+        )
+
+    def _judge(self, evidence: Evidence, notes: list[str]) -> None:
+        """Careful mode: a borderline answer is decided by the chat model. A sentence it
+        judges to answer leads (its P(answers) raised to the threshold if under it); none: the
+        question is refused (P(answers) lowered under the threshold)."""
+        if self.careful is None or not self.careful.weighs(evidence.answers):
+            return
+        choices = ranked(evidence)
+        try:
+            verdict = self.careful.judge(evidence.query, choices, evidence.answers)
+        except Exception as err:  # a failed model leaves the decision to the selector
+            notes.append(f"the careful model failed ({_one_line(err)}); the selector decided")
+            return
+        if verdict.yes is None:
+            notes.append("the careful model's replies could not be read; the selector decided")
+            return
+        evidence.judged = round(verdict.yes, 3)
+        fitted = self.careful.calibration.model
+        if fitted and fitted != self.careful.name:
+            notes.append(
+                f"careful mode's weights were fitted for {fitted}, not {self.careful.name}: "
+                "fit them with assistant eval --careful-sweep"
+            )
+        seconds = f"{verdict.seconds:.1f} s"
+        if verdict.chosen is None:
+            # Under the threshold as answers report it (to three places).
+            evidence.answers = min(evidence.answers, self.threshold - 0.001)
+            notes.append(
+                f"careful mode: the chat model judged that none of the {verdict.judged} "
+                f"likeliest sentences answers it ({seconds})"
+            )
+            return
+        lead = choices[verdict.chosen][0]
+        place = next(i for i, c in enumerate(evidence.candidates) if c is lead)
+        evidence.probabilities[place] = np.nextafter(evidence.probabilities.max(), 2)
+        evidence.answers = max(evidence.answers, self.threshold)
+        notes.append(
+            f"careful mode: the chat model judged that the sentence quoted first answers it "
+            f"(P {verdict.yes:.2f}, {seconds})"
+        )
 
     def _named_paragraph(self, question: str, evidence: Evidence):
         """(number, its sentences in reading order) of the first paragraph the question names
@@ -474,7 +547,8 @@ class Assistant:
             text, citations, passages = renumber(text, citations, passages)
         timings = {
             stage: sum(part.timings.get(stage, 0.0) for _, part in parts)
-            for stage in ("retrieve", "compose", "verify")
+            for stage in ("retrieve", "careful", "compose", "verify")
+            if any(stage in part.timings for _, part in parts)
         }
         timings["total"] = (time.perf_counter() - started) * 1000
         return Answer(
@@ -487,8 +561,12 @@ class Assistant:
             first.composer,
             timings,
             notes,
-            strength=self.strength(confidence),
+            strength="weak" if refused else self.strength(confidence),
             confidence=confidence,
+            judged=max(
+                (part.evidence.judged for _, part in parts if part.evidence.judged is not None),
+                default=None,
+            ),
         )
 
     @property

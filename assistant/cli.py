@@ -9,6 +9,7 @@ import re
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 from .config import get_settings
@@ -212,6 +213,7 @@ def _render(answer) -> str:
                 if answer.confidence is not None
                 else ""
             )
+            + (f"; {answer.judgement()}" if answer.judged is not None else "")
         )
     if answer.citations:
         lines.append("Sources:")
@@ -383,6 +385,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         judge = Judge(model, get_embedder(settings))
     if args.sweep:
         return _sweep(settings, chosen, args)
+    if args.careful_sweep:
+        return _careful_sweep(settings, chosen, args)
     options = RunOptions(configs=configs, split=args.split, quick=args.quick)
     results = {}
     for name, eval_set in chosen.items():
@@ -430,6 +434,69 @@ def _missed(path: Path, check, results) -> list[str]:
     for failure in failures:
         say(f"below threshold: {failure}", file=sys.stderr)
     return failures
+
+
+def _careful_sweep(settings, chosen, args: argparse.Namespace) -> int:
+    """Asks the sets twice with no refusal threshold, by the selector alone and with the
+    careful model judging every question, fits careful mode's weighing on them and writes it
+    (reports/careful.json) with what each threshold trades (reports/careful.md)."""
+    from .careful import EVERY, fit_calibration
+    from .evaluation import RunOptions, run_set
+    from .selector import default_selector
+
+    if not settings.careful:
+        raise UsageError("--careful-sweep needs a careful model: set ASSISTANT_CAREFUL")
+    shipped = (
+        settings.answer_threshold
+        if settings.answer_threshold is not None
+        else default_selector().threshold
+    )
+    args.reports.mkdir(parents=True, exist_ok=True)
+    every = args.reports / "careful-every.json"
+    EVERY.save(every)
+    options = RunOptions(configs=["assistant"], split=args.split, quick=args.quick)
+    alone_settings = settings.model_copy(update={"answer_threshold": 0.0, "careful": None})
+    judging = settings.model_copy(update={"answer_threshold": 0.0, "careful_calibration": every})
+    alone, judged = [], []
+    for name, eval_set in chosen.items():
+        for rows, use in ((alone, alone_settings), (judged, judging)):
+            rows += [
+                {**row, "id": f"{name}/{row['id']}"}
+                for row in run_set(use, eval_set, options)["per_question"]
+            ]
+    every.unlink()
+    split = f", {args.split} part" if args.split else ""
+    data = f"{', '.join(chosen)}{split}: {len(alone)} questions"
+    calibration, table = fit_calibration(alone, judged, shipped, settings.careful, data)
+    calibration.save(args.reports / "careful.json")
+    (args.reports / "careful-questions.json").write_text(
+        json.dumps({"alone": alone, "judged": judged}, default=str), encoding="utf-8"
+    )
+    lines = [
+        f"# Careful mode's weighing ({data})",
+        "",
+        f"Each asked with no threshold by the selector alone and with {settings.careful} "
+        "judging it; a logistic regression over the selector's P and the model's best P(yes), "
+        f"out of fold. Fitted: {calibration}.",
+        "",
+        "| threshold | answerable answered correctly | false refusals | unanswerable refused |",
+        "|---|---|---|---|",
+    ]
+    for row in table:
+        mark = " (chosen)" if row["threshold"] == calibration.threshold else ""
+        lines.append(
+            f"| {row['threshold']:g}{mark} | {row['answered_correctly']:.3f} "
+            f"| {row['false_refusals']:.3f} | {row['unanswerable_refused']:.3f} |"
+        )
+    path = args.reports / "careful.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    say(
+        json.dumps(asdict(calibration))
+        if args.json
+        else f"{_display(str(path))}; to use it: ASSISTANT_CAREFUL_CALIBRATION="
+        f"{_display(str(args.reports / 'careful.json'))}"
+    )
+    return EXIT_OK
 
 
 def _sweep(settings, chosen, args: argparse.Namespace) -> int:
@@ -651,6 +718,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--thresholds", type=Path, default=Path("evals/thresholds.yaml"))
     evaluate.add_argument("--reports", type=Path, default=Path("evals/reports"))
+    evaluate.add_argument(
+        "--careful-sweep",
+        action="store_true",
+        help="ask with no threshold by the selector alone and with ASSISTANT_CAREFUL judging "
+        "every question, and fit careful mode's weighing on them (reports/careful.json)",
+    )
     evaluate.add_argument(
         "--sweep",
         action="store_true",

@@ -95,6 +95,19 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(60.0, gt=0, description="Longest wait for the chat model.")
     llm_stream: bool = Field(True, description="Stream the chat model's tokens as they come.")
     llm_max_tokens: int = Field(400, ge=16, description="Longest answer the chat model writes.")
+    careful: str | None = Field(
+        None,
+        description="Careful mode: a chat model (as ASSISTANT_LLM; gguf:qwen2.5-coder-1.5b "
+        "after make careful) that judges the borderline answers; unset: the selector alone.",
+    )
+    careful_calibration: Path | None = Field(
+        None,
+        description="Careful mode's band and weights (assistant eval --careful-sweep writes "
+        "them); unset: those fitted for gguf:qwen2.5-coder-1.5b.",
+    )
+    careful_sentences: int = Field(
+        3, ge=1, le=10, description="Careful mode: the best sentences the chat model judges."
+    )
     support_threshold: float = Field(
         0.6, ge=0, le=1, description="Cosine a cited sentence needs to its passage."
     )

@@ -126,6 +126,7 @@ class Scorer:
             "answerable": question.answerable,
             "refused": answer.refused,
             "confidence": answer.confidence,
+            "judged": answer.judged,
             "answer": answer.answer,
             "timings_ms": answer.timings_ms,
         }

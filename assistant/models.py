@@ -298,6 +298,15 @@ class Answer:
     """How surely the evidence answers: strong, partial or weak (refused)."""
     confidence: float | None = None
     """The answer selector's P(the evidence answers the question)."""
+    judged: float | None = None
+    """Careful mode: the chat model's P(a sentence answers), where it judged; else None."""
+
+    def judgement(self) -> str:
+        """Careful mode's word on the answer, for people; empty where it did not judge."""
+        if self.judged is None:
+            return ""
+        said = "does not answer" if self.refused else "answers"
+        return f"careful mode's model judged that the evidence {said} it (P = {self.judged:.2f})"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -307,6 +316,7 @@ class Answer:
             "refused": self.refused,
             "strength": self.strength,
             "confidence": self.confidence,
+            "judged": self.judged,
             "citations": [c.to_dict() for c in self.citations],
             "passages": [p.to_dict() for p in self.passages],
             "composer": self.composer,

@@ -30,6 +30,9 @@ SHAPING = (
     "top_k",
     "support_threshold",
     "llm",
+    "careful",
+    "careful_calibration",
+    "careful_sentences",
 )
 
 

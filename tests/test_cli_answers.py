@@ -239,6 +239,21 @@ def test_a_model_whose_provider_is_not_installed_is_named(index):
     assert "ASSISTANT_LLM='ollama:nothing-here' cannot be used" in result.stderr
 
 
+def test_a_careful_model_or_weighing_that_cannot_be_had_is_named(index, tmp_path):
+    result = _run(["ask", "What are the five ways of working?"], index, ASSISTANT_CAREFUL="qwen")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "ASSISTANT_CAREFUL must look like provider:model, not 'qwen'" in result.stderr
+    (tmp_path / "broken.json").write_text("{")
+    result = _run(
+        ["ask", "What are the five ways of working?"],
+        index,
+        ASSISTANT_CAREFUL="gguf:smollm2",
+        ASSISTANT_CAREFUL_CALIBRATION=str(tmp_path / "broken.json"),
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "ASSISTANT_CAREFUL_CALIBRATION:" in result.stderr and "broken.json" in result.stderr
+
+
 def test_chat_keeps_the_conversation(index):
     session = (
         "What does the Future Generations Commissioner for Wales do?\n"
