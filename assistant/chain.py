@@ -460,9 +460,10 @@ class Assistant:
         )
 
     def _judge(self, evidence: Evidence, notes: list[str]) -> None:
-        """Careful mode: a borderline answer is decided by the chat model. A sentence it
-        judges to answer leads (its P(answers) raised to the threshold if under it); none: the
-        question is refused (P(answers) lowered under the threshold)."""
+        """Careful mode: a borderline answer is decided by the chat model's word on the
+        likeliest sentences, weighed with the selector's P. Answered: the sentence the model
+        found likeliest leads (P(answers) raised to the threshold if under it); refused:
+        P(answers) lowered under the threshold."""
         if self.careful is None or not self.careful.weighs(evidence.answers):
             return
         choices = ranked(evidence)
@@ -486,8 +487,9 @@ class Assistant:
             # Under the threshold as answers report it (to three places).
             evidence.answers = min(evidence.answers, self.threshold - 0.001)
             notes.append(
-                f"careful mode: the chat model judged that none of the {verdict.judged} "
-                f"likeliest sentences answers it ({seconds})"
+                f"careful mode: refused; the chat model's word on the {verdict.judged} "
+                f"likeliest sentences (best P(yes) {verdict.yes:.2f}), weighed with the "
+                f"selector's, does not answer it ({seconds})"
             )
             return
         lead = choices[verdict.chosen][0]
@@ -495,8 +497,8 @@ class Assistant:
         evidence.probabilities[place] = np.nextafter(evidence.probabilities.max(), 2)
         evidence.answers = max(evidence.answers, self.threshold)
         notes.append(
-            f"careful mode: the chat model judged that the sentence quoted first answers it "
-            f"(P {verdict.yes:.2f}, {seconds})"
+            "careful mode: answered; the chat model found the sentence quoted first the "
+            f"likeliest to answer it (P(yes) {verdict.yes:.2f}, {seconds})"
         )
 
     def _named_paragraph(self, question: str, evidence: Evidence):

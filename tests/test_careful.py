@@ -74,7 +74,7 @@ def test_the_judged_sentence_leads_and_the_answer_says_who_decided(starter_setti
     lead = answer.answer.split("[")[0]
     assert "seven years" in lead, answer.answer
     assert answer.judged == 1.0 and answer.to_dict()["judged"] == 1.0
-    assert any(n.startswith("careful mode: the chat model judged") for n in answer.notes)
+    assert any(n.startswith("careful mode: answered; the chat model found") for n in answer.notes)
     assert answer.judgement() == (
         "careful mode's model judged that the evidence answers it (P = 1.00)"
     )
@@ -88,7 +88,9 @@ def test_no_sentence_judged_to_answer_refuses(starter_settings):
     assert answer.refused and not answer.citations
     assert answer.judged == 0.0 and answer.strength == "weak"
     assert answer.confidence < assistant.threshold
-    assert any("none of the 3 likeliest sentences" in n for n in answer.notes)
+    assert any(
+        n.startswith("careful mode: refused; the chat model's word on the 3") for n in answer.notes
+    )
 
 
 def test_an_answer_outside_the_band_is_not_judged(starter_settings):
@@ -206,3 +208,16 @@ def test_a_real_local_model_gives_a_probability(starter_settings, tmp_path):
     Calibration(0.0, 1.0, (0.0, 0.0, 0.0), 0.0, 0.0, "gguf:smollm2", "").save(every)
     answer = Assistant(tuned.model_copy(update={"careful_calibration": every})).ask(QUESTION)
     assert answer.judged is not None and "careful" in answer.timings_ms
+
+
+def test_the_terminal_and_the_browser_say_the_model_judged():
+    import app as web
+    from assistant.cli import _render
+    from assistant.models import Answer
+
+    judged = Answer("q", "q", "It is 70 Whitehall [1].", False, [], [], "extractive")
+    judged.strength, judged.confidence, judged.judged = "partial", 0.41, 0.87
+    said = "careful mode's model judged that the evidence answers it (P = 0.87)"
+    assert said in web.render_answer(judged) and said in _render(judged)
+    judged.judged = None
+    assert "careful" not in web.render_answer(judged) + _render(judged)
