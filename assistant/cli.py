@@ -472,12 +472,25 @@ def _careful_sweep(settings, chosen, args: argparse.Namespace) -> int:
     (args.reports / "careful-questions.json").write_text(
         json.dumps({"alone": alone, "judged": judged}, default=str), encoding="utf-8"
     )
+    path = args.reports / "careful.md"
+    path.write_text(careful_report(calibration, table, settings.careful, data), encoding="utf-8")
+    say(
+        json.dumps(asdict(calibration))
+        if args.json
+        else f"{_display(str(path))}; to use it: ASSISTANT_CAREFUL_CALIBRATION="
+        f"{_display(str(args.reports / 'careful.json'))}"
+    )
+    return EXIT_OK
+
+
+def careful_report(calibration, table, model: str, data: str) -> str:
+    """What careful mode's fitted weighing trades at each threshold, as Markdown."""
     lines = [
         f"# Careful mode's weighing ({data})",
         "",
-        f"Each asked with no threshold by the selector alone and with {settings.careful} "
-        "judging it; a logistic regression over the selector's P and the model's best P(yes), "
-        f"out of fold. Fitted: {calibration}.",
+        f"Each asked with no threshold by the selector alone and with {model} judging it; a "
+        "logistic regression over the selector's P and the model's best P(yes), out of fold. "
+        f"Fitted: {calibration}.",
         "",
         "| threshold | answerable answered correctly | false refusals | unanswerable refused |",
         "|---|---|---|---|",
@@ -488,15 +501,7 @@ def _careful_sweep(settings, chosen, args: argparse.Namespace) -> int:
             f"| {row['threshold']:g}{mark} | {row['answered_correctly']:.3f} "
             f"| {row['false_refusals']:.3f} | {row['unanswerable_refused']:.3f} |"
         )
-    path = args.reports / "careful.md"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    say(
-        json.dumps(asdict(calibration))
-        if args.json
-        else f"{_display(str(path))}; to use it: ASSISTANT_CAREFUL_CALIBRATION="
-        f"{_display(str(args.reports / 'careful.json'))}"
-    )
-    return EXIT_OK
+    return "\n".join(lines) + "\n"
 
 
 def _sweep(settings, chosen, args: argparse.Namespace) -> int:
