@@ -159,6 +159,11 @@ def fit_calibration(
     yes = np.array([j["judged"] for _, j in rows])
     x = np.c_[p, yes, p * yes]
     answerable = np.array([bool(a["answerable"]) for a, _ in rows])
+    if min(answerable.sum(), (~answerable).sum()) < 5:
+        raise ValueError(
+            "fitting careful mode needs at least 5 answerable and 5 unanswerable questions that "
+            f"the model judged; these give {answerable.sum()} and {(~answerable).sum()}"
+        )
     right = np.array([j.get("answered_correctly") == 1.0 for _, j in rows])
     oof = np.zeros(len(rows))
     folds = StratifiedKFold(5, shuffle=True, random_state=0)

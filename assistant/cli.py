@@ -467,7 +467,10 @@ def _careful_sweep(settings, chosen, args: argparse.Namespace) -> int:
     every.unlink()
     split = f", {args.split} part" if args.split else ""
     data = f"{', '.join(chosen)}{split}: {len(alone)} questions"
-    calibration, table = fit_calibration(alone, judged, shipped, settings.careful, data)
+    try:
+        calibration, table = fit_calibration(alone, judged, shipped, settings.careful, data)
+    except ValueError as err:
+        raise UsageError(str(err)) from err
     calibration.save(args.reports / "careful.json")
     (args.reports / "careful-questions.json").write_text(
         json.dumps({"alone": alone, "judged": judged}, default=str), encoding="utf-8"

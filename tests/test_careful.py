@@ -178,6 +178,17 @@ def test_the_weighing_is_learned_from_questions_asked_both_ways():
     assert calibration.answers(0.9, 0.1) < calibration.threshold
     # The model changed decisions both under and over the selector's threshold.
     assert calibration.low < 0.32 < calibration.high
+    from assistant.cli import careful_report
+
+    report = careful_report(calibration, table, "scripted", "60 made up")
+    assert report.count("(chosen)") == 1 and f"| {calibration.threshold:g} (chosen) |" in report
+
+
+def test_the_weighing_is_not_fitted_on_one_kind_of_question_alone():
+    alone = [{"id": i, "answerable": True, "confidence": i / 10} for i in range(10)]
+    judged = [{"id": i, "answerable": True, "judged": 0.5} for i in range(10)]
+    with pytest.raises(ValueError, match="at least 5 answerable and 5 unanswerable"):
+        fit_calibration(alone, judged, 0.32, "scripted", "ten")
 
 
 def test_the_shipped_weighing_is_for_the_model_make_careful_installs():
