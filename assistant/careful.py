@@ -64,8 +64,8 @@ class Judgement:
     """What the model said of the sentences it was shown."""
 
     chosen: int | None
-    """The place, among the sentences shown, of the one judged most likely to answer, when
-    the model's P(yes) for it reaches the cut; None: none answers."""
+    """The place, among the sentences shown, of the one the model found likeliest to answer,
+    when the weighing answers the question; None: it refuses."""
     yes: float | None
     """The highest P(yes) the model gave; None when no reply could be read."""
     judged: int

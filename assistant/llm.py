@@ -75,7 +75,8 @@ SPLIT = {
 def joined_gguf(name: str, cache_dir: Path | None = None) -> Path | None:
     """The parts of SPLIT[name] joined in order into one file in the model cache, checked
     against the size and SHA-256 the model is known by; None when a part is not installed.
-    Joined once: a file of the right size already there is taken as it is."""
+    Joined once: the file is put in place only once checked, so one of the right size already
+    there is taken as it is."""
     from .config import get_settings
 
     model = SPLIT[name]
@@ -90,7 +91,7 @@ def joined_gguf(name: str, cache_dir: Path | None = None) -> Path | None:
             return None
         parts.append(folder / "data" / f"part{n:02d}.bin")
     cache_dir.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
+    partial = target.with_suffix(f".{os.getpid()}.partial")  # two processes never share one
     digest = hashlib.sha256()
     with partial.open("wb") as out:
         for part in parts:
