@@ -467,6 +467,8 @@ class Assistant:
         if self.careful is None or not self.careful.weighs(evidence.answers):
             return
         choices = ranked(evidence)
+        if not choices:
+            return
         try:
             verdict = self.careful.judge(evidence.query, choices, evidence.answers)
         except Exception as err:  # a failed model leaves the decision to the selector
