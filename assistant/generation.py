@@ -22,6 +22,7 @@ SUPPORT_SHARE = 0.5  # a supporting sentence is at least this likely, relative t
 SUPPORT_FLOOR = 0.1  # and at least this likely to answer, whatever the lead's probability
 _MARKER = LIST_MARK  # a list item or numbered line
 LEAD_LOOKS = 5  # a lead that is not a sentence (a heading) gives way to the next of these
+_DIGIT = re.compile(r"\d")
 
 
 def _heading_like(sentence: str) -> bool:
@@ -30,6 +31,32 @@ def _heading_like(sentence: str) -> bool:
     if _MARKER.match(sentence) or sentence.rstrip().endswith(":") or labelled(sentence):
         return False
     return not has_finite_verb(sentence)
+
+
+def _not_a_claim(candidate: Candidate) -> bool:
+    """A heading, contents line or caption, or a table's header row: the first row of a table
+    whose other rows (two at least) all hold a figure while it holds none (`Date | Public
+    bodies under the duty` over `At the start | 44` and `From 30 June 2024 | 56`): it names
+    the columns and says nothing itself. A table of names and values keeps every row."""
+    if _heading_like(candidate.sentence):
+        return True
+    row = candidate.sentence
+    if " | " not in row or _DIGIT.search(row):
+        return False
+    lines = candidate.passage.text.split("\n")
+    if row not in lines:
+        return False
+    at = lines.index(row)
+    cells = row.count(" | ")
+    if at > 0 and lines[at - 1].count(" | ") == cells:
+        return False  # not the table's first row
+    below = []
+    for line in lines[at + 1 :]:
+        if line.count(" | ") != cells:
+            break
+        below.append(line)
+    # Two rows of figures at least: over one, a row without is as likely a name and a value.
+    return len(below) >= 2 and all(_DIGIT.search(line) for line in below)
 
 
 @dataclass(frozen=True)
@@ -206,9 +233,7 @@ class ExtractiveComposer:
         if not ranked:
             return Composition("", True, 0.0, self.name)
         # Headings, contents lines and captions are not sentences: the best that is one leads.
-        first = next(
-            (i for i, (c, _) in enumerate(ranked[:LEAD_LOOKS]) if not _heading_like(c.sentence)), 0
-        )
+        first = next((i for i, (c, _) in enumerate(ranked[:LEAD_LOOKS]) if not _not_a_claim(c)), 0)
         ranked = [ranked[first], *ranked[:first], *ranked[first + 1 :]]
         lead, lead_p = ranked[0]
         chosen = [lead]
@@ -221,8 +246,8 @@ class ExtractiveComposer:
         for candidate, p in ranked[1:]:
             if len(chosen) == reach.sentences or p < floor:
                 break
-            if _heading_like(candidate.sentence):
-                continue  # a heading or contents line, not a claim
+            if _not_a_claim(candidate):
+                continue  # a heading, contents line or a table's header row, not a claim
             listed = self._list_after(candidate.sentence, candidate.passage)
             if candidate.sentence.rstrip().endswith(":") and not listed:
                 continue  # announces what the passage does not go on to give

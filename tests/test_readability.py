@@ -99,3 +99,31 @@ def test_the_lead_is_never_a_run_of_footnotes_or_a_heading_though_rows_and_items
     assert not _heading_like("Royal Assent: 29 April 2015")  # a field
     assert not _heading_like("Commissioner | Term | 7 years")  # a table row
     assert not _heading_like("\u2022 Improving access to services for veterans")  # a list item
+
+
+def test_a_tables_header_row_is_not_a_claim_but_its_rows_are():
+    import numpy as np
+
+    from assistant.generation import _not_a_claim
+    from assistant.models import Passage
+    from assistant.signals import Candidate
+
+    text = (
+        "The Act names the public bodies under the duty.\n"
+        "Date | Public bodies under the duty\nAt the start | 44\nFrom 30 June 2024 | 56\n"
+        "Each region has a lead body.\n"
+        "Region | Lead body\nNorth | Council\n"
+        "The outcomes are set in law.\n"
+        "Who sets the outcomes | The Scottish Ministers\nHow often | Every 5 years\n"
+    )
+    passage = Passage(1, "c", "d", "A summary", "a.pdf", 1, 1, "", text, 1.0)
+
+    def claim(sentence: str) -> bool:
+        return not _not_a_claim(Candidate(passage, sentence, 0, np.zeros(384)))
+
+    assert not claim("Date | Public bodies under the duty")  # labels over figures
+    assert claim("At the start | 44") and claim("From 30 June 2024 | 56")
+    assert claim("Region | Lead body")  # no figure below it: it may be a row of its own
+    # A table of names and values where only some values are figures keeps every row.
+    assert claim("Who sets the outcomes | The Scottish Ministers")
+    assert claim("The Act names the public bodies under the duty.")
