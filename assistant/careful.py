@@ -44,6 +44,9 @@ class Calibration:
     model: str
     """The judging model the weights were fitted for (ASSISTANT_CAREFUL)."""
     fitted_on: str
+    sentences: int = 3
+    """How many of the selector's likeliest sentences the model judges (the best P(yes) of
+    three is not the best of five: the weights hold for the number they were fitted with)."""
 
     def answers(self, p: float, yes: float) -> float:
         """The regression's P(the evidence answers), given the selector's P and P(yes)."""
@@ -104,10 +107,9 @@ class CarefulJudge:
     say how likely its first word is (the local GGUF model: `yes_probability`) gives P(yes);
     any other gives 1 or 0 from its reply."""
 
-    def __init__(self, model, calibration: Calibration, sentences: int = 3, name: str = ""):
+    def __init__(self, model, calibration: Calibration, name: str = ""):
         self.model = model
         self.calibration = calibration
-        self.sentences = sentences
         self.name = name
 
     def weighs(self, p: float | None) -> bool:
@@ -127,7 +129,7 @@ class CarefulJudge:
         """Asks of the selector's best sentences (most likely first) whether each answers,
         and decides with the calibration from the selector's P and the best P(yes)."""
         started = time.perf_counter()
-        shown = [candidate for candidate, _ in ranked[: self.sentences]]
+        shown = [candidate for candidate, _ in ranked[: self.calibration.sentences]]
         said = [self.yes_probability(question, candidate) for candidate in shown]
         readable = [(y, i) for i, y in enumerate(said) if y is not None and not math.isnan(y)]
         seconds = time.perf_counter() - started
@@ -140,11 +142,16 @@ class CarefulJudge:
 
 
 def fit_calibration(
-    alone: Sequence[dict], judged: Sequence[dict], threshold: float, model: str, fitted_on: str
+    alone: Sequence[dict],
+    judged: Sequence[dict],
+    threshold: float,
+    model: str,
+    fitted_on: str,
+    sentences: int = 3,
 ) -> tuple[Calibration, list[dict[str, float]]]:
     """Fits the weighing on questions asked twice with no threshold: by the selector alone
     (`confidence` = its P; it refuses under `threshold`) and with the model judging every one
-    (`judged` = its best P(yes)).
+    (`judged` = its best P(yes) of `sentences`).
     The regression learns P(answerable); its threshold is the one of the best balanced
     accuracy (answerable answered correctly, unanswerable refused, each counted with the
     answer the model's choice led) with false refusals at most 10%, read off out-of-fold
@@ -193,6 +200,7 @@ def fit_calibration(
         best["threshold"],
         model,
         fitted_on,
+        sentences,
     )
     changed = [
         pi

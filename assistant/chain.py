@@ -455,9 +455,7 @@ class Assistant:
             raise LLMError(
                 f"ASSISTANT_CAREFUL_CALIBRATION: {path} cannot be read ({_one_line(err)})"
             ) from err
-        return CarefulJudge(
-            model, calibration, self.settings.careful_sentences, name=self.settings.careful
-        )
+        return CarefulJudge(model, calibration, name=self.settings.careful)
 
     def _judge(self, evidence: Evidence, notes: list[str]) -> None:
         """Careful mode: a borderline answer is decided by the chat model's word on the

@@ -9,7 +9,7 @@ import re
 import signal
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from .config import get_settings
@@ -453,7 +453,7 @@ def _careful_sweep(settings, chosen, args: argparse.Namespace) -> int:
     )
     args.reports.mkdir(parents=True, exist_ok=True)
     every = args.reports / "careful-every.json"
-    EVERY.save(every)
+    replace(EVERY, sentences=args.careful_sentences).save(every)
     options = RunOptions(configs=["assistant"], split=args.split, quick=args.quick)
     alone_settings = settings.model_copy(update={"answer_threshold": 0.0, "careful": None})
     judging = settings.model_copy(update={"answer_threshold": 0.0, "careful_calibration": every})
@@ -468,7 +468,9 @@ def _careful_sweep(settings, chosen, args: argparse.Namespace) -> int:
     split = f", {args.split} part" if args.split else ""
     data = f"{', '.join(chosen)}{split}: {len(alone)} questions"
     try:
-        calibration, table = fit_calibration(alone, judged, shipped, settings.careful, data)
+        calibration, table = fit_calibration(
+            alone, judged, shipped, settings.careful, data, args.careful_sentences
+        )
     except ValueError as err:
         raise UsageError(str(err)) from err
     calibration.save(args.reports / "careful.json")
@@ -731,6 +733,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="ask with no threshold by the selector alone and with ASSISTANT_CAREFUL judging "
         "every question, and fit careful mode's weighing on them (reports/careful.json)",
+    )
+    evaluate.add_argument(
+        "--careful-sentences",
+        type=int,
+        default=3,
+        metavar="N",
+        help="with --careful-sweep: how many of the likeliest sentences the model judges",
     )
     evaluate.add_argument(
         "--sweep",

@@ -105,9 +105,6 @@ class Settings(BaseSettings):
         description="Careful mode's band and weights (assistant eval --careful-sweep writes "
         "them); unset: those fitted for gguf:qwen2.5-coder-1.5b.",
     )
-    careful_sentences: int = Field(
-        3, ge=1, le=10, description="Careful mode: the best sentences the chat model judges."
-    )
     support_threshold: float = Field(
         0.6, ge=0, le=1, description="Cosine a cited sentence needs to its passage."
     )

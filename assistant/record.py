@@ -32,7 +32,6 @@ SHAPING = (
     "llm",
     "careful",
     "careful_calibration",
-    "careful_sentences",
 )
 
 
