@@ -297,7 +297,8 @@ class Answer:
     strength: str = ""
     """How surely the evidence answers: strong, partial or weak (refused)."""
     confidence: float | None = None
-    """The answer selector's P(the evidence answers the question)."""
+    """The answer selector's P(the evidence answers the question); in careful mode, raised to
+    the refusal threshold or lowered under it where the chat model's word decided."""
     judged: float | None = None
     """Careful mode: the chat model's P(a sentence answers), where it judged; else None."""
 
@@ -305,8 +306,7 @@ class Answer:
         """Careful mode's word on the answer, for people; empty where it did not judge."""
         if self.judged is None:
             return ""
-        said = "does not answer" if self.refused else "answers"
-        return f"careful mode's model judged that the evidence {said} it (P = {self.judged:.2f})"
+        return f"checked in careful mode: the chat model's P(yes) {self.judged:.2f}"
 
     def to_dict(self) -> dict[str, Any]:
         return {

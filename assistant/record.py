@@ -31,7 +31,6 @@ SHAPING = (
     "support_threshold",
     "llm",
     "careful",
-    "careful_calibration",
 )
 
 
@@ -100,6 +99,11 @@ def made_with(assistant: Assistant) -> dict[str, Any]:
 
     shaping: dict[str, Any] = {name: getattr(assistant.settings, name) for name in SHAPING}
     shaping["answer_threshold"] = round(assistant.threshold, 4)
+    if assistant.careful is not None:
+        # The weighing careful mode decided with, by its content (as the selector is).
+        shaping["careful_weighing"] = hashlib.sha256(
+            repr(assistant.careful.calibration).encode()
+        ).hexdigest()[:16]
     return {
         "index_version": assistant.retriever.store.version(),
         "selector": _file_hash(MODEL_PATH),

@@ -75,11 +75,19 @@ def test_the_judged_sentence_leads_and_the_answer_says_who_decided(starter_setti
     assert "seven years" in lead, answer.answer
     assert answer.judged == 1.0 and answer.to_dict()["judged"] == 1.0
     assert any(n.startswith("careful mode: answered; the chat model found") for n in answer.notes)
-    assert answer.judgement() == (
-        "careful mode's model judged that the evidence answers it (P = 1.00)"
-    )
+    assert answer.judgement() == "checked in careful mode: the chat model's P(yes) 1.00"
     assert "careful" in answer.timings_ms and plain.judged is None
     assert all(c.supported for c in answer.citations)
+
+
+def test_the_answer_record_names_the_weighing_that_decided(starter_settings):
+    import json
+
+    careful = _careful(starter_settings, Says(yes_to=("seven years",), calls=[]))
+    answer = careful.ask(QUESTION)
+    shaped = json.loads(json.dumps(careful.record("ask", QUESTION, [answer])))["settings"]
+    plain = Assistant(starter_settings).record("ask", QUESTION, [answer])["settings"]
+    assert len(shaped["careful_weighing"]) == 16 and "careful_weighing" not in plain
 
 
 def test_no_sentence_judged_to_answer_refuses(starter_settings):
@@ -228,7 +236,7 @@ def test_the_terminal_and_the_browser_say_the_model_judged():
 
     judged = Answer("q", "q", "It is 70 Whitehall [1].", False, [], [], "extractive")
     judged.strength, judged.confidence, judged.judged = "partial", 0.41, 0.87
-    said = "careful mode's model judged that the evidence answers it (P = 0.87)"
+    said = "checked in careful mode: the chat model's P(yes) 0.87"
     assert said in web.render_answer(judged) and said in _render(judged)
     judged.judged = None
     assert "careful" not in web.render_answer(judged) + _render(judged)
