@@ -207,11 +207,11 @@ def fit_calibration(
         for pi, yi in zip(p, yes, strict=True)
         if (calibration.answers(pi, yi) >= calibration.threshold) != (pi >= threshold)
     ]
-    if changed:
-        low = math.floor(min(changed) * 20) / 20
-        high = min(1.0, math.ceil(max(changed) * 20 + 1e-9) / 20)
-        calibration = replace(calibration, low=low, high=high)
-    return calibration, table
+    if not changed:  # the model's word changed nothing: it need never be asked
+        return replace(calibration, low=threshold, high=threshold), table
+    low = math.floor(min(changed) * 20) / 20
+    high = min(1.0, math.ceil(max(changed) * 20 + 1e-9) / 20)
+    return replace(calibration, low=low, high=high), table
 
 
 EVERY = Calibration(0.0, 1.0, (0.0, 0.0, 0.0), 0.0, 0.0, "", "")

@@ -458,13 +458,15 @@ def _careful_sweep(settings, chosen, args: argparse.Namespace) -> int:
     alone_settings = settings.model_copy(update={"answer_threshold": 0.0, "careful": None})
     judging = settings.model_copy(update={"answer_threshold": 0.0, "careful_calibration": every})
     alone, judged = [], []
-    for name, eval_set in chosen.items():
-        for rows, use in ((alone, alone_settings), (judged, judging)):
-            rows += [
-                {**row, "id": f"{name}/{row['id']}"}
-                for row in run_set(use, eval_set, options)["per_question"]
-            ]
-    every.unlink()
+    try:
+        for name, eval_set in chosen.items():
+            for rows, use in ((alone, alone_settings), (judged, judging)):
+                rows += [
+                    {**row, "id": f"{name}/{row['id']}"}
+                    for row in run_set(use, eval_set, options)["per_question"]
+                ]
+    finally:
+        every.unlink()
     split = f", {args.split} part" if args.split else ""
     data = f"{', '.join(chosen)}{split}: {len(alone)} questions"
     try:

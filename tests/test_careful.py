@@ -192,6 +192,18 @@ def test_the_weighing_is_learned_from_questions_asked_both_ways():
     assert report.count("(chosen)") == 1 and f"| {calibration.threshold:g} (chosen) |" in report
 
 
+def test_a_model_whose_word_changes_nothing_is_never_asked():
+    # The selector's P already tells every question apart, and the model says the same of all.
+    alone = [
+        {"id": i, "answerable": i < 10, "confidence": 0.9 if i < 10 else 0.1} for i in range(20)
+    ]
+    judged = [
+        {"id": i, "answerable": i < 10, "judged": 0.5, "answered_correctly": 1.0} for i in range(20)
+    ]
+    calibration, _ = fit_calibration(alone, judged, 0.32, "scripted", "twenty")
+    assert not any(calibration.low <= p < calibration.high for p in (0.0, 0.1, 0.32, 0.5, 0.9))
+
+
 def test_the_weighing_is_not_fitted_on_one_kind_of_question_alone():
     alone = [{"id": i, "answerable": True, "confidence": i / 10} for i in range(10)]
     judged = [{"id": i, "answerable": True, "judged": 0.5} for i in range(10)]
