@@ -454,7 +454,17 @@ def _careful_sweep(settings, chosen, args: argparse.Namespace) -> int:
     args.reports.mkdir(parents=True, exist_ok=True)
     every = args.reports / "careful-every.json"
     replace(EVERY, sentences=args.careful_sentences).save(every)
-    options = RunOptions(configs=["assistant"], split=args.split, quick=args.quick)
+    selector_for = None
+    if args.cross_fitted:
+        from .selector_training import CrossFitted
+
+        try:
+            selector_for = CrossFitted(args.cross_fitted)
+        except ValueError as err:
+            raise UsageError(str(err)) from err
+    options = RunOptions(
+        configs=["assistant"], split=args.split, quick=args.quick, selector_for=selector_for
+    )
     alone_settings = settings.model_copy(update={"answer_threshold": 0.0, "careful": None})
     judging = settings.model_copy(update={"answer_threshold": 0.0, "careful_calibration": every})
     alone, judged = [], []
@@ -469,6 +479,8 @@ def _careful_sweep(settings, chosen, args: argparse.Namespace) -> int:
         every.unlink()
     split = f", {args.split} part" if args.split else ""
     data = f"{', '.join(chosen)}{split}: {len(alone)} questions"
+    if selector_for is not None:
+        data += ", the real documents' P from the selector of the fold that never saw them"
     try:
         calibration, table = fit_calibration(
             alone, judged, shipped, settings.careful, data, args.careful_sentences
@@ -589,9 +601,15 @@ def cmd_eval_drafts(args: argparse.Namespace) -> int:
 
 
 def cmd_train_selector(args: argparse.Namespace) -> int:
-    from .selector_training import run_training
+    from .selector_training import run_cross_fitted, run_training
 
     settings = get_settings().model_copy(update={"progress": False})
+    if args.cross_fitted:
+        path = run_cross_fitted(
+            settings, lambda line: say(line, file=sys.stderr, flush=True), reuse=args.reuse
+        )
+        say(f"wrote the five folds' selectors to {_display(str(path))}; the model is unchanged")
+        return EXIT_OK
     data = run_training(
         settings,
         args.out,
@@ -744,6 +762,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --careful-sweep: how many of the likeliest sentences the model judges",
     )
     evaluate.add_argument(
+        "--cross-fitted",
+        type=Path,
+        metavar="FILE",
+        help="with --careful-sweep: ask each real-document question with the selector of the "
+        "fold that never saw its document (train-selector --cross-fitted writes FILE)",
+    )
+    evaluate.add_argument(
         "--sweep",
         action="store_true",
         help="ask with no refusal threshold and write what each threshold would trade "
@@ -793,6 +818,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--reuse",
         action="store_true",
         help="train on the examples the last run collected (fast), if of the same signals",
+    )
+    trainer.add_argument(
+        "--cross-fitted",
+        action="store_true",
+        help="write only the selectors of the five folds, each without a fifth of the "
+        "documents, for fitting careful mode (eval --careful-sweep --cross-fitted)",
     )
     trainer.set_defaults(run=cmd_train_selector)
 

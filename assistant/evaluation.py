@@ -11,7 +11,7 @@ import re
 import statistics
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from .llm import chat_model_from_settings
 from .models import Answer, Passage
 from .readability import read
 from .retrieval import HybridRetriever
+from .selector import AnswerSelector
 
 CONFIGS = ("assistant", "dense", "lexical", "rrf", "plain")
 PLAIN_K = 4  # LangChain's retriever default: the plain pipeline answers with its top 4 chunks
@@ -273,6 +274,9 @@ class RunOptions:
     configs: tuple[str, ...] | None = None
     split: str | None = None
     quick: bool = False
+    selector_for: Callable[[Question], AnswerSelector | None] | None = None
+    """The selector that answers a question (None from it: the shipped one), for the
+    assistant's configurations; fitting careful mode asks with cross-fitted ones."""
 
 
 def eval_settings(settings: Settings, corpus: Path) -> Settings:
@@ -319,7 +323,10 @@ def run_set(
             retriever = HybridRetriever(store, embedder, settings, mode=mode)
             asker = Assistant(settings, retriever=retriever, llm=llm)
         rows = []
+        shipped = getattr(asker, "selector", None)
         for q in questions:
+            if options.selector_for is not None and isinstance(asker, Assistant):
+                asker.selector = options.selector_for(q) or shipped
             answer = asker.ask(q.question, history=list(q.history), filters=q.filters or None)
             rows.append(scorer.score(q, answer))
         rows_by_config[config] = rows

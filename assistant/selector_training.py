@@ -197,9 +197,15 @@ def _question_rows(examples, probabilities) -> np.ndarray:
     )
 
 
-def train(examples: Sequence[Example], say: Callable[[str], None]) -> dict[str, Any]:
+def train(
+    examples: Sequence[Example],
+    say: Callable[[str], None],
+    cross_fitted: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """Fits the sentence model (out of fold first, for its calibration and for the question
-    model's inputs), the question model, and the threshold; returns the model file's content."""
+    model's inputs), the question model, and the threshold; returns the model file's content.
+    Given a list, `cross_fitted` receives one selector per fold as well: trained as this one
+    is, but without the fold's documents (see run_cross_fitted)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import GroupKFold
@@ -210,11 +216,13 @@ def train(examples: Sequence[Example], say: Callable[[str], None]) -> dict[str, 
     say(f"training on {len(examples)} questions, {len(x)} sentences ({int(y.sum())} answers)")
     folds = list(GroupKFold(n_splits=5).split(x, y, groups))
     raw = np.zeros(len(x))
+    fold_models = []
     for train_rows, test_rows in folds:
         model = _sentence_model().fit(
             x[train_rows], y[train_rows], sample_weight=weights[train_rows]
         )
         raw[test_rows] = model.decision_function(x[test_rows])
+        fold_models.append(model)
     platt = LogisticRegression(C=1e6).fit(raw[:, None], y, sample_weight=weights)
     a, b = float(platt.coef_[0, 0]), float(platt.intercept_[0])
     oof = _split_probabilities(examples, raw, a, b)
@@ -267,6 +275,24 @@ def train(examples: Sequence[Example], say: Callable[[str], None]) -> dict[str, 
             if round(t * 100) % 5 == 0
         },
     }
+    if cross_fitted is not None:
+        names = sorted({e.group for e in examples})
+        for (_, test_rows), model in zip(folds, fold_models, strict=True):
+            held = sorted({names[g] for g in np.unique(groups[test_rows])})
+            rows = np.array([i for i, e in enumerate(examples) if e.group not in set(held)])
+            cross_fitted.append(
+                {
+                    "groups": held,
+                    "selector": {
+                        "features": list(FEATURES),
+                        "question_features": list(QUESTION_FEATURES),
+                        "sentence_model": _trees(model),
+                        "sentence_calibration": {"a": a, "b": b},
+                        "question_model": _logistic(fit(rows), scaler),
+                        "threshold": threshold,
+                    },
+                }
+            )
     return {
         "features": list(FEATURES),
         "question_features": list(QUESTION_FEATURES),
@@ -349,6 +375,52 @@ def run_training(
     out.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
     out.with_name("ANSWER_SELECTOR.md").write_text(model_card(data), encoding="utf-8")
     return data
+
+
+CROSS_FITTED = "cross-fitted.json"
+
+
+def run_cross_fitted(
+    settings: Settings, say: Callable[[str], None] = print, reuse: bool = False
+) -> Path:
+    """Writes the selectors of the five folds (see train) to the index's training folder, and
+    leaves the shipped model alone; returns the file's path. For a tuning question, the
+    selector of the fold that held its document out gives the P the shipped selector gives on
+    documents it never saw, where the shipped one, trained on the question, is surer than it
+    will be for a user. Careful mode's weighing is fitted on those (cli: --careful-sweep
+    --cross-fitted)."""
+    work = settings.index_dir / "train-selector"
+    examples, _ = _collected(settings, work, say, 600, reuse)
+    folds: list[dict[str, Any]] = []
+    train(examples, say, folds)
+    path = work / CROSS_FITTED
+    path.write_text(json.dumps({"folds": folds}, separators=(",", ":")), encoding="utf-8")
+    return path
+
+
+class CrossFitted:
+    """Per question, the fold selector that never saw its document (None for a question on
+    documents no fold held out: the shipped selector answers it)."""
+
+    def __init__(self, path: Path):
+        try:
+            folds = json.loads(path.read_text(encoding="utf-8"))["folds"]
+        except (OSError, ValueError, KeyError) as err:
+            raise ValueError(
+                f"{path} does not hold cross-fitted selectors ({err}): make them with "
+                "`assistant train-selector --cross-fitted`"
+            ) from err
+        self._by_group: dict[str, AnswerSelector] = {}
+        for fold in folds:
+            selector = AnswerSelector(fold["selector"])
+            self._by_group.update(dict.fromkeys(fold["groups"], selector))
+
+    def __call__(self, question: Question) -> AnswerSelector | None:
+        for name in question.documents:
+            selector = self._by_group.get(f"realdocs:{name}")
+            if selector is not None:
+                return selector
+        return None
 
 
 def _collected(settings, work: Path, say, squad_held_out: int, reuse: bool):

@@ -356,6 +356,32 @@ def test_the_same_documents_score_the_same_wherever_they_lie(tmp_path, small_que
     ]
 
 
+def test_a_run_can_ask_each_question_with_a_selector_of_its_own(tmp_path, small_questions):
+    """Fitting careful mode asks each question with the selector that never saw its document
+    (RunOptions.selector_for); a question given none is asked with the shipped one."""
+    from assistant.selector import MODEL_PATH, AnswerSelector
+
+    settings = Settings(index_dir=tmp_path / "index", progress=False)
+    eval_set = EvalSet("small", ROOT / "corpus", load_questions(small_questions), ("assistant",))
+    shipped = run_set(settings, eval_set, RunOptions())["per_question"]
+    data = json.loads(MODEL_PATH.read_text())
+    strict = AnswerSelector({**data, "threshold": 1.0})  # no P reaches it: refuses all
+    asked = []
+
+    def selector_for(question):
+        asked.append(question.id)
+        return strict if question.id == "wales-ways-of-working" else None
+
+    own = run_set(settings, eval_set, RunOptions(selector_for=selector_for))["per_question"]
+    assert asked == [r["id"] for r in shipped]
+    by_id = {r["id"]: r for r in own}
+    assert by_id["wales-ways-of-working"]["refused"]
+    assert not next(r for r in shipped if r["id"] == "wales-ways-of-working")["refused"]
+    assert [r["answer"] for r in own if r["id"] != "wales-ways-of-working"] == [
+        r["answer"] for r in shipped if r["id"] != "wales-ways-of-working"
+    ]
+
+
 def test_the_threshold_sweep_counts_what_each_threshold_trades():
     rows = [
         {"answerable": True, "confidence": 0.9, "answered_correctly": 1.0},

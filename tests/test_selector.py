@@ -58,3 +58,61 @@ def test_the_shipped_selector_fits_this_version_and_keeps_its_card():
     card = MODEL_PATH.with_name("ANSWER_SELECTOR.md").read_text()
     assert "Held out" in card and "assistant train-selector" in card
     assert set(selector.data["held_out"]) == {"realdocs", "squad"}
+
+
+def _examples(rng, documents: int = 10, per_document: int = 6):
+    """Questions over `documents` real documents, each with candidates whose first signal says
+    which sentence answers, and a fifth of them unanswerable."""
+    from assistant.evalsets import Question
+    from assistant.selector_training import Example
+
+    examples = []
+    for d in range(documents):
+        for k in range(per_document):
+            answerable = k % 5 != 0
+            matrix = rng.normal(size=(8, len(FEATURES))).astype(np.float32)
+            labels = np.zeros(8, dtype=np.int8)
+            if answerable:
+                labels[k % 8] = 1
+                matrix[k % 8, 0] += 3
+            question = Question(f"d{d}-{k}", "q", answerable, "fact", documents=(f"doc{d}.pdf",))
+            examples.append(Example(question, "realdocs", matrix, labels, answerable))
+    return examples
+
+
+def test_each_cross_fitted_selector_never_saw_the_documents_it_answers_for(tmp_path):
+    """The five folds' selectors: each is a whole selector, trained without its fold's
+    documents, and a question on one of those documents is answered by it; a question on a
+    document no fold held out goes to the shipped selector (None)."""
+    from assistant.evalsets import Question
+    from assistant.selector_training import CrossFitted, train
+
+    examples = _examples(np.random.default_rng(3))
+    folds: list[dict] = []
+    data = train(examples, lambda line: None, folds)
+    assert len(folds) == 5
+    held = [set(f["groups"]) for f in folds]
+    assert set().union(*held) == {f"realdocs:doc{d}.pdf" for d in range(10)}
+    assert all(not (a & b) for i, a in enumerate(held) for b in held[i + 1 :])
+    for fold in folds:
+        selector = AnswerSelector(fold["selector"])
+        assert selector.threshold == data["threshold"]
+        # trained on other documents: not the model trained on every document
+        assert fold["selector"]["sentence_model"] != data["sentence_model"]
+    path = tmp_path / "cross-fitted.json"
+    path.write_text(json.dumps({"folds": folds}))
+    selector_for = CrossFitted(path)
+    first = sorted(folds[0]["groups"])[0].split(":", 1)[1]
+    chosen = selector_for(Question("x", "q", True, "fact", documents=(first,)))
+    assert chosen is not None and chosen.data is not None
+    assert chosen.data["sentence_model"] == folds[0]["selector"]["sentence_model"]
+    assert selector_for(Question("y", "q", True, "fact", documents=("other.pdf",))) is None
+
+
+def test_a_file_without_cross_fitted_selectors_is_refused_by_name(tmp_path):
+    from assistant.selector_training import CrossFitted
+
+    path = tmp_path / "folds.json"
+    path.write_text("{}")
+    with pytest.raises(ValueError, match="folds.json.*train-selector --cross-fitted"):
+        CrossFitted(path)
