@@ -74,7 +74,7 @@ def test_questions_paraphrase_their_evidence_and_terms_stand_in_it(q):
 
 def test_the_sets_file_names_what_is_there(tmp_path):
     sets = load_sets(ROOT / "evals" / "sets.yaml", ROOT, tmp_path)
-    assert {"realdocs", "starter", "ukri", "squad", "mixed"} <= set(sets)
+    assert {"realdocs", "starter", "ukri", "squad", "mixed", "mtrag"} <= set(sets)
     assert len(sets["mixed"].questions) == len(MIXED)
     assert len(sets["realdocs"].questions) == len(QUESTIONS)
     squad = sets["squad"].questions
@@ -82,6 +82,22 @@ def test_the_sets_file_names_what_is_there(tmp_path):
     assert {q.answerable for q in squad} == {True, False}
     assert all(q.evidence for q in squad if q.answerable)
     assert len(list((tmp_path / "squad" / "squad-paragraphs").glob("*.txt"))) > 200
+
+
+def test_the_conversations_set_is_split_by_page_with_every_page_on_disk(tmp_path):
+    mtrag = load_sets(ROOT / "evals" / "sets.yaml", ROOT, tmp_path)["mtrag"]
+    on_disk = {p.name for p in mtrag.corpus.glob("*.txt")}
+    pages_of = {"tuning": set(), "test": set()}
+    for q in mtrag.questions:
+        assert q.answerable == bool(q.documents), q.id
+        assert set(q.documents) <= on_disk, q.id
+        pages_of[q.split] |= set(q.documents)
+    assert not pages_of["tuning"] & pages_of["test"]
+    assert pages_of["tuning"] | pages_of["test"] == on_disk
+    for part in ("tuning", "test"):
+        asked = [q for q in mtrag.questions if q.split == part]
+        assert len(asked) >= 60 and sum(not q.answerable for q in asked) >= 10
+        assert sum(bool(q.history) for q in asked) >= 50
 
 
 @cache
