@@ -16,6 +16,8 @@ from assistant.config import Settings
 from assistant.eval_report import write
 from assistant.evalsets import EvalSet, Question, QuestionFileError, load_questions, sample
 from assistant.evaluation import (
+    CONFIGS,
+    METRICS,
     PlainPipeline,
     RunOptions,
     Scorer,
@@ -163,6 +165,27 @@ def test_a_fixed_sample_keeps_both_kinds_in_proportion():
     chosen = sample(questions, 30)
     assert chosen == sample(questions, 30) and len(chosen) == 30
     assert sum(not q.answerable for q in chosen) == 10
+
+
+def test_the_shipped_thresholds_hold_every_set_under_its_own_key(tmp_path):
+    """A set's limits placed under another key (under `drafts:`, say) are never checked; every
+    eval set has its limits under `sets:`, each naming a configuration and metric that exist,
+    and `drafts:` names only the sets the briefing cases are drafted over."""
+    from assistant.evalsets import load_sets
+
+    thresholds = yaml.safe_load((ROOT / "evals" / "thresholds.yaml").read_text())
+    sets = load_sets(ROOT / "evals" / "sets.yaml", ROOT, tmp_path)
+    assert set(thresholds["sets"]) == set(sets)
+    for name, limits in thresholds["sets"].items():
+        for config, bounds in limits["configs"].items():
+            assert config in CONFIGS, name
+            groups = [bounds, *(bounds.get("splits") or {}).values()]
+            for group in groups:
+                named = {*(group.get("minimum") or {}), *(group.get("maximum") or {})}
+                assert named <= set(METRICS), (name, named - set(METRICS))
+    cases = yaml.safe_load((ROOT / "evals" / "drafts.yaml").read_text())
+    drafted = {case["set"] for kind in cases.values() for case in kind}
+    assert set(thresholds["drafts"]) == drafted
 
 
 def test_thresholds_name_each_metric_that_falls_short():
