@@ -387,7 +387,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return _sweep(settings, chosen, args)
     if args.careful_sweep:
         return _careful_sweep(settings, chosen, args)
-    options = RunOptions(configs=configs, split=args.split, quick=args.quick)
+    if args.check and args.cross_fitted:
+        raise UsageError(
+            "--check holds the shipped selector to its thresholds: not with --cross-fitted"
+        )
+    options = RunOptions(
+        configs=configs, split=args.split, quick=args.quick, selector_for=_cross_fitted(args)
+    )
     results = {}
     for name, eval_set in chosen.items():
         if not args.json:
@@ -422,6 +428,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cross_fitted(args: argparse.Namespace):
+    """The fold selectors of --cross-fitted, each answering the questions on the documents it
+    never saw; None without it."""
+    if not args.cross_fitted:
+        return None
+    from .selector_training import CrossFitted
+
+    try:
+        return CrossFitted(args.cross_fitted)
+    except ValueError as err:
+        raise UsageError(str(err)) from err
+
+
 def _missed(path: Path, check, results) -> list[str]:
     """The metrics that miss their thresholds in the file at `path`, each said on stderr."""
     import yaml
@@ -454,14 +473,7 @@ def _careful_sweep(settings, chosen, args: argparse.Namespace) -> int:
     args.reports.mkdir(parents=True, exist_ok=True)
     every = args.reports / "careful-every.json"
     replace(EVERY, sentences=args.careful_sentences).save(every)
-    selector_for = None
-    if args.cross_fitted:
-        from .selector_training import CrossFitted
-
-        try:
-            selector_for = CrossFitted(args.cross_fitted)
-        except ValueError as err:
-            raise UsageError(str(err)) from err
+    selector_for = _cross_fitted(args)
     options = RunOptions(
         configs=["assistant"], split=args.split, quick=args.quick, selector_for=selector_for
     )
@@ -765,8 +777,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--cross-fitted",
         type=Path,
         metavar="FILE",
-        help="with --careful-sweep: ask each real-document question with the selector of the "
-        "fold that never saw its document (train-selector --cross-fitted writes FILE)",
+        help="ask each real-document question with the selector of the fold that never saw "
+        "its document, for figures on the tuning part that are not in-sample "
+        "(train-selector --cross-fitted writes FILE)",
     )
     evaluate.add_argument(
         "--sweep",

@@ -425,3 +425,45 @@ def test_the_threshold_sweep_counts_what_each_threshold_trades():
     assert table[0.45]["false_refusals"] == round(1 / 3, 3)
     assert table[0.45]["unanswerable_refused"] == 0.5
     assert table[1.0]["false_refusals"] == 1.0 and table[1.0]["unanswerable_refused"] == 1.0
+
+
+def test_eval_can_ask_each_question_of_the_fold_selector_that_never_saw_its_document(
+    tmp_path, small_questions, monkeypatch, capsys
+):
+    """`eval --cross-fitted FILE`: the tuning part measured out of fold. Here the one fold's
+    selector refuses everything (a threshold P never reaches), so every question on its
+    documents must come back refused, where the shipped selector answers some."""
+    from assistant.cli import main
+    from assistant.config import get_settings
+    from assistant.selector import MODEL_PATH
+
+    refusing = {**json.loads(MODEL_PATH.read_text()), "threshold": 1.01}
+    documents = {d for q in load_questions(small_questions) for d in q.documents}
+    assert documents
+    folds = tmp_path / "folds.json"
+    groups = [f"realdocs:{d}" for d in sorted(documents)]
+    folds.write_text(json.dumps({"folds": [{"groups": groups, "selector": refusing}]}))
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
+    get_settings.cache_clear()
+    command = ["eval", "--corpus", str(ROOT / "corpus"), "--questions", str(small_questions)]
+    command += ["--configs", "assistant", "--reports", str(tmp_path / "r"), "--json"]
+    try:
+        assert main(command) == 0
+        shipped = json.loads(capsys.readouterr().out)["custom"]["per_question"]
+        assert main(command + ["--cross-fitted", str(folds)]) == 0
+        folded = json.loads(capsys.readouterr().out)["custom"]["per_question"]
+        assert len(folded) == len(shipped) == 6
+        named = {q.id for q in load_questions(small_questions) if q.documents}
+        assert not all(r["refused"] for r in shipped if r["id"] in named)
+        assert all(r["refused"] for r in folded if r["id"] in named)
+        # A question naming no document is answered by the shipped selector, as before.
+        assert [r["answer"] for r in folded if r["id"] not in named] == [
+            r["answer"] for r in shipped if r["id"] not in named
+        ]
+        # Thresholds hold the shipped selector, so --check with fold selectors is refused.
+        assert main(command + ["--cross-fitted", str(folds), "--check"]) == 2
+        assert "--cross-fitted" in capsys.readouterr().err
+        assert main(command + ["--cross-fitted", str(tmp_path / "none.json")]) == 2
+        assert "none.json" in capsys.readouterr().err
+    finally:
+        get_settings.cache_clear()
