@@ -14,6 +14,7 @@ import numpy as np
 from .careful import CALIBRATION_PATH, Calibration, CarefulJudge
 from .citations import (
     MARKER,
+    Check,
     Verifier,
     by_document,
     citation_of,
@@ -30,6 +31,7 @@ from .ingest import Ingester, copy_path, open_store
 from .lexical import named_paragraphs, paragraph_token, stopwords
 from .models import Answer, DocumentRecord, IngestReport, Passage
 from .questions import ASKING, Analysis, analyse, plan
+from .readability import claim_leans_back
 from .retrieval import HybridRetriever
 from .selector import AnswerSelector, SelectorError, default_selector
 from .signals import Candidate, candidates, feature_matrix, present, question_features
@@ -295,6 +297,7 @@ class Assistant:
         kept, checks, notes = [], [], []
         # "... goals. [1]" is "... goals [1]."
         text = re.sub(r"([.!?])((?:\s*\[\d+\])+)", r"\2\1", composition.text)
+        checked: list[tuple[str, set[str], Check]] = []
         for sentence in split_claims(text):
             if not sentence.strip():
                 continue
@@ -310,9 +313,27 @@ class Assistant:
                 )
                 continue
             check = self.verifier.check(sentence, [by_n[n] for n in numbers], question)
+            checked.append((sentence, {by_n[n].doc_id for n in numbers}, check))
+        said: set[str] = set()  # the documents of the sentences kept so far
+        for i, (sentence, documents, check) in enumerate(checked):
+            after = checked[i + 1] if i + 1 < len(checked) else None
+            # Off the question, but what the next sentence's "It" is: shown as its subject.
+            if (
+                check.off_question
+                and after
+                and after[2].supported
+                and documents & after[1]
+                and claim_leans_back(after[0])
+            ):
+                check = replace(check, supported=True, reason="the next sentence leans on it")
+            if check.supported and claim_leans_back(sentence) and not documents & said:
+                # "It is chaired by ..." where what "It" is was removed: no subject of its own
+                notes.append(f"removed a sentence leaning on nothing kept: {sentence[:80]!r}")
+                continue
             checks.append(check)
             if check.supported:
                 kept.append(sentence)
+                said |= documents
             else:
                 notes.append(f"removed an unsupported sentence ({check.reason})")
         supported = [c for c in checks if c.supported]

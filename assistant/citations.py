@@ -228,6 +228,8 @@ class Check:
     reason: str
     quote: str
     similarity: float
+    off_question: bool = False
+    """Its passage says it, but it does not speak to the question."""
 
 
 class Verifier:
@@ -257,6 +259,7 @@ class Verifier:
                 f"its passage says it, but it does not speak to the question ({relevance:.2f})",
                 verdict.quote,
                 verdict.similarity,
+                off_question=True,
             )
         return verdict
 

@@ -50,9 +50,9 @@ class Settings(BaseSettings):
         2048, ge=256, description="Most memory the process reading one file may use."
     )
     pdf_layout: bool = Field(
-        False,
-        description="Read PDFs with running heads and footers dropped, prose columns in order "
-        "and tables with their headers (off until the answer selector is retrained on it).",
+        True,
+        description="Read PDFs closely: running heads and footers dropped, prose columns in "
+        "order and tables with their headers; false reads them as pypdf draws them.",
     )
     ocr: bool = Field(
         True, description="Read PDF pages that have no text layer with Tesseract, if installed."

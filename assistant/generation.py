@@ -21,7 +21,7 @@ MAX_SENTENCES = 6  # the lead and its supporting sentences, list items apart
 SUPPORT_SHARE = 0.5  # a supporting sentence is at least this likely, relative to the lead
 SUPPORT_FLOOR = 0.1  # and at least this likely to answer, whatever the lead's probability
 _MARKER = LIST_MARK  # a list item or numbered line
-LEAD_LOOKS = 5  # a lead that is not a sentence (a heading) gives way to the next of these
+LEAD_LOOKS = 5  # a lead that is not a sentence, or has no subject, gives way to the next of these
 _DIGIT = re.compile(r"\d")
 
 
@@ -211,6 +211,11 @@ class ExtractiveComposer:
             return [following, *self._list_after(following, lead.passage)]
         return []
 
+    def _can_lead(self, candidate: Candidate) -> bool:
+        if _not_a_claim(candidate):
+            return False
+        return not leans_back(candidate.sentence) or self._antecedent(candidate) is not None
+
     def _antecedent(self, candidate: Candidate) -> str | None:
         """The sentence a candidate leans back on ("It also created ..."): the one before it in
         its passage, shown with it so that its subject is its own document's."""
@@ -232,8 +237,10 @@ class ExtractiveComposer:
         reach = reach or Reach()
         if not ranked:
             return Composition("", True, 0.0, self.name)
-        # Headings, contents lines and captions are not sentences: the best that is one leads.
-        first = next((i for i, (c, _) in enumerate(ranked[:LEAD_LOOKS]) if not _not_a_claim(c)), 0)
+        # Headings, contents lines and captions are not sentences, and a sentence that leans
+        # back on nothing its passage shows ("This standard was ...") has no subject: the best
+        # that is a sentence standing on its own leads.
+        first = next((i for i, (c, _) in enumerate(ranked[:LEAD_LOOKS]) if self._can_lead(c)), 0)
         ranked = [ranked[first], *ranked[:first], *ranked[first + 1 :]]
         lead, lead_p = ranked[0]
         chosen = [lead]

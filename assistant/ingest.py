@@ -26,12 +26,13 @@ from .store import Store, StoreError
 
 # Names how chunks are cut and embedded: a document made under another scheme is chunked and
 # embedded again on the next ingest, though its file is unchanged. Change it with either.
-SCHEME = "chunks-6"
+# chunks-7: PDFs read closely by default.
+SCHEME = "chunks-7"
 
 
 def scheme(settings: Settings) -> str:
     """The scheme a document read under these settings is chunked by."""
-    return SCHEME + ("-layout" if settings.pdf_layout else "")
+    return SCHEME + ("" if settings.pdf_layout else "-plain")
 
 
 # Documents are embedded together until they reach this many chunks, then committed one by one.

@@ -181,7 +181,7 @@ class Bounds:
     """Whether pages without a text layer are read by OCR (where Tesseract is installed)."""
     ocr_seconds: float = 60.0
     """The longest one page's OCR may take; each OCR'd page moves the deadline on by this."""
-    layout: bool = False
+    layout: bool = True
     """Furniture dropped, prose columns in order and tables with their headers (pdf_layout,
     pdf_tables); off, the page is read as pypdf draws it and the chunker drops repeated lines."""
     on_ocr: Callable[[int, int, float], None] | None = None

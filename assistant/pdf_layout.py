@@ -18,8 +18,12 @@ from __future__ import annotations
 
 import re
 import statistics
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 
+KEPT_WORDS_SLACK = 0.05
+"""A table may miss this share of the words drawn inside its box (a caption's word)."""
 EDGE = 0.12
 """The top and foot eighth of a page are where running heads and footers are drawn."""
 REPEATS = 0.3
@@ -89,7 +93,8 @@ def has_rows(page: PageLines) -> bool:
 
 def place_table(page: PageLines, box: tuple[float, float, float, float], rows: tuple[str, ...]):
     """Puts a table's lines (see pdf_tables) where the lines drawn inside `box` (left, bottom,
-    right, top) were."""
+    right, top) were, unless the table lost some of their words (a table found where dotted
+    leaders or columns misled the finder): then pypdf's rows stay."""
     left, bottom, right, top = box
     inside = [
         i
@@ -99,6 +104,10 @@ def place_table(page: PageLines, box: tuple[float, float, float, float], rows: t
     ]
     if not inside:
         return
+    found = Counter(_words(" ".join(rows)))
+    drawn = Counter(_words(" ".join(page.lines[i].text for i in inside)))
+    if sum((drawn - found).values()) > KEPT_WORDS_SLACK * sum(drawn.values()):
+        return
     size = statistics.median(page.lines[i].size for i in inside)
     new = [Line(text, left, top - k * 0.01, size, [[Line(text)]]) for k, text in enumerate(rows)]
     at = inside[0]
@@ -106,11 +115,20 @@ def place_table(page: PageLines, box: tuple[float, float, float, float], rows: t
     page.lines[at:at] = new
 
 
+def _words(text: str) -> list[str]:
+    """The words and figures of two characters or more (ligatures spelt out): a table's row
+    and caption numbers ("Table 1.1 A") may go to its cells or not."""
+    return [
+        w for w in re.findall(r"\w+", unicodedata.normalize("NFKC", text).lower()) if len(w) > 1
+    ]
+
+
 def arrange(pages: list[PageLines]) -> list[str]:
     """Each page's text, its furniture dropped."""
     furniture = _furniture(pages)
+    numbering = _numbering(pages)
     out = []
-    for page in pages:
+    for index, page in enumerate(pages):
         kept = []
         for line in page.lines:
             if not _at_edge(page, line):
@@ -120,18 +138,22 @@ def arrange(pages: list[PageLines]) -> list[str]:
                 if cells:
                     line.cells, line.text = cells, " | ".join(_text(c) for c in cells)
                     kept.append(line)
-            elif furniture_key(line.text) not in furniture and furniture_key(line.text):
-                kept.append(line)  # (a line that is only a page number has an empty key)
+            elif _page_number(line.text, index) in numbering:
+                continue
+            elif not furniture_key(line.text) and not line.text.strip().isdigit():
+                continue  # a page reference alone: "Page 3 of 12", "3/12"
+            elif furniture_key(line.text) not in furniture:
+                kept.append(line)
         out.append("\n".join(x.text for x in kept))
     return out
 
 
 def furniture_key(text: str) -> str:
-    """A line with its page number and other figures blanked, so that `12 BEHAVIOUR CHANGE`
-    and `BEHAVIOUR CHANGE 13` are one line."""
+    """A line without the page number at either end, so that `12 BEHAVIOUR CHANGE` and
+    `BEHAVIOUR CHANGE 13` are one line. Other figures stay (see _furniture)."""
     text = text.lower().strip()
     text = _PAGE_REF.sub("", text).strip()
-    return re.sub(r"\s+", " ", re.sub(r"\d+", "#", text))
+    return re.sub(r"\s+", " ", text)
 
 
 def _text(cell: list[Line]) -> str:
@@ -144,17 +166,56 @@ def _at_edge(page: PageLines, line: Line) -> bool:
 
 
 def _furniture(pages: list[PageLines]) -> set[str]:
-    seen: dict[str, int] = {}
+    """The keys of the lines at the pages' edges that repeat on many pages, their figures
+    aside, where few of those figures change from page to page: a printer's line whose frame
+    number counts up is furniture, a table row whose label heads each page over other
+    figures (`Engagement index 36% 34% ...`, one department a page) is not."""
+    pages_with: dict[str, int] = {}
+    keys: dict[str, set[str]] = {}
     with_text = 0
     for page in pages:
         edge = [x for x in page.lines if x.text.strip() and _at_edge(page, x)]
-        keys = {furniture_key(x.text) for x in edge}
-        keys |= {furniture_key(_text(c)) for x in edge for c in x.cells}
+        here = {furniture_key(x.text) for x in edge}
+        here |= {furniture_key(_text(c)) for x in edge for c in x.cells}
         with_text += any(x.text.strip() for x in page.lines)
-        for key in keys:
-            seen[key] = seen.get(key, 0) + 1
+        for shape in {_shape(key) for key in here}:
+            pages_with[shape] = pages_with.get(shape, 0) + 1
+        for key in here:
+            keys.setdefault(_shape(key), set()).add(key)
     needed = max(3, REPEATS * with_text)
-    return {key for key, n in seen.items() if n >= needed and key}
+    furniture: set[str] = set()
+    for shape, n in pages_with.items():
+        if n < needed or not shape:
+            continue
+        figures = [re.findall(r"\d+", key) for key in keys[shape]]
+        varying = sum(len(set(column)) > 1 for column in zip(*figures, strict=True))
+        if varying <= max(1, len(figures[0]) // 4):
+            furniture |= keys[shape]
+    return furniture
+
+
+def _shape(key: str) -> str:
+    return re.sub(r"\d+", "#", key)
+
+
+def _page_number(text: str, index: int) -> int | None:
+    """For a line that is only a number, how far that number is from the page's index."""
+    text = text.strip()
+    return int(text) - index if text.isdigit() and len(text) <= 5 else None
+
+
+def _numbering(pages: list[PageLines]) -> set[int]:
+    """How far the printed page numbers run from the pages' indexes (a report whose page 1 is
+    the PDF's fifth page: -4), where lines that are only a number keep one distance on many
+    pages; a figure alone at a page's edge at any other distance is text (a year that a
+    transcript drawn a word a line ends its page on)."""
+    seen: dict[int, int] = {}
+    for index, page in enumerate(pages):
+        edge = [x for x in page.lines if _at_edge(page, x)]
+        for offset in {_page_number(x.text, index) for x in edge} - {None}:
+            seen[offset] = seen.get(offset, 0) + 1
+    needed = max(3, REPEATS * len(pages))
+    return {offset for offset, n in seen.items() if n >= needed}
 
 
 def _join_raised(lines: list[Line]) -> list[Line]:

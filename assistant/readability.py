@@ -50,10 +50,12 @@ class Reading:
 
 
 def _unlabelled(claim: str) -> str:
-    """The claim without a label that opens its paragraph ("Title: It ..." -> "It ...")."""
+    """The claim without a label that opens its paragraph ("Title: It ..." -> "It ..."). What
+    comes before a colon is a label only without a verb of its own: in "The plans have no
+    statutory basis: they depend on ..." it is the sentence's first half."""
     label, colon, rest = claim.partition(_LABEL_END)
     if colon and rest and not MARKER.search(label) and len(label) <= 150:
-        return rest
+        return claim if has_finite_verb(label) else rest
     return claim
 
 
@@ -75,6 +77,12 @@ def leans_back(sentence: str) -> bool:
     # "We recommend ...", "You must ...": the author or the reader, not a sentence before.
     speaker = bool(set(first.morph.get("Person")) & {"1", "2"})
     return bool(kind & {"Prs", "Dem"}) and not speaker
+
+
+def claim_leans_back(claim: str) -> bool:
+    """Whether a claim of an answer (perhaps opening its paragraph with its document's name,
+    and with its [n]) leans back on what came before it."""
+    return leans_back(MARKER.sub("", _unlabelled(claim)).strip())
 
 
 def labelled(sentence: str) -> bool:

@@ -37,7 +37,7 @@ class Limits:
     ocr: bool = True
     ocr_page_seconds: float = 60.0
     """Each page read by OCR gives its file this much more time."""
-    layout: bool = False
+    layout: bool = True
 
 
 def serve(fd: int) -> None:

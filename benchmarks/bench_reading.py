@@ -13,7 +13,7 @@ Furniture is measured with another reader (pdfplumber's lines and their position
 the measure does not share the reader's own idea of a header: a line of three words or more
 drawn at the same place in a page's top or foot tenth on 30% of a document's pages (and 3 at
 least). The share of chunks that hold such a line word for word is given for this pipeline
-with ASSISTANT_PDF_LAYOUT on and off, and for the plain one (PyPDFLoader pages,
+with ASSISTANT_PDF_LAYOUT on (the default) and off, and for the plain one (PyPDFLoader pages,
 RecursiveCharacterTextSplitter 1000/200).
 """
 
@@ -63,8 +63,9 @@ def share_with(chunks: list[str], lines: set[str]) -> int:
 
 
 def read_stages(path: Path) -> tuple[dict[str, float], dict[str, list[str]], object]:
-    """Seconds per stage for one file; its chunks' texts read closely (layout), read by
-    default, and by the plain pipeline; and the document with its close-read chunks."""
+    """Seconds per stage for one file; its chunks' texts read closely (the default), read in
+    pypdf's order (ASSISTANT_PDF_LAYOUT=false), and by the plain pipeline; and the document
+    with its close-read chunks."""
     import io
 
     from langchain_core.documents import Document
@@ -94,15 +95,15 @@ def read_stages(path: Path) -> tuple[dict[str, float], dict[str, list[str]], obj
     document = load_file(path, 10**9, Bounds(layout=True))
     whole = time.perf_counter() - started
     started = time.perf_counter()
-    default = chunk_document(load_file(path, 10**9), count_tokens, 200)
-    seconds["whole read, layout off (default)"] = time.perf_counter() - started
+    unarranged = chunk_document(load_file(path, 10**9, Bounds(layout=False)), count_tokens, 200)
+    seconds["whole read, ASSISTANT_PDF_LAYOUT=false"] = time.perf_counter() - started
     started = time.perf_counter()
     chunks = chunk_document(document, count_tokens, 200)
     seconds["chunking"] = time.perf_counter() - started
-    seconds["whole read, ASSISTANT_PDF_LAYOUT"] = whole
+    seconds["whole read, closely (default)"] = whole
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
     plain_chunks = splitter.split_documents([Document(page_content=t) for t in plain])
-    texts = {"layout": [c.text for c in chunks], "default": [c.text for c in default]}
+    texts = {"closely": [c.text for c in chunks], "unarranged": [c.text for c in unarranged]}
     texts["plain"] = [c.page_content for c in plain_chunks]
     return seconds, texts, (document, chunks)
 

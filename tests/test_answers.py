@@ -355,6 +355,56 @@ def test_verification_removes_what_the_passages_do_not_support(assistant):
     assert any("not retrieved" in note for note in notes)
 
 
+def test_a_sentence_leaning_on_a_removed_one_goes_with_it(assistant):
+    """ "It is appointed ..." after the sentence that said what "It" is was removed would lean
+    on nothing: it goes too, and the answer never opens on a pronoun with no subject."""
+    passages = assistant.retriever.retrieve("Future Generations Commissioner term of office")
+    wales = next(
+        p
+        for p in passages
+        if _name(p) == "wales-future-generations-act.pdf" and "seven years" in p.text
+    )
+    n = wales.n
+    leaning = f"It is appointed for a term of seven years [{n}]."
+    removed = f"Sir Humphrey Appleby chairs the Commission [{n}]. "
+    kept, _, notes = assistant.verify(Composition(removed + leaning, False, 1.0, "t"), passages)
+    assert kept == "" and any("leaning on nothing kept" in note for note in notes)
+    from assistant.readability import leans_back
+
+    standing = next(s for s in split_sentences(wales.text) if not leans_back(s))
+    first = f"{standing.rstrip('.')} [{n}]. "
+    kept, _, notes = assistant.verify(Composition(first + leaning, False, 1.0, "t"), passages)
+    assert kept.endswith(leaning) and not any("leaning" in note for note in notes)
+
+
+def test_the_sentence_another_leans_on_stays_though_it_is_off_the_question(assistant, embedder):
+    """The sentence before "It ..." says what "It" is: it stays as its subject even where it
+    does not itself speak to the question, which a sentence on its own must."""
+    from assistant.citations import Verifier
+    from assistant.readability import leans_back
+
+    passages = assistant.retriever.retrieve("Future Generations Commissioner term of office")
+    wales = next(p for p in passages if "seven years" in p.text)
+    spans = split_sentences(wales.text)
+    standing = next(s for s in spans if not leans_back(s) and "seven years" not in s)
+    term = next(s for s in spans if "seven years" in s)
+    question = "How long is the term of office?"
+    vectors = embedder.embed_documents([question, standing, term])
+    off, on = float(vectors[0] @ vectors[1]), float(vectors[0] @ vectors[2])
+    assert off < on
+    first = f"{standing.rstrip('.')} [{wales.n}]."
+    text = f"{first} It is appointed for a term of seven years [{wales.n}]."
+    shipped = assistant.verifier
+    assistant.verifier = Verifier(embedder, shipped.threshold, relevance=(off + on) / 2)
+    try:
+        alone, _, _ = assistant.verify(Composition(first, False, 1.0, "t"), passages, question)
+        kept, _, notes = assistant.verify(Composition(text, False, 1.0, "t"), passages, question)
+    finally:
+        assistant.verifier = shipped
+    assert alone == ""  # off the question on its own
+    assert kept == text, notes
+
+
 def test_an_answer_splits_into_its_claims():
     answer = "The Act (asp 2015 no. 6) sets outcomes [1]. \u2022 In Scotland, budgets lag [2]."
     assert split_claims(answer) == [
@@ -366,11 +416,16 @@ def test_an_answer_splits_into_its_claims():
 def test_a_sentence_with_an_abbreviation_is_verified_whole(assistant):
     passages = assistant.retriever.retrieve("Community Empowerment (Scotland) Act 2015 asp 2015")
     source = next(p for p in passages if "(asp 2015 no. 6)" in p.text)
-    sentence = next(s for s in split_sentences(source.text) if "(asp 2015 no. 6)" in s)
-    text = f"{sentence[:-1]} [{source.n}]."
+    from assistant.readability import leans_back
+
+    spans = split_sentences(source.text)
+    sentence = next(s for s in spans if "(asp 2015 no. 6)" in s)
+    # (The sentence opens on "It": a sentence of its document that does not goes first.)
+    standing = next(s for s in spans if not leans_back(s))
+    text = f"{standing[:-1]} [{source.n}]. {sentence[:-1]} [{source.n}]."
     kept, citations, notes = assistant.verify(Composition(text, False, 1.0, "test"), passages)
     assert kept == text and not notes
-    assert [c.quote for c in citations] == [sentence]
+    assert [c.quote for c in citations] == [standing, sentence]
 
 
 def test_verifier_checks_numbers_names_and_meaning(embedder, assistant):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.ingest import Ingester, open_store
+from assistant.ingest import SCHEME, Ingester, open_store
 from assistant.lexical import ensure_lexical
 from assistant.store import Store
 from tests.pdfs import make_pdf
@@ -370,6 +370,17 @@ def test_documents_chunked_under_an_older_scheme_are_chunked_again(
     _consistent(open_store(settings))
     again = Ingester(settings, embedder=counting).ingest([folder])
     assert len(again.unchanged) == 5
+
+
+def test_turning_close_reading_off_reads_the_documents_again(settings, counting, tmp_path):
+    folder = _corpus(tmp_path / "docs")
+    assert settings.pdf_layout  # the default
+    Ingester(settings, embedder=counting).ingest([folder])
+    plain = settings.model_copy(update={"pdf_layout": False})
+    report = Ingester(plain, embedder=counting).ingest([folder])
+    assert len(report.updated) == len(report.updated + report.unchanged) > 0
+    assert {r.scheme for r in open_store(settings).documents()} == {f"{SCHEME}-plain"}
+    assert len(Ingester(plain, embedder=counting).ingest([folder]).unchanged) == len(report.updated)
 
 
 def test_a_document_chunked_again_into_smaller_chunks_keeps_no_sentence_its_chunks_lost(

@@ -19,7 +19,7 @@ from assistant.ingest import Ingester
 from assistant.loaders import Bounds, load_file
 
 WIDTH, HEIGHT = A4
-LAYOUT = Bounds(layout=True)  # ASSISTANT_PDF_LAYOUT=true
+LAYOUT = Bounds(layout=True)  # ASSISTANT_PDF_LAYOUT=true, the default
 
 ISLANDS = ["Arran", "Islay", "Mull", "Barra", "Tiree"]
 BODY = [
@@ -96,7 +96,7 @@ def two_columns(path: Path) -> Path:
 
 
 def test_without_the_layout_setting_the_chunker_still_drops_repeated_heads(tmp_path):
-    document = load_file(with_furniture(tmp_path / "ferries.pdf"), 10**7)
+    document = load_file(with_furniture(tmp_path / "ferries.pdf"), 10**7, Bounds(layout=False))
     assert not document.furniture_removed
     text = "\n".join(c.text for c in chunk_document(document, count_tokens, 200))
     assert "example.gov.uk" not in text and "For Tiree, the board brings" in text
@@ -150,7 +150,8 @@ def assistant(tmp_path_factory, embedder):
     folder = tmp_path_factory.mktemp("layout")
     ruled_table(folder / "scores.pdf")
     with_furniture(folder / "ferries.pdf")
-    settings = Settings(index_dir=folder / "index", progress=False, pdf_layout=True)
+    settings = Settings(index_dir=folder / "index", progress=False)  # the default reading
+    assert settings.pdf_layout
     assert Ingester(settings, embedder=embedder).ingest([folder]).ok
     return Assistant(settings)
 
@@ -187,3 +188,46 @@ def test_a_raised_footnote_call_stays_on_its_line(tmp_path):
     pdf.save()
     line = load_file(path, 10**7, LAYOUT).pages[0].text.splitlines()[0]
     assert line == f"{text}1 most of them small."
+
+
+def test_a_table_that_lost_a_figure_leaves_the_rows_as_drawn():
+    """pdfplumber can find a table where dotted leaders and columns mislead it, and drop a
+    cell: then the rows pypdf read stay, figures and all."""
+    from assistant.pdf_layout import Line, PageLines, place_table
+
+    def page() -> PageLines:
+        drawn = ["Sensor test ....... 40 hours | $3,400 | $248,200", "Wiring change | $6,715"]
+        return PageLines([Line(t, 72, 700 - 14 * k, 9) for k, t in enumerate(drawn)], 0, 842)
+
+    box = (60, 670, 500, 720)
+    lossy = page()
+    place_table(lossy, box, ("Action: Sensor test 40 hours | Cost: $3,400", "Action: Wiring"))
+    assert [x.text for x in lossy.lines] == [x.text for x in page().lines]
+    whole = page()
+    rows = ("Action: Sensor test 40 hours | Cost: $3,400 | Operators: $248,200",)
+    place_table(whole, box, rows + ("Action: Wiring change | Cost: $6,715",))
+    assert [x.text for x in whole.lines][0] == rows[0]
+
+
+def test_a_table_row_at_the_top_of_every_page_is_not_a_running_head(tmp_path):
+    """A row whose label repeats at the top of each page with other figures (one department a
+    page) is evidence; the running head and the page numbers are furniture."""
+    path = tmp_path / "scores.pdf"
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    for number, island in enumerate(ISLANDS, start=1):
+        pdf.setFont("Helvetica", 8)
+        pdf.drawString(72, HEIGHT - 30, "ISLAND FERRIES REVIEW")
+        pdf.setFont("Helvetica", 11)
+        pdf.drawString(72, HEIGHT - 60, f"Sailings on time {60 + number}% {70 + 2 * number}%")
+        y = HEIGHT - 120
+        for sentence in BODY:
+            pdf.drawString(72, y, f"For {island}, {sentence}")
+            y -= 16
+        pdf.drawString(300, 30, str(number))
+        pdf.showPage()
+    pdf.save()
+    pages = [p.text for p in load_file(path, 10**7, LAYOUT).pages]
+    for number, text in enumerate(pages, start=1):
+        assert f"Sailings on time {60 + number}% {70 + 2 * number}%" in text
+        assert "ISLAND FERRIES REVIEW" not in text
+        assert str(number) not in text.split()

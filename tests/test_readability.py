@@ -127,3 +127,32 @@ def test_a_tables_header_row_is_not_a_claim_but_its_rows_are():
     # A table of names and values where only some values are figures keeps every row.
     assert claim("Who sets the outcomes | The Scottish Ministers")
     assert claim("The Act names the public bodies under the duty.")
+
+
+def test_a_sentence_that_leans_on_nothing_its_passage_shows_does_not_lead(embedder):
+    """The likeliest sentence opens its passage on "This standard ...": with nothing before it
+    to say which, it would read as a claim without a subject, so the next likeliest that
+    stands on its own leads, and the leaning one is left out. Given what it leans on, it may
+    lead, shown after it."""
+    import numpy as np
+
+    from assistant.generation import ExtractiveComposer
+    from assistant.models import Passage
+    from assistant.signals import Candidate
+
+    leaning = "This standard was made in 2007 and applies to the newest aircraft only."
+    alone = "The design standard for wiring was published by the regulator in 2007."
+    first = Passage(1, "c1", "d", "Notice", "a.pdf", 2, 2, "", f"{leaning} Other text.", 1.0)
+    second = Passage(2, "c2", "d", "Notice", "a.pdf", 3, 3, "", alone, 0.9)
+    composer = ExtractiveComposer(embedder)
+
+    def candidate(passage: Passage, sentence: str) -> Candidate:
+        return Candidate(passage, sentence, 0, np.asarray(embedder.embed_query(sentence)))
+
+    answer = composer.compose([(candidate(first, leaning), 0.8), (candidate(second, alone), 0.5)])
+    assert answer.text.startswith("The design standard for wiring was published")
+    assert "This standard" not in answer.text
+    before = "The regulator set a wiring standard for new designs."
+    shown = Passage(1, "c3", "d", "Notice", "a.pdf", 2, 2, "", f"{before} {leaning}", 1.0)
+    answer = composer.compose([(candidate(shown, leaning), 0.8), (candidate(second, alone), 0.5)])
+    assert answer.text.startswith(f"{before[:-1]} [1]. {leaning[:-1]} [1].")
