@@ -13,6 +13,7 @@ from assistant.config import Settings
 from assistant.generation import Composition
 from assistant.ingest import Ingester
 from assistant.lexical import LexicalIndex
+from assistant.readability import leans_back
 from assistant.retrieval import parse_filters, reciprocal_rank, weighted_sum
 from assistant.store import StoredChunk
 from tests.pdfs import make_pdf
@@ -369,8 +370,6 @@ def test_a_sentence_leaning_on_a_removed_one_goes_with_it(assistant):
     removed = f"Sir Humphrey Appleby chairs the Commission [{n}]. "
     kept, _, notes = assistant.verify(Composition(removed + leaning, False, 1.0, "t"), passages)
     assert kept == "" and any("leaning on nothing kept" in note for note in notes)
-    from assistant.readability import leans_back
-
     standing = next(s for s in split_sentences(wales.text) if not leans_back(s))
     first = f"{standing.rstrip('.')} [{n}]. "
     kept, _, notes = assistant.verify(Composition(first + leaning, False, 1.0, "t"), passages)
@@ -380,9 +379,6 @@ def test_a_sentence_leaning_on_a_removed_one_goes_with_it(assistant):
 def test_the_sentence_another_leans_on_stays_though_it_is_off_the_question(assistant, embedder):
     """The sentence before "It ..." says what "It" is: it stays as its subject even where it
     does not itself speak to the question, which a sentence on its own must."""
-    from assistant.citations import Verifier
-    from assistant.readability import leans_back
-
     passages = assistant.retriever.retrieve("Future Generations Commissioner term of office")
     wales = next(p for p in passages if "seven years" in p.text)
     spans = split_sentences(wales.text)
@@ -416,8 +412,6 @@ def test_an_answer_splits_into_its_claims():
 def test_a_sentence_with_an_abbreviation_is_verified_whole(assistant):
     passages = assistant.retriever.retrieve("Community Empowerment (Scotland) Act 2015 asp 2015")
     source = next(p for p in passages if "(asp 2015 no. 6)" in p.text)
-    from assistant.readability import leans_back
-
     spans = split_sentences(source.text)
     sentence = next(s for s in spans if "(asp 2015 no. 6)" in s)
     # (The sentence opens on "It": a sentence of its document that does not goes first.)
