@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .models import Chunk, LoadedDocument
+from .models import CALLS, Chunk, LoadedDocument, superscript, without_calls
 from .tables import rows_with_headers
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
@@ -23,8 +23,9 @@ _PARAGRAPH = re.compile(
     r"|(?P<named>(?:Recommendation|Conclusion)\s+\d{1,3}[a-z]?)\b)"
 )
 _PAGE_NUMBER = re.compile(r"^(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$", re.I)
-_SENTENCE_END = re.compile(r"[.!?][\"')\]]*(\s+)(?=[\"'(\[]?[A-Z0-9])")
+_SENTENCE_END = re.compile(rf"[.!?][\"')\]{CALLS}]*(\s+)(?=[\"'(\[]?[A-Z0-9])")
 _TERMINAL = (".", "!", "?", ":", ";", ",")
+_STOPS = (".", "!", "?", ":", ";")
 _MD_INLINE = re.compile(r"(\*\*|__|`)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
 
@@ -39,6 +40,7 @@ class Block:
     heading: bool = False
     continues: bool = False  # a later piece of a block split for length
     guessed: bool = False  # a heading found by its look, not named by the file's structure
+    note: str = ""  # a footnote's number: the block is that note, set apart from the text
 
 
 def _norm_boilerplate(line: str) -> str:
@@ -65,7 +67,7 @@ def _looks_like_heading(line: str, outline: set[str] | None, next_line: str = ""
     key = line.lower().rstrip(" .")
     if outline is not None:
         return key in outline
-    if len(line) > 80 or len(line.split()) > 12 or line.endswith(_TERMINAL):
+    if len(line) > 80 or len(line.split()) > 12 or without_calls(line).endswith(_TERMINAL):
         return False
     if next_line[:1].islower() or line.split()[-1].lower() in _FUNCTION_WORDS:
         return False  # the line runs on: a wrapped sentence or title, not a heading
@@ -141,7 +143,8 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
                 open_block = None
                 continue
             numbered = bool(_PARAGRAPH.match(line)) and (
-                open_block is None or open_block.text.endswith((".", "!", "?", ":", ";"))
+                open_block is None
+                or without_calls(open_block.text).rstrip("\"')\u201d\u2019").endswith(_STOPS)
             )
             if open_block is not None and not _BULLET.match(line) and not numbered:
                 open_block.text = _join(open_block.text, line, vocabulary)
@@ -150,7 +153,7 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
                 blocks.append(open_block)
             # A short line ends its paragraph, unless the next one plainly carries on from it
             # (narrow columns beside an infobox or a figure wrap early).
-            runs_on = following[:1].islower() and not line.endswith((".", "!", "?"))
+            runs_on = following[:1].islower() and not without_calls(line).endswith((".", "!", "?"))
             if len(line) < 0.7 * width and not runs_on:
                 open_block = None
     return _merge_across_pages(blocks, vocabulary)
@@ -186,7 +189,7 @@ def _merge_across_pages(blocks: list[Block], vocabulary: set[str]) -> list[Block
             and not previous.heading
             and not block.heading
             and block.page_start == previous.page_end + 1
-            and not previous.text.endswith((".", "!", "?", ":"))
+            and not without_calls(previous.text).endswith((".", "!", "?", ":"))
             and block.text[:1].islower()
         ):
             previous.text = _join(previous.text, block.text, vocabulary)
@@ -199,6 +202,29 @@ def _merge_across_pages(blocks: list[Block], vocabulary: set[str]) -> list[Block
 def _clean_markdown(line: str) -> str:
     line = _MD_LINK.sub(r"\1", line)
     return _MD_INLINE.sub("", line).strip()
+
+
+def _with_notes(blocks: list[Block], document: LoadedDocument) -> list[Block]:
+    """The blocks with each footnote set apart from the page's text (see pdf_layout) placed
+    right after the block that calls it, or after its page's text where no block does: the
+    note stays with what it annotates and never splits a sentence. A note opens on its call
+    in superscript, as the text calls it."""
+    out = list(blocks)
+    for page in document.pages:
+        for number, text in page.notes:
+            call = superscript(number)
+            on_page = [
+                i
+                for i, b in enumerate(out)
+                if b.page_start <= page.number <= b.page_end and not b.heading and not b.note
+            ]
+            calling = [i for i in on_page if call in out[i].text]
+            at = calling[0] if calling else on_page[-1] if on_page else len(out) - 1
+            while at + 1 < len(out) and out[at + 1].note:
+                at += 1  # after the notes already placed there, in order
+            note = Block(f"{call} {text}", page.number, page.number, note=number)
+            out.insert(at + 1, note)
+    return out
 
 
 def _paragraph_blocks(document: LoadedDocument) -> list[Block]:
@@ -301,7 +327,8 @@ def _units(blocks: list[Block], count: TokenCounter, max_tokens: int):
             continue
         parts = _split_long(block.text, max_tokens, count)
         for i, (part, m) in enumerate(zip(parts, count(parts), strict=True)):
-            yield Block(part, block.page_start, block.page_end, continues=i > 0), m, heading
+            piece = Block(part, block.page_start, block.page_end, continues=i > 0, note=block.note)
+            yield piece, m, heading
 
 
 def _numbered_paragraphs(blocks: list[Block]) -> dict[int, re.Match]:
@@ -373,6 +400,7 @@ def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: in
     Blocks are packed whole; a chunk never spans two sections.
     """
     blocks = _line_blocks(document) if document.layout == "lines" else _paragraph_blocks(document)
+    blocks = _with_notes(blocks, document)
     chunks: list[Chunk] = []
     current: list[Block] = []
     numbers: dict[int, str] = {}  # id(block) -> the numbered paragraph it belongs to
@@ -425,7 +453,7 @@ def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: in
     small = max_tokens // 6
     placed: Block | None = None  # a guessed heading whose words went into the current chunk
     units = list(_units(blocks, count, max_tokens))
-    paragraph_starts = _numbered_paragraphs([b for b, _, _ in units])
+    paragraph_starts = _numbered_paragraphs([b for b, _, _ in units if not b.note])
     for block, n, heading in units:
         fragment = (
             heading.guessed and used < small and block.page_start == current[-1].page_end
@@ -453,7 +481,7 @@ def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: in
         found = paragraph_starts.get(id(block))
         if found:
             paragraph = found.group("number") or found.group("named")
-        numbers[id(block)] = paragraph
+        numbers[id(block)] = f"note {block.note}" if block.note else paragraph
         current.append(block)
         used += n + 1
     flush()

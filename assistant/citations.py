@@ -10,7 +10,7 @@ import numpy as np
 
 from .embeddings import Embedder
 from .lexical import tokenize
-from .models import Citation, Passage
+from .models import CALLS, Citation, Passage, without_calls
 
 MARKER = re.compile(r"\s*\[(\d+)\]")
 # A sentence ends at . ! ? followed by space and a capital, digit or quote; not after common
@@ -38,7 +38,11 @@ _ABBREVIATIONS = (
     "op",
     "art",
 )
-_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])")
+# Closing quotes and brackets, and a footnote's call in superscript digits, stay with the
+# sentence they close.
+_END = re.compile(
+    rf"(?<=[.!?])(?P<close>[\"'\u201d\u2019)\]{CALLS}]*)\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])"
+)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*%?")
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z'\u2019-]+(?:\s+[A-Z][a-zA-Z'\u2019-]+)*")
 _INSTITUTION = (
@@ -63,7 +67,8 @@ def _split_at(text: str, ends: re.Pattern[str]) -> list[str]:
     """The pieces of text between matches of `ends`, not splitting after an abbreviation."""
     out, start = [], 0
     for match in ends.finditer(text):
-        candidate = text[start : match.start()].strip()
+        end = match.end("close") if "close" in ends.groupindex else match.start()
+        candidate = text[start:end].strip()
         if _ends_in_abbreviation(candidate):
             continue
         out.append(candidate)
@@ -88,7 +93,7 @@ def _logical_lines(text: str) -> list[str]:
             lines
             and stripped
             and _RUNS_ON.match(stripped)
-            and not lines[-1].endswith(_ENDS_A_SENTENCE)
+            and not without_calls(lines[-1]).endswith(_ENDS_A_SENTENCE)
             and " | " not in lines[-1]
             and " | " not in stripped
             and not _MARKERS_AT_START.match(stripped)
@@ -137,7 +142,7 @@ def is_evidence(sentence: str) -> bool:
         return (len(words) >= 6 or named or any(c.isdigit() for c in body)) and len(cells) <= 5
     if len(words) < 5 or not body[:1].isupper() and not body[:1].isdigit():
         return False
-    if body.endswith(_ENDS_A_SENTENCE) or _MARKERS_AT_START.match(sentence):
+    if without_calls(body).endswith(_ENDS_A_SENTENCE) or _MARKERS_AT_START.match(sentence):
         return True
     # A line with no full stop is still a claim when it states a figure, or runs long enough
     # to be a sentence: table rows without rules, slide bullets, captions.

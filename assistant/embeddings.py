@@ -12,6 +12,7 @@ from typing import Protocol
 import numpy as np
 
 from .config import EmbeddingBackend, Settings
+from .models import CALLS
 
 MAX_TOKENS = 256  # the model's own limit, special tokens included
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -66,6 +67,16 @@ def count_tokens(texts: Sequence[str]) -> list[int]:
     return [len(e.ids) for e in encodings]
 
 
+_CALLS_AS_SPACES = {ord(c): " " for c in CALLS}
+
+
+def for_model(text: str) -> str:
+    """The text as the model reads it: a footnote's call (superscript digits) says nothing of
+    what the sentence means, so it is read as a space (one for one, so that character spans
+    stay where they were)."""
+    return text.translate(_CALLS_AS_SPACES)
+
+
 def _normalise(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
@@ -87,7 +98,7 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = self._model.encode(
-            list(texts),
+            [for_model(t) for t in texts],
             batch_size=self.batch_size,
             normalize_embeddings=True,
             show_progress_bar=False,
@@ -279,7 +290,7 @@ class OnnxEmbedder:
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return vectors, []
-        encodings = tokenizer().encode_batch(list(texts))
+        encodings = tokenizer().encode_batch([for_model(t) for t in texts])
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         batches = [order[s : s + self.batch_size] for s in range(0, len(order), self.batch_size)]
         jobs = [([encodings[i] for i in b], [spans[i] for i in b]) for b in batches]
@@ -317,7 +328,7 @@ class OnnxEmbedder:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return out
-        encodings = tokenizer().encode_batch(list(texts))
+        encodings = tokenizer().encode_batch([for_model(t) for t in texts])
         # Batches of similar length waste little on padding.
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         batches = [order[s : s + self.batch_size] for s in range(0, len(order), self.batch_size)]
@@ -341,7 +352,7 @@ class OnnxEmbedder:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return out
-        encodings = tokenizer().encode_batch(list(texts))
+        encodings = tokenizer().encode_batch([for_model(t) for t in texts])
         results = self._map(
             lambda session, i: self._run(session, [encodings[i]]), range(len(texts))
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -213,5 +214,6 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 
 def words(text: str) -> list[str]:
-    """Lower-case word tokens, for matching evidence against quotes."""
-    return _WORD.findall(text.lower().replace("\u2019", "'"))
+    """Lower-case word tokens, for matching evidence against quotes; a footnote's call in
+    superscript is its digits, as in evidence copied from text where calls were plain."""
+    return _WORD.findall(unicodedata.normalize("NFKC", text).lower().replace("\u2019", "'"))

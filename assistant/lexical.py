@@ -14,11 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .models import DocumentRecord
+from .models import CALLS, DocumentRecord
 from .store import Store, StoredChunk
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 _TOKEN = re.compile(r"\w\w+|\d")
+_NO_CALLS = {ord(c): " " for c in CALLS}  # a footnote's call is not part of its word
 SCHEME = "bm25-snowball-3"
 """How chunk texts become index terms; an index made another way is rebuilt."""
 
@@ -34,7 +35,8 @@ def stopwords() -> frozenset[str]:
 def tokenize(text: str, stop: frozenset[str] | None = None) -> list[str]:
     """Lower-cased word tokens without English stopwords; numbers are kept."""
     stop = stopwords() if stop is None else stop
-    return [t for t in _TOKEN.findall(text.lower()) if t not in stop]
+    text = text.lower().translate(_NO_CALLS)
+    return [t for t in _TOKEN.findall(text) if t not in stop]
 
 
 @cache
@@ -182,14 +184,16 @@ def paragraph_token(number: str) -> str:
 
 _NAMED_PARAGRAPH = re.compile(
     r"\b(?:paragraphs?|paras?\.?)\s+(\d{1,3}(?:\.\d{1,3}){0,2})"
-    r"|\b((?:recommendation|conclusion)\s+\d{1,3}[a-z]?)\b",
+    r"|\b((?:recommendation|conclusion)\s+\d{1,3}[a-z]?)\b"
+    r"|\b(?:foot)?notes?\s+(\d{1,3})\b",
     re.I,
 )
 
 
 def named_paragraphs(text: str) -> list[str]:
-    """The paragraph terms a question names: "paragraph 3.12", "recommendation 7"."""
-    return [paragraph_token(a or b) for a, b in _NAMED_PARAGRAPH.findall(text)]
+    """The paragraph terms a question names: "paragraph 3.12", "recommendation 7", "footnote
+    53" (a footnote is cited as `note 53`)."""
+    return [paragraph_token(a or b or f"note {c}") for a, b, c in _NAMED_PARAGRAPH.findall(text)]
 
 
 def lexical_text(chunk: StoredChunk) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import pdf_layout
-from .models import Layout, LoadedDocument, Page
+from .models import CALLS, Layout, LoadedDocument, Page
 from .tables import rows_with_headers
 
 SUPPORTED_SUFFIXES = {".pdf", ".md", ".markdown", ".txt", ".html", ".htm", ".docx"}
@@ -35,6 +35,7 @@ _CHAR_FOLDS = str.maketrans(
     }
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CALLS = re.compile(f"[{CALLS}]+")
 _NOT_A_TITLE = re.compile(r"https?://|www\.|\d{1,2}/\d{1,2}/\d{2,4}|^\W*\d+\W*$|^page \d", re.I)
 _UNHELPFUL_TITLES = re.compile(r"^(untitled|microsoft word\b|document\d*$|\s*$)", re.I)
 
@@ -58,8 +59,11 @@ def doc_id_for(data: bytes) -> str:
 
 
 def normalise_text(text: str) -> str:
-    """Folds ligatures, non-breaking and odd spaces, and soft hyphens into plain text."""
-    text = unicodedata.normalize("NFKC", text)
+    """Folds ligatures, non-breaking and odd spaces, and soft hyphens into plain text;
+    superscript digits (a footnote's call) stay superscript."""
+    marks = _CALLS.findall(text)
+    parts = [unicodedata.normalize("NFKC", part) for part in _CALLS.split(text)]
+    text = "".join(p + m for p, m in zip(parts, [*marks, ""], strict=True))
     text = text.replace("\u00ad", "").replace("\u200b", "")
     text = text.translate(_CHAR_FOLDS)
     # Some fonts' bullets come out as control characters at the start of a line.
@@ -363,10 +367,14 @@ def _load_pdf(
             _place_tables(data, drawn)
             texts = pdf_layout.arrange(drawn)
         else:
-            texts = ["\n".join(x.text for x in page.lines) for page in drawn]
+            texts = [pdf_layout.PageText("\n".join(x.text for x in page.lines)) for page in drawn]
         pages = [
-            Page(number=i + 1, text=prose_from_words(normalise_text(text)))
-            for i, text in enumerate(texts)
+            Page(
+                number=i + 1,
+                text=prose_from_words(normalise_text(read.text)),
+                notes=tuple((n, normalise_text(note)) for n, note in read.notes),
+            )
+            for i, read in enumerate(texts)
         ]
         if not pages:
             raise LoadError(path, "is a PDF with no pages")

@@ -10,6 +10,20 @@ Layout = Literal["lines", "blocks"]
 
 MetaValue = str | int | float | bool
 
+CALLS = "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
+"""Superscript digits: how a footnote's call is written in a page's text."""
+_SUPERSCRIPT = str.maketrans("0123456789", CALLS)
+
+
+def superscript(digits: str) -> str:
+    """A footnote's number as its call is written: "53" -> "\u2075\u00b3"."""
+    return digits.translate(_SUPERSCRIPT)
+
+
+def without_calls(text: str) -> str:
+    """The text without the footnote calls that end it ("plus VAT.\u2075\u00b3" -> "plus VAT.")."""
+    return text.rstrip().rstrip(CALLS).rstrip()
+
 
 @dataclass(frozen=True)
 class Page:
@@ -19,6 +33,8 @@ class Page:
     text: str
     ocr: float | None = None
     """Tesseract's mean word confidence (0-100) where the text came from OCR; None otherwise."""
+    notes: tuple[tuple[str, str], ...] = ()
+    """The page's footnotes, set apart from its text: (number, note)."""
 
 
 @dataclass(frozen=True)

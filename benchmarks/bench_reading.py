@@ -15,6 +15,10 @@ drawn at the same place in a page's top or foot tenth on 30% of a document's pag
 least). The share of chunks that hold such a line word for word is given for this pipeline
 with ASSISTANT_PDF_LAYOUT on (the default) and off, and for the plain one (PyPDFLoader pages,
 RecursiveCharacterTextSplitter 1000/200).
+
+Footnotes are found with pdfplumber too (a line in smaller type in a page's lower half that
+opens on a number); a note interrupts the text where, in a chunk, its line holds other text
+before it or the line after it carries on a sentence (opens in lower case).
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from assistant.models import CALLS  # noqa: E402
 
 
 def furniture_lines(path: Path) -> set[str]:
@@ -56,6 +62,48 @@ def furniture_lines(path: Path) -> set[str]:
             if counts[k] >= needed:
                 lines[k].add(text)
     return {text for texts in lines.values() for text in texts}
+
+
+def footnote_openings(path: Path) -> set[str]:
+    """The first five words of each footnote, found with another reader (pdfplumber): a line
+    in the lower half of a page, in type smaller than most of the page's, that opens on a
+    number and the words after it."""
+    import pdfplumber
+
+    openings = set()
+    with pdfplumber.open(path) as pdf:
+        for page in pdf.pages:
+            lines = page.extract_text_lines(return_chars=True)
+            sizes = Counter(round(c["size"]) for x in lines for c in x["chars"])
+            if not sizes:
+                continue
+            body = sizes.most_common(1)[0][0]
+            for x in lines:
+                size = sum(c["size"] for c in x["chars"]) / len(x["chars"])
+                words = x["text"].split()
+                low = x["top"] > 0.5 * page.height
+                numbered = len(words) >= 6 and re.fullmatch(r"\d{1,3}", words[0])
+                if low and size < 0.9 * body and numbered:
+                    openings.add(" ".join(words[1:6]))
+            page.close()
+    return openings
+
+
+def interruptions(chunks: list[str], openings: set[str]) -> int:
+    """The footnotes that interrupt the text in these chunks: a note whose line holds text
+    before the note, or whose next line carries on a sentence (opens in lower case)."""
+    found = 0
+    for text in chunks:
+        lines = [" ".join(x.split()) for x in text.split("\n")]
+        for i, line in enumerate(lines):
+            for opening in openings:
+                at = line.find(opening)
+                if at < 0:
+                    continue
+                before = line[:at].rstrip().lstrip(" 0123456789" + CALLS)
+                after = lines[i + 1] if i + 1 < len(lines) else ""
+                found += bool(before) or after[:1].islower()
+    return found
 
 
 def share_with(chunks: list[str], lines: set[str]) -> int:
@@ -181,6 +229,8 @@ def main() -> None:
 
     totals: Counter[str] = Counter()
     hits: Counter[str] = Counter()
+    interrupted: Counter[str] = Counter()
+    notes = 0
     counts: Counter[str] = Counter()
     pages = 0
     read = []
@@ -189,12 +239,18 @@ def main() -> None:
         seconds, texts, parts = read_stages(path)
         lines = furniture_lines(path)
         found = {kind: share_with(chunks, lines) for kind, chunks in texts.items()}
+        openings = footnote_openings(path)
+        noted = {kind: interruptions(chunks, openings) for kind, chunks in texts.items()}
         print(
             f"{path.name[:48]:48} {count:4} pages  furniture in chunks: "
             + ", ".join(f"{kind} {found[kind]}/{len(texts[kind])}" for kind in texts)
+            + "; footnotes interrupting: "
+            + ", ".join(f"{kind} {noted[kind]}" for kind in texts)
         )
         totals.update(seconds)
         hits.update(found)
+        interrupted.update(noted)
+        notes += len(openings)
         counts.update({kind: len(chunks) for kind, chunks in texts.items()})
         pages += count
         read.append((path, parts))
@@ -204,6 +260,9 @@ def main() -> None:
     print("\nchunks holding a repeated header or footer line:")
     for kind in counts:
         print(f"  {kind:8} {hits[kind]}/{counts[kind]} ({hits[kind] / counts[kind]:.1%})")
+    print(f"\nfootnotes interrupting the text, of {notes} found by pdfplumber:")
+    for kind in counts:
+        print(f"  {kind:8} {interrupted[kind]}")
     if args.ocr_pages:
         rate, confidence = ocr_rate(args.ocr_pages)
         print(

@@ -49,3 +49,12 @@ def test_a_vector_kept_across_questions_does_not_depend_on_the_texts_beside_it(e
     if embedder.name.endswith("int8"):
         batched = embedder.embed_documents([longer, sentence])[1]
         assert float(alone @ batched) < 0.999
+
+
+def test_a_footnote_call_does_not_move_a_vector(embedder):
+    called = "The ombudsman would have recommended level 4 on its scale\u00b9\u2077 for all six."
+    plain = called.replace("\u00b9\u2077", "  ")
+    vectors = embedder.embed_documents([called, plain])
+    assert float(vectors[0] @ vectors[1]) > 0.9999
+    _, (spans,) = embedder.embed_with_spans([called], [[(0, len(called))]])
+    assert float(spans[0] @ vectors[1]) > 0.99

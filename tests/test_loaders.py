@@ -7,7 +7,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from assistant.loaders import LoadError, load_file
+from assistant.loaders import LoadError, load_file, normalise_text
 from tests.pdfs import make_pdf, make_scanned_pdf
 
 MB = 1024 * 1024
@@ -254,3 +254,8 @@ def test_a_page_drawn_one_word_a_line_is_read_as_prose(tmp_path: Path, blank_bet
         assert text.splitlines() == paragraphs
     (chunk,) = chunk_document(document, count_tokens, 200)
     assert "It covers the period from January 2020 until May 2022." in chunk.text
+
+
+def test_normalising_text_keeps_a_footnote_call_in_superscript():
+    text = "\ufb01ve boards\u00b9\u2075 and m\u00b2"
+    assert normalise_text(text) == "five boards\u00b9\u2075 and m\u00b2"

@@ -10,10 +10,11 @@ from pypdf import PdfReader, PdfWriter
 
 from assistant.chain import Assistant
 from assistant.chunking import chunk_document
-from assistant.citations import citation_of
+from assistant.citations import citation_of, is_evidence, split_sentences
 from assistant.config import Settings
 from assistant.embeddings import count_tokens
 from assistant.ingest import Ingester
+from assistant.lexical import named_paragraphs, tokenize
 from assistant.loaders import load_file
 from assistant.models import LoadedDocument, Page, Passage
 from tests.pdfs import make_pdf
@@ -142,3 +143,21 @@ def test_a_quote_is_cited_at_its_own_page_when_its_passage_runs_over_two():
     assert (second.page_start, second.page_end, second.where) == (2, 2, "p. 18, para 32")
     first = citation_of(passage, "dredging costs had doubled", True)
     assert (first.page_start, first.where) == (1, "p. 17, para 31")
+
+
+def test_a_footnote_call_after_a_stop_ends_the_sentence_and_is_not_part_of_a_word():
+    text = "A ban was announced in January.\u2075\u00b3 This policy has been criticised since."
+    first, second = split_sentences(text)
+    assert first == "A ban was announced in January.\u2075\u00b3"
+    assert is_evidence(first) and second.startswith("This policy")
+    assert "january" in tokenize(first) and not any(t.isdigit() for t in tokenize(first))
+    said = "The minister said it was \u201cthe right step.\u201d Officials (in 2011.) Agreed."
+    assert split_sentences(said)[:2] == [
+        "The minister said it was \u201cthe right step.\u201d",
+        "Officials (in 2011.)",
+    ]
+
+
+def test_a_question_can_name_a_footnote():
+    assert named_paragraphs("What does footnote 53 say?") == ["para_note_53"]
+    assert named_paragraphs("and note 7 of the report") == ["para_note_7"]

@@ -187,7 +187,7 @@ def test_a_raised_footnote_call_stays_on_its_line(tmp_path):
     pdf.showPage()
     pdf.save()
     line = load_file(path, 10**7, LAYOUT).pages[0].text.splitlines()[0]
-    assert line == f"{text}1 most of them small."
+    assert line == f"{text}\u00b9 most of them small."
 
 
 def test_a_table_that_lost_a_figure_leaves_the_rows_as_drawn():
@@ -231,3 +231,107 @@ def test_a_table_row_at_the_top_of_every_page_is_not_a_running_head(tmp_path):
         assert f"Sailings on time {60 + number}% {70 + 2 * number}%" in text
         assert "ISLAND FERRIES REVIEW" not in text
         assert str(number) not in text.split()
+
+
+HARBOUR = [
+    "The committee found that most harbour authorities publish their accounts late,",
+    "and that the smallest of them rarely hold the reserves they need. Boards asked",
+    "for clearer guidance on the reserves a small harbour should hold in future.",
+]
+
+
+def with_footnotes(path: Path, out_of_order: bool = False) -> Path:
+    """A paragraph that runs over a page break, with a footnote at the foot of the first page
+    (a call raised above its line) and one called in the text's own type (`evidence. 2 The`).
+    With `out_of_order`, the note's wrapped line is drawn before its first line."""
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    pdf.setFont("Helvetica", 11)
+    y = HEIGHT - 100
+    lines = [
+        "2.1 The review heard from forty harbour boards over two years.",
+        "2.2 The boards sent written evidence. 2 The smallest asked for help.",
+        *HARBOUR[:2],
+    ]
+    for line in lines:
+        pdf.drawString(72, y, line)
+        y -= 16
+    width = pdf.stringWidth(HARBOUR[1], "Helvetica", 11)
+    pdf.setFont("Helvetica", 7)
+    pdf.drawString(72 + width + 1, y + 20, "1")
+    notes = [
+        (72, 80, "1 Written evidence from the Harbour Masters Group (HMG 04), which the committee"),
+        (82, 70, "published with its other evidence."),
+        (72, 58, "2 Oral evidence, 3 May, Q 12."),
+    ]
+    pdf.setFont("Helvetica", 8)
+    for x, y, text in [notes[1], notes[0], notes[2]] if out_of_order else notes:
+        pdf.drawString(x, y, text)
+    pdf.showPage()
+    pdf.setFont("Helvetica", 11)
+    pdf.drawString(72, HEIGHT - 100, HARBOUR[2])
+    pdf.drawString(72, HEIGHT - 132, "2.3 The review will report again next year on the reserves.")
+    pdf.showPage()
+    pdf.save()
+    return path
+
+
+@pytest.mark.parametrize("out_of_order", [False, True])
+def test_footnotes_are_set_apart_from_the_paragraph_they_interrupt(tmp_path, out_of_order):
+    path = with_footnotes(tmp_path / "harbours.pdf", out_of_order)
+    document = load_file(path, 10**7, LAYOUT)
+    first = document.pages[0]
+    assert "Harbour Masters" not in first.text and "Oral evidence" not in first.text
+    assert first.notes == (
+        (
+            "1",
+            "Written evidence from the Harbour Masters Group (HMG 04), which the committee "
+            "published with its other evidence.",
+        ),
+        ("2", "Oral evidence, 3 May, Q 12."),
+    )
+    # Both calls are written in superscript: the raised one and the one in the text's type.
+    assert "reserves they need. Boards asked\u00b9" in first.text.replace("\n", " ")
+    assert "written evidence.\u00b2 The smallest asked for help." in first.text
+    # The paragraph reads on over the page break; its notes follow it, each on its own line
+    # opening on its call, cited by its number; the next paragraph keeps its own number.
+    (chunk,) = chunk_document(document, count_tokens, 200)
+    paragraph = " ".join(HARBOUR).replace("Boards asked", "Boards asked\u00b9")
+    assert f"{paragraph}\n\u00b9 Written evidence from the Harbour Masters" in chunk.text
+    assert "\n\u00b2 Oral evidence, 3 May, Q 12.\n2.3 The review will" in chunk.text
+    numbers = [number for *_, number in chunk.paragraphs]
+    assert numbers == ["2.1", "2.2", "note 1", "note 2", "2.3"]
+    assert chunk.page_start == 1 and chunk.page_end == 2
+
+
+def test_small_numbered_lines_that_nothing_calls_stay_in_the_text(tmp_path):
+    """A list in small type at a page's foot is not footnotes unless the page calls them."""
+    path = tmp_path / "list.pdf"
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    pdf.setFont("Helvetica", 11)
+    pdf.drawString(72, HEIGHT - 100, "The board met four times this year and agreed two steps.")
+    pdf.setFont("Helvetica", 8)
+    pdf.drawString(72, 80, "1 Publish the accounts by the end of June.")
+    pdf.drawString(72, 68, "2 Hold a reserve of three months' spending.")
+    pdf.showPage()
+    pdf.save()
+    page = load_file(path, 10**7, LAYOUT).pages[0]
+    assert page.notes == ()
+    assert "Publish the accounts" in page.text and "Hold a reserve" in page.text
+
+
+@pytest.fixture(scope="module")
+def noted(tmp_path_factory, embedder):
+    folder = tmp_path_factory.mktemp("notes")
+    with_footnotes(folder / "harbours.pdf")
+    settings = Settings(index_dir=folder / "index", progress=False)
+    assert Ingester(settings, embedder=embedder).ingest([folder]).ok
+    return Assistant(settings)
+
+
+def test_a_footnote_is_cited_by_its_number_and_can_be_asked_for(noted):
+    answer = noted.ask("What does footnote 1 say?")
+    assert "Harbour Masters Group" in answer.answer
+    assert any(c.where == "p. 1, note 1" for c in answer.citations)
+    answer = noted.ask("What did boards ask for guidance on?")
+    assert "reserves a small harbour should hold" in answer.answer
+    assert "Harbour Masters" not in " ".join(c.quote for c in answer.citations)

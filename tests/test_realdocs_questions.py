@@ -105,7 +105,10 @@ def _pages(name: str) -> tuple[str, ...]:
     from assistant.loaders import load_file
 
     document = load_file(REALDOCS / "documents" / name, 100 * 2**20)
-    return tuple(p.text for p in document.pages)
+    return tuple(
+        "\n".join([p.text, *(f"{number} {note}" for number, note in p.notes)])
+        for p in document.pages
+    )
 
 
 @pytest.mark.slow
