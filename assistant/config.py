@@ -54,6 +54,12 @@ class Settings(BaseSettings):
         description="Read PDFs closely: running heads and footers dropped, prose columns in "
         "order and tables with their headers; false reads them as pypdf draws them.",
     )
+    pdf_footnotes: bool = Field(
+        False,
+        description="With pdf_layout, set a PDF's footnotes apart from the text they interrupt "
+        "and put each after the paragraph that calls it, cited by its number; calls written "
+        "in superscript. Off by default until the answer selector is retrained on such text.",
+    )
     ocr: bool = Field(
         True, description="Read PDF pages that have no text layer with Tesseract, if installed."
     )
@@ -147,6 +153,7 @@ class Settings(BaseSettings):
             self.ocr,
             self.ocr_page_seconds,
             self.pdf_layout,
+            self.pdf_layout and self.pdf_footnotes,
         )
 
     @property

@@ -27,14 +27,16 @@ from .store import Store, StoreError
 # Names how chunks are cut and embedded: a document made under another scheme is chunked and
 # embedded again on the next ingest, though its file is unchanged. Change it with either.
 # chunks-7: PDFs read closely by default.
-# chunks-8: footnotes set apart from the text they interrupt, under their own heading; calls in
-# superscript.
+# chunks-8: a closing quote kept with its sentence; with ASSISTANT_PDF_FOOTNOTES ("-notes"),
+# footnotes set apart and calls in superscript.
 SCHEME = "chunks-8"
 
 
 def scheme(settings: Settings) -> str:
     """The scheme a document read under these settings is chunked by."""
-    return SCHEME + ("" if settings.pdf_layout else "-plain")
+    if not settings.pdf_layout:
+        return SCHEME + "-plain"
+    return SCHEME + ("-notes" if settings.pdf_footnotes else "")
 
 
 # Documents are embedded together until they reach this many chunks, then committed one by one.

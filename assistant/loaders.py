@@ -190,6 +190,8 @@ class Bounds:
     pdf_tables); off, the page is read as pypdf draws it and the chunker drops repeated lines."""
     on_ocr: Callable[[int, int, float], None] | None = None
     """Told (k, of, seconds) before the k-th page of `of` is OCR'd, the deadline moved on."""
+    footnotes: bool = False
+    """With layout, footnotes set apart from the text and calls written in superscript."""
 
 
 def load_file(path: str | Path, max_bytes: int, bounds: Bounds | None = None) -> LoadedDocument:
@@ -362,10 +364,10 @@ def _load_pdf(
                     f"took more than {bounds.seconds:g} s to read (stopped at page {i + 1} "
                     f"of {total:,}); a file built to exhaust the reader?",
                 )
-            drawn.append(pdf_layout.read_page(page, bounds.layout))
+            drawn.append(pdf_layout.read_page(page, bounds.layout, bounds.footnotes))
         if bounds.layout:
             _place_tables(data, drawn)
-            texts = pdf_layout.arrange(drawn)
+            texts = pdf_layout.arrange(drawn, bounds.footnotes)
         else:
             texts = [pdf_layout.PageText("\n".join(x.text for x in page.lines)) for page in drawn]
         pages = [

@@ -69,7 +69,7 @@ class PageLines:
         return (line.y - self.bottom) / (self.top - self.bottom)
 
 
-def read_page(page, layout: bool = False) -> PageLines:
+def read_page(page, layout: bool = False, notes: bool = False) -> PageLines:
     """The page's lines as drawn, rows rebuilt; with `layout`, type sizes as drawn (the
     transformation's scale too), raised footnote calls kept on their line, and prose columns
     put in reading order."""
@@ -83,7 +83,7 @@ def read_page(page, layout: bool = False) -> PageLines:
         scale = abs(size * (tm[3] or 1) * ((cm[3] or 1) if layout else 1)) or 10.0
         pieces = text.split("\n")
         for k, piece in enumerate(pieces):
-            if layout and _raised(piece, y, scale, current):
+            if notes and _raised(piece, y, scale, current):
                 current.text = current.text.rstrip() + superscript(piece.strip())
                 current.text += " " if piece.endswith(" ") else ""
                 current.calls.append(piece.strip())
@@ -100,7 +100,7 @@ def read_page(page, layout: bool = False) -> PageLines:
     box = page.mediabox
     if not layout:
         return PageLines(_rows(lines), float(box.bottom), float(box.top))
-    joined = _join_raised(lines)
+    joined = _join_raised(lines, notes)
     calls = {number for x in joined for number in x.calls}
     return PageLines(_columns(_rows(joined)), float(box.bottom), float(box.top), calls)
 
@@ -149,8 +149,8 @@ class PageText:
     """The page's footnotes, set apart from its text: (number, note)."""
 
 
-def arrange(pages: list[PageLines]) -> list[PageText]:
-    """Each page's text, its furniture dropped and its footnotes set apart."""
+def arrange(pages: list[PageLines], notes: bool = False) -> list[PageText]:
+    """Each page's text, its furniture dropped; with `notes`, its footnotes set apart."""
     furniture = _furniture(pages)
     numbering = _numbering(pages)
     out = []
@@ -170,8 +170,8 @@ def arrange(pages: list[PageLines]) -> list[PageText]:
                 continue  # a page reference alone: "Page 3 of 12", "3/12"
             elif furniture_key(line.text) not in furniture:
                 kept.append(line)
-        body, notes = _footnotes(page, kept)
-        out.append(PageText("\n".join(x.text for x in body), notes))
+        body, found = _footnotes(page, kept) if notes else (kept, [])
+        out.append(PageText("\n".join(x.text for x in body), found))
     return out
 
 
@@ -316,7 +316,7 @@ def _raised(piece: str, y: float, size: float, line: Line) -> bool:
     )
 
 
-def _join_raised(lines: list[Line]) -> list[Line]:
+def _join_raised(lines: list[Line], superscripts: bool = False) -> list[Line]:
     """A small number drawn on its own just above the end of a line (a footnote's call) is
     part of that line, not the next cell of a row."""
     out: list[Line] = []
@@ -338,7 +338,8 @@ def _join_raised(lines: list[Line]) -> list[Line]:
             and 0 < line.y - last.y < last.size
         )
         if raised:
-            last.text = last.text.rstrip() + superscript(line.text.strip())
+            number = line.text.strip()
+            last.text = last.text.rstrip() + (superscript(number) if superscripts else number)
             last.calls.append(line.text.strip())
             after = line.x
         else:

@@ -38,6 +38,7 @@ class Limits:
     ocr_page_seconds: float = 60.0
     """Each page read by OCR gives its file this much more time."""
     layout: bool = True
+    footnotes: bool = False
 
 
 def serve(fd: int) -> None:
@@ -64,6 +65,7 @@ def serve(fd: int) -> None:
             limits.ocr_page_seconds,
             limits.layout,
             lambda k, of, extra, i=i: conn.send(("ocr", i, k, of, extra)),
+            limits.footnotes,
         )
         try:
             result: LoadedDocument | tuple[str, str] = load_file(path, limits.max_bytes, bounds)

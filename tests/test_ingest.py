@@ -383,6 +383,16 @@ def test_turning_close_reading_off_reads_the_documents_again(settings, counting,
     assert len(Ingester(plain, embedder=counting).ingest([folder]).unchanged) == len(report.updated)
 
 
+def test_turning_footnotes_on_reads_the_documents_again(settings, counting, tmp_path):
+    folder = _corpus(tmp_path / "docs")
+    assert not settings.pdf_footnotes  # the default
+    Ingester(settings, embedder=counting).ingest([folder])
+    noted = settings.model_copy(update={"pdf_footnotes": True})
+    report = Ingester(noted, embedder=counting).ingest([folder])
+    assert len(report.updated) == len(report.updated + report.unchanged) > 0
+    assert {r.scheme for r in open_store(settings).documents()} == {f"{SCHEME}-notes"}
+
+
 def test_a_document_chunked_again_into_smaller_chunks_keeps_no_sentence_its_chunks_lost(
     settings, counting, tmp_path, monkeypatch
 ):

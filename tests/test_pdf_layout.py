@@ -20,6 +20,7 @@ from assistant.loaders import Bounds, load_file
 
 WIDTH, HEIGHT = A4
 LAYOUT = Bounds(layout=True)  # ASSISTANT_PDF_LAYOUT=true, the default
+NOTES = Bounds(layout=True, footnotes=True)  # and ASSISTANT_PDF_FOOTNOTES=true
 
 ISLANDS = ["Arran", "Islay", "Mull", "Barra", "Tiree"]
 BODY = [
@@ -187,6 +188,8 @@ def test_a_raised_footnote_call_stays_on_its_line(tmp_path):
     pdf.showPage()
     pdf.save()
     line = load_file(path, 10**7, LAYOUT).pages[0].text.splitlines()[0]
+    assert line == f"{text}1 most of them small."
+    line = load_file(path, 10**7, NOTES).pages[0].text.splitlines()[0]
     assert line == f"{text}\u00b9 most of them small."
 
 
@@ -278,7 +281,8 @@ def with_footnotes(path: Path, out_of_order: bool = False) -> Path:
 @pytest.mark.parametrize("out_of_order", [False, True])
 def test_footnotes_are_set_apart_from_the_paragraph_they_interrupt(tmp_path, out_of_order):
     path = with_footnotes(tmp_path / "harbours.pdf", out_of_order)
-    document = load_file(path, 10**7, LAYOUT)
+    assert load_file(path, 10**7, LAYOUT).pages[0].notes == ()  # the default: left as drawn
+    document = load_file(path, 10**7, NOTES)
     first = document.pages[0]
     assert "Harbour Masters" not in first.text and "Oral evidence" not in first.text
     assert first.notes == (
@@ -314,7 +318,7 @@ def test_small_numbered_lines_that_nothing_calls_stay_in_the_text(tmp_path):
     pdf.drawString(72, 68, "2 Hold a reserve of three months' spending.")
     pdf.showPage()
     pdf.save()
-    page = load_file(path, 10**7, LAYOUT).pages[0]
+    page = load_file(path, 10**7, NOTES).pages[0]
     assert page.notes == ()
     assert "Publish the accounts" in page.text and "Hold a reserve" in page.text
 
@@ -323,7 +327,7 @@ def test_small_numbered_lines_that_nothing_calls_stay_in_the_text(tmp_path):
 def noted(tmp_path_factory, embedder):
     folder = tmp_path_factory.mktemp("notes")
     with_footnotes(folder / "harbours.pdf")
-    settings = Settings(index_dir=folder / "index", progress=False)
+    settings = Settings(index_dir=folder / "index", progress=False, pdf_footnotes=True)
     assert Ingester(settings, embedder=embedder).ingest([folder]).ok
     return Assistant(settings)
 
