@@ -14,7 +14,8 @@ the measure does not share the reader's own idea of a header: a line of three wo
 drawn at the same place in a page's top or foot tenth on 30% of a document's pages (and 3 at
 least). The share of chunks that hold such a line word for word is given for this pipeline
 with ASSISTANT_PDF_LAYOUT on (the default) and off, and for the plain one (PyPDFLoader pages,
-RecursiveCharacterTextSplitter 1000/200).
+RecursiveCharacterTextSplitter 1000/200), and read closely with ASSISTANT_PDF_FOOTNOTES on
+("notes").
 
 Footnotes are found with pdfplumber too (a line in smaller type in a page's lower half that
 opens on a number); a note interrupts the text where, in a chunk, its line holds other text
@@ -90,8 +91,9 @@ def footnote_openings(path: Path) -> set[str]:
 
 
 def interruptions(chunks: list[str], openings: set[str]) -> int:
-    """The footnotes that interrupt the text in these chunks: a note whose line holds text
-    before the note, or whose next line carries on a sentence (opens in lower case)."""
+    """The footnotes that interrupt the text in these chunks: a note found on a line of the
+    text (not one opening on a note's number), or whose next line carries on a sentence
+    (opens in lower case)."""
     found = 0
     for text in chunks:
         lines = [" ".join(x.split()) for x in text.split("\n")]
@@ -100,7 +102,10 @@ def interruptions(chunks: list[str], openings: set[str]) -> int:
                 at = line.find(opening)
                 if at < 0:
                     continue
-                before = line[:at].rstrip().lstrip(" 0123456789" + CALLS)
+                # a note's own line may hold words another note also opens with (a source
+                # cited twice): only text before a note on a line of the text interrupts it
+                own = re.match(rf"[0-9{CALLS}]+ ", line)
+                before = "" if own else line[:at].strip()
                 after = lines[i + 1] if i + 1 < len(lines) else ""
                 found += bool(before) or after[:1].islower()
     return found
@@ -146,12 +151,16 @@ def read_stages(path: Path) -> tuple[dict[str, float], dict[str, list[str]], obj
     unarranged = chunk_document(load_file(path, 10**9, Bounds(layout=False)), count_tokens, 200)
     seconds["whole read, ASSISTANT_PDF_LAYOUT=false"] = time.perf_counter() - started
     started = time.perf_counter()
+    noted = load_file(path, 10**9, Bounds(layout=True, footnotes=True))
+    seconds["whole read, closely, footnotes set apart"] = time.perf_counter() - started
+    started = time.perf_counter()
     chunks = chunk_document(document, count_tokens, 200)
     seconds["chunking"] = time.perf_counter() - started
     seconds["whole read, closely (default)"] = whole
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
     plain_chunks = splitter.split_documents([Document(page_content=t) for t in plain])
     texts = {"closely": [c.text for c in chunks], "unarranged": [c.text for c in unarranged]}
+    texts["notes"] = [c.text for c in chunk_document(noted, count_tokens, 200)]
     texts["plain"] = [c.page_content for c in plain_chunks]
     return seconds, texts, (document, chunks)
 
