@@ -63,7 +63,9 @@ def count_tokens(texts: Sequence[str]) -> list[int]:
     """Returns each text's length in model tokens, without special tokens or truncation."""
     if not texts:
         return []
-    encodings = tokenizer(truncate=False).encode_batch(list(texts), add_special_tokens=False)
+    encodings = tokenizer(truncate=False).encode_batch(
+        [for_model(t) for t in texts], add_special_tokens=False
+    )
     return [len(e.ids) for e in encodings]
 
 

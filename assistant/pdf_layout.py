@@ -330,12 +330,9 @@ def _join_raised(lines: list[Line], superscripts: bool = False) -> list[Line]:
         after = None
         raised = (
             last is not None
-            and last.x is not None
             and line.x is not None
-            and line.text.strip().isdigit()
-            and len(line.text.strip()) <= 3
-            and line.size < 0.85 * last.size
-            and 0 < line.y - last.y < last.size
+            and line.y is not None
+            and _raised(line.text, line.y, line.size, last)
         )
         if raised:
             number = line.text.strip()
