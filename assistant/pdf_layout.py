@@ -1,6 +1,7 @@
 """A PDF page's text in reading order, from where each piece of text is drawn.
 
-pypdf gives the text in the order it is drawn, with each piece's position and size. From
+pypdf gives the text in the order it is drawn, with each piece's position and size (with the
+word spacing of justified lines counted, see pdf_spacing, so it writes no false spaces). From
 those alone, with no rule about any one publisher's layout:
 - table rows are rebuilt as `cell | cell` lines (a row's next cell starts to the right, no
   lower, where prose only moves down);
@@ -24,6 +25,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
+from . import pdf_spacing
 from .models import superscript
 
 KEPT_WORDS_SLACK = 0.05
@@ -95,7 +97,8 @@ def read_page(page, layout: bool = False, notes: bool = False) -> PageLines:
                 lines.append(current)
                 current = Line("")
 
-    page.extract_text(visitor_text=visit)
+    with pdf_spacing.counted():
+        page.extract_text(visitor_text=visit)
     lines.append(current)
     box = page.mediabox
     if not layout:

@@ -193,6 +193,43 @@ def test_a_raised_footnote_call_stays_on_its_line(tmp_path):
     assert line == f"{text}\u00b9 most of them small."
 
 
+def justified(path: Path, spacing: float) -> Path:
+    """A justified line as typesetters draw it: word spacing widens each space, and the pen is
+    moved to go on mid-word ("depar" then "tmental"), and again mid-word after a capital."""
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    line = pdf.beginText()
+    line.setTextOrigin(72, 700)
+    line.setFont("Helvetica", 11)
+    line.setWordSpace(spacing)
+    x = 0.0
+    for piece in ("We ask that the depar", "tmental C", "hief Scientific Adviser reports."):
+        line.textOut(piece)
+        x += pdf.stringWidth(piece, "Helvetica", 11) + spacing * piece.count(" ")
+        line.moveCursor(x, 0)  # from the line's start, as Td moves
+        x = 0.0  # moveCursor set a new line start
+    pdf.drawText(line)
+    pdf.showPage()
+    pdf.save()
+    return path
+
+
+@pytest.mark.parametrize("bounds", [LAYOUT, Bounds(layout=False)], ids=["closely", "plain"])
+def test_a_justified_line_is_read_without_spaces_it_does_not_have(tmp_path, bounds):
+    path = justified(tmp_path / "justified.pdf", spacing=4.0)
+    text = load_file(path, 10**7, bounds).pages[0].text
+    assert "We ask that the departmental Chief Scientific Adviser reports." in text
+
+
+def test_the_plain_pypdf_reading_beside_ours_is_left_as_it_was(tmp_path):
+    """The mend holds only within the assistant's reading: the plain pipeline it is measured
+    against reads the same file as pypdf alone does, with the false spaces."""
+    from pypdf import PdfReader
+
+    path = justified(tmp_path / "justified.pdf", spacing=4.0)
+    load_file(path, 10**7, LAYOUT)
+    assert "depar tmental" in PdfReader(path).pages[0].extract_text()
+
+
 def test_a_table_that_lost_a_figure_leaves_the_rows_as_drawn():
     """pdfplumber can find a table where dotted leaders and columns mislead it, and drop a
     cell: then the rows pypdf read stay, figures and all."""
