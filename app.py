@@ -200,8 +200,9 @@ def ensure_index(settings: Settings) -> None:
 
 def as_text(text: str) -> str:
     """Text for the chat, which reads a message as (sanitised) HTML: a "<" a document or a
-    question holds is shown as itself, never taken for a tag."""
-    return text.replace("<", "&lt;")
+    question holds is shown as itself, never taken for a tag, and an "&" as itself, never
+    taken for the start of an entity ("&lt;" in a quote stays "&lt;")."""
+    return text.replace("&", "&amp;").replace("<", "&lt;")
 
 
 def render_answer(answer: Answer) -> str:

@@ -164,3 +164,14 @@ def test_markup_in_a_document_is_shown_as_text_in_an_answer():
     quoted = 'The board met on 4 March 2024 <img src=x onerror="alert(1)"> and agreed it [1].'
     shown = web.render_answer(Answer("q", "q", quoted, False, [], [], "extractive"))
     assert "<img" not in shown and "&lt;img src=x" in shown
+
+
+def test_an_entity_in_a_document_is_shown_as_written():
+    """A quote that holds "&lt;" or "&amp;" (a page about HTML, a firm's name) keeps them: the
+    chat decodes entities, so the answer's "&" is written as one."""
+    import app as web
+    from assistant.models import Answer
+
+    quoted = "Write &lt; for a less-than sign; AT&T and M&amp;S replied [1]."
+    shown = web.render_answer(Answer("q", "q", quoted, False, [], [], "extractive"))
+    assert "Write &amp;lt; for a less-than sign; AT&amp;T and M&amp;amp;S replied" in shown
