@@ -39,10 +39,12 @@ system:
 	@test -f tests/e2e/node_modules/axe-core/axe.min.js || \
 	  npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
 
+# The quick sample's reports go under index/ (not kept in git): evals/reports/ holds the
+# figures of whole runs, which a sample must not overwrite.
 test: lint system
 	$(BIN)/pytest
-	$(BIN)/assistant eval --quick --check
-	$(BIN)/assistant eval-drafts --check
+	$(BIN)/assistant eval --quick --check --reports index/quick-reports
+	$(BIN)/assistant eval-drafts --check --reports index/quick-reports
 
 # Every question of every set (about 20 minutes), then the briefing and comparison cases;
 # reports in evals/reports/.
