@@ -20,6 +20,11 @@ RecursiveCharacterTextSplitter 1000/200), and read closely with ASSISTANT_PDF_FO
 Footnotes are found with pdfplumber too (a line in smaller type in a page's lower half that
 opens on a number); a note interrupts the text where, in a chunk, its line holds other text
 before it or the line after it carries on a sentence (opens in lower case).
+
+Words broken by a space the page does not have ("depar tmental") are counted against
+pdfplumber's words (characters drawn with no gap between them, spaces drawn as spaces): two
+neighbours in a chunk that pdfplumber reads as one word, where one of them is never a word of
+the document on its own.
 """
 
 from __future__ import annotations
@@ -88,6 +93,29 @@ def footnote_openings(path: Path) -> set[str]:
                     openings.add(" ".join(words[1:6]))
             page.close()
     return openings
+
+
+def reference_words(path: Path) -> set[str]:
+    """The words of the document as another reader (pdfplumber) cuts them."""
+    import pdfplumber
+
+    found: set[str] = set()
+    with pdfplumber.open(path) as pdf:
+        for page in pdf.pages:
+            for word in page.extract_words(x_tolerance=1.5):
+                found.update(re.findall(r"\w+", word["text"]))
+            page.close()
+    return found
+
+
+def broken_words(chunks: list[str], words: set[str]) -> int:
+    """Words broken in two by a space: neighbours "a b" that the other reader reads as the one
+    word "ab", where "a" or "b" is never a word on its own."""
+    found = 0
+    for text in chunks:
+        for a, b in re.findall(r"(?=\b(\w+) (\w+)\b)", text):
+            found += a + b in words and (a not in words or b not in words)
+    return found
 
 
 def interruptions(chunks: list[str], openings: set[str]) -> int:
@@ -239,6 +267,7 @@ def main() -> None:
     totals: Counter[str] = Counter()
     hits: Counter[str] = Counter()
     interrupted: Counter[str] = Counter()
+    broken: Counter[str] = Counter()
     notes = 0
     counts: Counter[str] = Counter()
     pages = 0
@@ -250,6 +279,8 @@ def main() -> None:
         found = {kind: share_with(chunks, lines) for kind, chunks in texts.items()}
         openings = footnote_openings(path)
         noted = {kind: interruptions(chunks, openings) for kind, chunks in texts.items()}
+        words = reference_words(path)
+        broken.update({kind: broken_words(chunks, words) for kind, chunks in texts.items()})
         print(
             f"{path.name[:48]:48} {count:4} pages  furniture in chunks: "
             + ", ".join(f"{kind} {found[kind]}/{len(texts[kind])}" for kind in texts)
@@ -272,6 +303,9 @@ def main() -> None:
     print(f"\nfootnotes interrupting the text, of {notes} found by pdfplumber:")
     for kind in counts:
         print(f"  {kind:8} {interrupted[kind]}")
+    print("\nwords broken by a space the page does not have:")
+    for kind in counts:
+        print(f"  {kind:8} {broken[kind]}")
     if args.ocr_pages:
         rate, confidence = ocr_rate(args.ocr_pages)
         print(
