@@ -387,17 +387,20 @@ class Ingester:
             },
         )
         store = self.store
-        store.add_chunks(document.source, item.chunks, vectors, _doc_meta(record), sentences)
-        store.commit(record, fields_hash(item.fields))  # the switch: one write
+        with store.writing(document.source):
+            store.add_chunks(document.source, item.chunks, vectors, _doc_meta(record), sentences)
+            store.commit(record, fields_hash(item.fields))  # the switch: one write
+            if previous is not None:
+                # The same bytes chunked anew wrote over the old ids; only the surplus remains.
+                same = previous.doc_id == document.doc_id
+                store.delete_chunks_of(
+                    previous.source, previous.doc_id, from_position=len(item.chunks) if same else 0
+                )
+                if same:
+                    counts = [len(s) for s in sentences]
+                    kept = store.sentence_ids(document.source, item.chunks, counts)
+                    store.delete_sentences_except(document.source, document.doc_id, kept)
         if previous is not None:
-            # The same bytes chunked anew wrote over the old ids; only the surplus remains.
-            same = previous.doc_id == document.doc_id
-            store.delete_chunks_of(
-                previous.source, previous.doc_id, from_position=len(item.chunks) if same else 0
-            )
-            if same:
-                kept = store.sentence_ids(document.source, item.chunks, [len(s) for s in sentences])
-                store.delete_sentences_except(document.source, document.doc_id, kept)
             report.updated.append(document.source)
             self.on_commit("updated", document.source)
         else:
@@ -418,8 +421,9 @@ class Ingester:
                 self.on_commit("removed", record.source)
 
     def _remove(self, record: DocumentRecord) -> None:
-        self.store.uncommit(record.source)
-        self.store.delete_chunks_of(record.source, record.doc_id)
+        with self.store.writing(record.source):
+            self.store.uncommit(record.source)
+            self.store.delete_chunks_of(record.source, record.doc_id)
         if not any(r.doc_id == record.doc_id for r in self.store.documents()):
             drop_copy(self.settings.documents_dir, record.doc_id)
 

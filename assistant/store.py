@@ -1,8 +1,10 @@
 """Chroma, embedded on disk or a Chroma server, behind one interface.
 
-Two collections: the chunks with their vectors, and a ledger with one row per source file.
-The ledger row is the commit point: a document's chunks count only once its row names
-its doc_id, so a reader never sees half a document or a mix of old and new.
+The chunks with their vectors (and their evidence sentences with theirs), and a ledger with
+one row per source file. The ledger row is the commit point: a document's chunks count only
+once its row names its doc_id, so a reader never sees half a document or a mix of old and new.
+A fourth collection names the sources being written: what an interrupted write left behind is
+found there, so an ingest need not read every row of the index to tidy up.
 """
 
 from __future__ import annotations
@@ -112,6 +114,7 @@ class Store:
                     f"{prefix}-ledger", embedding_function=None
                 )
             self._sentences = self._sentence_collection()
+            self._pending = self._pending_collection() if self._swept() else None
             for collection in (self._chunks, self._sentences):
                 _search_widely(collection)
         except StoreError:
@@ -158,6 +161,20 @@ class Store:
             f"{self.settings.collection}-sentences",
             embedding_function=None,
             configuration={"hnsw": _HNSW},
+        )
+
+    def _swept(self) -> bool:
+        """Whether the index has the collection of sources being written: an index made before
+        it was kept is swept whole, once, before it is made."""
+        try:
+            self._client.get_collection(f"{self.settings.collection}-pending")
+        except Exception:
+            return False
+        return True
+
+    def _pending_collection(self):
+        return self._client.get_or_create_collection(
+            f"{self.settings.collection}-pending", embedding_function=None
         )
 
     # The ledger --------------------------------------------------------------------------
@@ -351,8 +368,64 @@ class Store:
             for i in range(n)
         }
 
+    @contextlib.contextmanager
+    def writing(self, source: str) -> Iterator[None]:
+        """Names `source` as being written while the block runs (its chunks added, its ledger
+        row switched or removed, the old version's rows deleted): if the block is cut short,
+        the next ingest finds what it left in delete_uncommitted."""
+        pending = self._ready_pending()
+        key = source_key(source)
+        self._call(
+            lambda: pending.upsert(
+                ids=[key], embeddings=[_LEDGER_VECTOR], metadatas=[{"source": source}]
+            )
+        )
+        yield
+        self._call(lambda: pending.delete(ids=[key]))
+
     def delete_uncommitted(self) -> int:
-        """Deletes chunks that no ledger row commits (left by an interrupted ingest)."""
+        """Deletes what an interrupted write left behind (chunks and sentences that no ledger
+        row commits, and a shorter version's surplus); returns how many chunks it deleted. Only
+        the sources named as being written are looked at."""
+        pending = self._ready_pending()
+        rows = self._call(lambda: pending.get(include=["metadatas"]))
+        deleted = 0
+        for key, meta in zip(rows["ids"], rows["metadatas"] or [], strict=True):
+            deleted += self._tidy(key, (meta or {}).get("source"))
+            self._call(lambda k=key: pending.delete(ids=[k]))
+        return deleted
+
+    def _tidy(self, key: str, source: MetaValue) -> int:
+        """Deletes one source's rows that its ledger row does not commit."""
+        record = self.record_for(str(source)) if source else None
+        stale: dict[str, Any] = {"source_key": key}
+        if record is not None:
+            stale = {
+                "$and": [
+                    stale,
+                    {
+                        "$or": [
+                            {"doc_id": {"$ne": record.doc_id}},
+                            {"position": {"$gte": record.chunks}},
+                        ]
+                    },
+                ]
+            }
+        found = self._call(lambda: self._chunks.get(where=stale, include=[]))["ids"]
+        self._call(lambda: self._chunks.delete(where=stale))
+        self._call(lambda: self._sentences.delete(where=stale))
+        return len(found)
+
+    def _ready_pending(self):
+        """The collection of sources being written; an index made before it was kept is first
+        swept whole for rows no ledger row commits."""
+        if self._pending is None:
+            self._sweep()
+            self._pending = self._pending_collection()
+        return self._pending
+
+    def _sweep(self) -> int:
+        """Deletes every chunk and sentence that no ledger row commits, reading them all."""
         committed = {(source_key(r.source), r.doc_id) for r in self.documents()}
         stale = [
             chunk_id
@@ -384,9 +457,9 @@ class Store:
                     yield StoredChunk(chunk_id, text or "", dict(meta))
 
     def drop(self) -> None:
-        """Deletes both collections: the whole index, for a rebuild."""
+        """Deletes the index's collections: the whole index, for a rebuild."""
         prefix = self.settings.collection
-        for name in (f"{prefix}-chunks", f"{prefix}-ledger", f"{prefix}-sentences"):
+        for name in (f"{prefix}-{n}" for n in ("chunks", "ledger", "sentences", "pending")):
             with contextlib.suppress(Exception):  # already gone
                 self._client.delete_collection(name)
 

@@ -10,7 +10,7 @@ import yaml
 
 from assistant.ingest import SCHEME, Ingester, open_store
 from assistant.lexical import ensure_lexical
-from assistant.store import Store
+from assistant.store import Store, source_key
 from tests.pdfs import make_pdf
 
 TOPICS = {
@@ -261,15 +261,79 @@ def test_interrupted_ingest_resumes_without_duplicates_or_half_documents(
 ):
     folder = _corpus(tmp_path / "docs")
     store = _InterruptingStore(settings, counting.name)
+    _InterruptingStore.commits = 0
     with pytest.raises(KeyboardInterrupt):
         Ingester(settings, embedder=counting, store=store, group_chunks=1).ingest([folder])
     half = open_store(settings)
     assert len(half.documents()) == 1
     assert half.count() > half.documents()[0].chunks  # the second document's chunks, uncommitted
     assert len(list(half.committed_chunks())) == half.documents()[0].chunks
+    assert half._pending.count() == 1  # the source it was writing is named
     report = Ingester(settings, embedder=counting).ingest([folder])
     assert len(report.added) == 3 and len(report.unchanged) == 1
-    assert len(_consistent(open_store(settings))) == 4
+    store = open_store(settings)
+    assert len(_consistent(store)) == 4 and _stray_sentences(store) == 0
+    assert store._pending.count() == 0
+
+
+def _stray_sentences(store: Store) -> int:
+    """Evidence sentences that no ledger row commits."""
+    committed = {(source_key(r.source), r.doc_id) for r in store.documents()}
+    rows = store._sentences.get(include=["metadatas"])
+    return sum((m["source_key"], m["doc_id"]) not in committed for m in rows["metadatas"])
+
+
+class _StoppedAfterTheSwitch(Store):
+    """A real store stopped (as by Ctrl-C) after a changed file's new version is committed and
+    before the old version's rows are deleted."""
+
+    def delete_chunks_of(self, source, doc_id, from_position=0):
+        raise KeyboardInterrupt
+
+
+def test_a_changed_file_stopped_after_the_switch_leaves_no_old_rows(settings, counting, tmp_path):
+    folder = _corpus(tmp_path / "docs")
+    Ingester(settings, embedder=counting).ingest([folder])
+    (folder / "notes.md").write_text("# Whitehall notes\n\nMission boards meet monthly.\n")
+    store = _StoppedAfterTheSwitch(settings, counting.name)
+    with pytest.raises(KeyboardInterrupt):
+        Ingester(settings, embedder=counting, store=store).ingest([folder])
+    left = open_store(settings)
+    assert left.count() > sum(r.chunks for r in left.documents())  # the old version's rows
+    report = Ingester(settings, embedder=counting).ingest([folder])
+    assert report.ok and len(report.unchanged) == 4
+    store = open_store(settings)
+    assert len(_consistent(store)) == 4 and _stray_sentences(store) == 0
+
+
+def test_an_unchanged_index_is_not_read_row_by_row(settings, counting, tmp_path, monkeypatch):
+    """Tidying after an interrupted write looks only at the sources named as being written, so
+    ingesting an unchanged folder costs the same however large the index is."""
+    folder = _corpus(tmp_path / "docs")
+    Ingester(settings, embedder=counting).ingest([folder])
+    read: list[str] = []
+    original = Store._pages
+    monkeypatch.setattr(
+        Store, "_pages", lambda self, *a, **k: read.append("rows") or original(self, *a, **k)
+    )
+    report = Ingester(settings, embedder=counting).ingest([folder])
+    assert len(report.unchanged) == 4 and read == []
+
+
+def test_an_index_made_before_writes_were_named_is_swept_once(settings, counting, tmp_path):
+    folder = _corpus(tmp_path / "docs")
+    store = _InterruptingStore(settings, counting.name)
+    _InterruptingStore.commits = 0
+    with pytest.raises(KeyboardInterrupt):
+        Ingester(settings, embedder=counting, store=store, group_chunks=1).ingest([folder])
+    store._client.delete_collection(f"{settings.collection}-pending")  # as older indexes were
+    old = open_store(settings)
+    assert old._pending is None and old.count() > sum(r.chunks for r in old.documents())
+    report = Ingester(settings, embedder=counting).ingest([folder])
+    assert len(report.added) == 3
+    store = open_store(settings)
+    assert len(_consistent(store)) == 4 and _stray_sentences(store) == 0
+    assert store._pending is not None
 
 
 def test_rebuild_starts_afresh(settings, counting, tmp_path):
