@@ -322,21 +322,27 @@ class Store:
     def update_document_meta(
         self, source: str, doc_id: str, doc_meta: dict[str, MetaValue]
     ) -> None:
-        """Rewrites the document fields carried by each of a document's chunks."""
+        """Rewrites the document fields carried by each of a document's chunks and evidence
+        sentences (a search narrowed by a field looks among the sentences too)."""
         where = {"$and": [{"source_key": source_key(source)}, {"doc_id": doc_id}]}
-        rows = self._call(lambda: self._chunks.get(where=where, include=["metadatas"]))
-        ids, metas = rows["ids"], rows["metadatas"] or []
-        if not ids:
-            return
-        fixed = [
-            {
-                **{k: v for k, v in m.items() if not k.startswith("doc_")},
-                **_doc_fields(doc_meta),
-                "doc_id": doc_id,
-            }
-            for m in metas
-        ]
-        self._call(lambda: self._chunks.update(ids=ids, metadatas=fixed))
+        step = max(1, min(_PAGE, self._max_batch()))
+        for collection in (self._chunks, self._sentences):
+            rows = self._call(lambda c=collection: c.get(where=where, include=["metadatas"]))
+            ids, metas = rows["ids"], rows["metadatas"] or []
+            fixed = [
+                {
+                    **{k: v for k, v in m.items() if not k.startswith("doc_")},
+                    **_doc_fields(doc_meta),
+                    "doc_id": doc_id,
+                }
+                for m in metas
+            ]
+            for start in range(0, len(ids), step):
+                self._call(
+                    lambda c=collection, s=start: c.update(
+                        ids=ids[s : s + step], metadatas=fixed[s : s + step]
+                    )
+                )
 
     def delete_chunks_of(self, source: str, doc_id: str, from_position: int = 0) -> None:
         """Deletes the chunks one version of one source wrote (from a position on, where a

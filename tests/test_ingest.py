@@ -10,6 +10,7 @@ import yaml
 
 from assistant.ingest import SCHEME, Ingester, open_store
 from assistant.lexical import ensure_lexical
+from assistant.retrieval import HybridRetriever
 from assistant.store import Store, source_key
 from tests.pdfs import make_pdf
 
@@ -156,6 +157,13 @@ def test_manifest_change_updates_fields_without_embedding(settings, counting, tm
     ]
     assert chunks and all(c.metadata["doc_jurisdiction"] == "Scotland" for c in chunks)
     assert all(c.metadata["doc_title"] == "Scotland's NPF" for c in chunks)
+    # the evidence sentences carry the new fields too, so a search narrowed by one finds them
+    sentences = store._sentences.get(where={"doc_jurisdiction": "Scotland"}, include=[])
+    assert len(sentences["ids"]) > 0
+    found = HybridRetriever(store, counting, settings).sentence_hits(
+        counting.embed_query(TOPICS["scotland.pdf"][1]), 5, {"jurisdiction": ["Scotland"]}
+    )
+    assert found and {c.metadata["doc_source"] for c, _ in found} == {str(folder / "scotland.pdf")}
 
 
 def test_prune_removes_files_gone_from_the_folder_only_when_asked(settings, counting, tmp_path):
