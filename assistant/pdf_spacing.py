@@ -48,7 +48,7 @@ def _install() -> bool:
             word_spacing = getattr(self, "space_scale", 1.0) - 1.0
             font = getattr(self, "font", None)
             code = operands[0] if operands else b""
-            if isinstance(code, str):  # a string pypdf has decoded keeps the bytes it was drawn with
+            if isinstance(code, str):  # a decoded string keeps the bytes it was drawn with
                 code = getattr(code, "original_bytes", b"")
             if (
                 _COUNTING.get()

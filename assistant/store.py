@@ -338,11 +338,8 @@ class Store:
                 for m in metas
             ]
             for start in range(0, len(ids), step):
-                self._call(
-                    lambda c=collection, s=start: c.update(
-                        ids=ids[s : s + step], metadatas=fixed[s : s + step]
-                    )
-                )
+                part, metadatas = ids[start : start + step], fixed[start : start + step]
+                self._call(lambda c=collection, p=part, m=metadatas: c.update(ids=p, metadatas=m))
 
     def delete_chunks_of(self, source: str, doc_id: str, from_position: int = 0) -> None:
         """Deletes the chunks one version of one source wrote (from a position on, where a
