@@ -29,8 +29,7 @@ from .store import Store, StoreError
 # chunks-7: PDFs read closely by default.
 # chunks-8: a closing quote kept with its sentence; with ASSISTANT_PDF_FOOTNOTES ("-notes"),
 # footnotes set apart and calls in superscript.
-# chunks-9: a justified line's word spacing counted, so PDFs read without false spaces; type
-# under 2 points left out.
+# chunks-9: a justified line's word spacing counted, so PDFs read without false spaces.
 SCHEME = "chunks-9"
 
 

@@ -8,8 +8,8 @@ those alone, with no rule about any one publisher's layout:
 - columns drawn line by line across the page are read one column at a time;
 - furniture (running heads, footers, page numbers, the address and date a browser prints on
   every page) is found as the lines at a page's top or foot that repeat on many pages, and is
-  dropped;
-- type too small for anyone to read (under 2 points) is left out;
+  dropped.
+
 - a footnote's call (a small number raised above its line) is written in superscript digits,
   so that it reads as a call and not as a figure of the sentence;
 - footnotes are set apart from the text they interrupt: the lines in smaller type at a page's
@@ -19,7 +19,6 @@ those alone, with no rule about any one publisher's layout:
 
 from __future__ import annotations
 
-import math
 import re
 import statistics
 import unicodedata
@@ -39,9 +38,6 @@ NOTE_SIZE = 0.92
 """A footnote's type is at most this share of the size of the page's body text."""
 NOTES_CALLED = 0.5
 """Footnotes are set apart only where the page calls at least this share of their numbers."""
-LEGIBLE = 2.0
-"""Type drawn smaller than this many points is read by no one (a hidden anchor's id, a line
-slipped in to be read by machines only) and is not taken into the text."""
 _NOTE_START = re.compile(r"^(\d{1,3})\s*(?=\S)(?!\d)")
 _PAGE_REF = re.compile(r"^(page\s*)?\d+(\s*(of|/)\s*\d+)?\s*|\s*(page\s*)?\d+(\s*(of|/)\s*\d+)?$")
 
@@ -88,8 +84,6 @@ def read_page(page, layout: bool = False, notes: bool = False) -> PageLines:
         y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
         scale = abs(size * (tm[3] or 1) * ((cm[3] or 1) if layout else 1)) or 10.0
         pieces = text.split("\n")
-        if _drawn_size(size, cm, tm) < LEGIBLE:
-            pieces = [""] * len(pieces)  # its line breaks still end lines
         for k, piece in enumerate(pieces):
             if notes and _raised(piece, y, scale, current):
                 current.text = current.text.rstrip() + superscript(piece.strip())
@@ -112,14 +106,6 @@ def read_page(page, layout: bool = False, notes: bool = False) -> PageLines:
     joined = _join_raised(lines, notes)
     calls = {number for x in joined for number in x.calls}
     return PageLines(_columns(_rows(joined)), float(box.bottom), float(box.top), calls)
-
-
-def _drawn_size(size: float, cm, tm) -> float:
-    """The height in points of type drawn at `size` under the text and page matrices, however
-    it is turned."""
-    d_x = tm[2] * cm[0] + tm[3] * cm[2]
-    d_y = tm[2] * cm[1] + tm[3] * cm[3]
-    return abs(size) * math.hypot(d_x, d_y)
 
 
 def has_rows(page: PageLines) -> bool:
