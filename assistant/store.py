@@ -323,16 +323,20 @@ class Store:
         self, source: str, doc_id: str, doc_meta: dict[str, MetaValue]
     ) -> None:
         """Rewrites the document fields carried by each of a document's chunks and evidence
-        sentences (a search narrowed by a field looks among the sentences too)."""
+        sentences (a search narrowed by a field looks among the sentences too); a field no
+        longer given is removed (Chroma keeps a key an update leaves out, and drops one set to
+        None)."""
         where = {"$and": [{"source_key": source_key(source)}, {"doc_id": doc_id}]}
         step = max(1, min(_PAGE, self._max_batch()))
+        fields = _doc_fields(doc_meta)
         for collection in (self._chunks, self._sentences):
             rows = self._call(lambda c=collection: c.get(where=where, include=["metadatas"]))
             ids, metas = rows["ids"], rows["metadatas"] or []
             fixed = [
                 {
                     **{k: v for k, v in m.items() if not k.startswith("doc_")},
-                    **_doc_fields(doc_meta),
+                    **{k: None for k in m if k.startswith("doc_")},
+                    **fields,
                     "doc_id": doc_id,
                 }
                 for m in metas

@@ -164,6 +164,13 @@ def test_manifest_change_updates_fields_without_embedding(settings, counting, tm
         counting.embed_query(TOPICS["scotland.pdf"][1]), 5, {"jurisdiction": ["Scotland"]}
     )
     assert found and {c.metadata["doc_source"] for c, _ in found} == {str(folder / "scotland.pdf")}
+    # a field taken out of the metadata leaves the chunks and sentences too
+    (folder / "scotland.pdf.meta.yaml").write_text("title: Scotland's NPF\n")
+    assert ingester.ingest([folder]).updated == [str(folder / "scotland.pdf")]
+    for collection in (store._chunks, store._sentences):
+        assert not collection.get(where={"doc_jurisdiction": "Scotland"}, include=[])["ids"]
+    titled = store._chunks.get(where={"doc_title": "Scotland's NPF"}, include=[])
+    assert len(titled["ids"]) == len(chunks)
 
 
 def test_prune_removes_files_gone_from_the_folder_only_when_asked(settings, counting, tmp_path):
