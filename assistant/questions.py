@@ -349,6 +349,8 @@ def _sides(doc, one_name: Callable[[str, Sequence[str]], bool]) -> list[str]:
     joined: set[int] = set()
     for t in doc:
         if t.dep_ == "conj" and t.head.ent_type_ in _SIDE_LABELS and t.ent_type_ in _SIDE_LABELS:
+            if _aside(t.head):
+                continue
             first = next((e for e in entities if e.start <= t.head.i < e.end), None)
             second = next((e for e in entities if e.start <= t.i < e.end), None)
             apart = first is not None and second is not None and first.end <= second.start
@@ -365,6 +367,19 @@ def _sides(doc, one_name: Callable[[str, Sequence[str]], bool]) -> list[str]:
         names = []
     names = list(dict.fromkeys(names))
     return names if len(names) > 1 else []
+
+
+def _aside(token) -> bool:
+    """Whether a name stands in a participle's phrase that qualifies the question rather than
+    in what it asks about ("..., quoting Thaler and Sunstein?", "according to Scotland and
+    Wales"): the parser puts a participle (VBG, VBN) heading a modifying clause or phrase
+    between the name and the question's root."""
+    head = token.head
+    while head.i != head.head.i:
+        if head.tag_ in ("VBG", "VBN") and head.dep_ in ("advcl", "acl", "prep"):
+            return True
+        head = head.head
+    return False
 
 
 _JOIN = r"(?:,|\band\b|\bor\b|&|\bversus\b|\bvs\.?|\bwith\b|\bfrom\b|\bto\b)"

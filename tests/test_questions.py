@@ -110,6 +110,18 @@ def test_a_question_is_answered_whole_in_parts_or_side_by_side(asked, planned):
     assert plan(analyse(asked)) == planned
 
 
+@pytest.mark.parametrize(
+    "asked",
+    [
+        "How does the report define a nudge, quoting Thaler and Sunstein?",
+        "How does the report define a nudge, according to Thaler and Sunstein?",
+        "What did the government, responding to Scotland and Wales, say about funding?",
+    ],
+)
+def test_names_in_a_phrase_that_qualifies_the_question_are_not_sides(asked):
+    assert plan(analyse(asked)) == [("", asked)]
+
+
 def test_a_name_the_documents_write_with_and_is_one_side_not_two():
     asked = "What was the engagement index of HM Revenue and Customs in 2019?"
     split = plan(analyse(asked))  # the tagger reads two bodies, "HM Revenue" and "Customs"
