@@ -67,6 +67,13 @@ def accessibility_problems(page) -> list[dict]:
     stands (axe is evaluated into the page, not fetched)."""
     if not AXE.is_file():
         pytest.fail(f"{AXE} is missing: run `npm ci --prefix tests/e2e` (make system does)")
+    # Settled first: Gradio dims a panel it is still updating (.pending, opacity 0.2), and on
+    # a busy machine axe would read that passing state's contrast.
+    until(
+        page,
+        "!document.querySelector('.pending') && document.getAnimations().every(a =>"
+        " a.playState !== 'running' || a.effect.getComputedTiming().iterations === Infinity)",
+    )
     page.evaluate(AXE.read_text(encoding="utf-8"))
     found = page.evaluate(
         """async () => {
