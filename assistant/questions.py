@@ -372,11 +372,12 @@ def _sides(doc, one_name: Callable[[str, Sequence[str]], bool]) -> list[str]:
 def _aside(token) -> bool:
     """Whether a name stands in a participle's phrase that qualifies the question rather than
     in what it asks about ("..., quoting Thaler and Sunstein?", "according to Scotland and
-    Wales"): the parser puts a participle (VBG, VBN) heading a modifying clause or phrase
-    between the name and the question's root."""
+    Wales"): the parser puts an -ing participle heading an adverbial clause or phrase between
+    the name and the question's root. A participle that qualifies a noun ("the duties placed
+    on Scotland and Wales", "the plans covering ...") leaves the names sides."""
     head = token.head
     while head.i != head.head.i:
-        if head.tag_ in ("VBG", "VBN") and head.dep_ in ("advcl", "acl", "prep"):
+        if head.tag_ == "VBG" and head.dep_ in ("advcl", "prep"):
             return True
         head = head.head
     return False

@@ -122,6 +122,17 @@ def test_names_in_a_phrase_that_qualifies_the_question_are_not_sides(asked):
     assert plan(analyse(asked)) == [("", asked)]
 
 
+@pytest.mark.parametrize(
+    "asked",
+    [
+        "What are the duties placed on public bodies in Scotland and Wales?",
+        "What do the plans covering Scotland and Wales say about funding?",
+    ],
+)
+def test_names_in_a_phrase_that_qualifies_a_noun_stay_sides(asked):
+    assert [side for side, _ in plan(analyse(asked))] == ["Scotland", "Wales"]
+
+
 def test_a_name_the_documents_write_with_and_is_one_side_not_two():
     asked = "What was the engagement index of HM Revenue and Customs in 2019?"
     split = plan(analyse(asked))  # the tagger reads two bodies, "HM Revenue" and "Customs"
