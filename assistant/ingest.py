@@ -29,7 +29,8 @@ from .store import Store, StoreError
 # chunks-7: PDFs read closely by default.
 # chunks-8: a closing quote kept with its sentence; with ASSISTANT_PDF_FOOTNOTES ("-notes"),
 # footnotes set apart and calls in superscript.
-# chunks-9: a justified line's word spacing counted, so PDFs read without false spaces.
+# chunks-9: a justified line's word spacing counted, so PDFs read without false spaces; with
+# footnotes, calls glued to a word found whatever follows them.
 SCHEME = "chunks-9"
 
 

@@ -226,8 +226,11 @@ def _footnotes(page: PageLines, lines: list[Line]) -> tuple[list[Line], list[tup
 def _call(lines: list[Line], number: str) -> tuple[Line, int, int, str] | None:
     """The first place the body calls a note drawn with its text (a number right after a word
     or a stop, `country".57` or `research. 55 We`, not a decimal's or a paragraph number's
-    digits), to be written in superscript."""
-    call = re.compile(rf"(?<=[a-z.,;:)\"'\u201d\u2019])(?<!\d[.,])(\s?){number}(?=\s+[A-Z]|\s*$)")
+    digits; or glued to the end of a word, a bracket or a percentage, whatever follows:
+    `available15.`, `age group28 that`, `90%29.`), to be written in superscript."""
+    after_stop = rf"(?<=[a-z.,;:)\"'\u201d\u2019])(?<!\d[.,])\s?{number}(?=\s+[A-Z]|\s*$)"
+    glued = rf"(?<=[a-z)%\"'\u201d\u2019]){number}(?!\w)"
+    call = re.compile(f"{after_stop}|{glued}")
     for line in lines:
         found = None if line.cells else call.search(line.text)
         if found:

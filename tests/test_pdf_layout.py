@@ -360,6 +360,32 @@ def test_small_numbered_lines_that_nothing_calls_stay_in_the_text(tmp_path):
     assert "Publish the accounts" in page.text and "Hold a reserve" in page.text
 
 
+def test_calls_glued_to_a_word_are_found_whatever_follows_them(tmp_path):
+    """Calls drawn with their text and glued to the word, bracket or percentage before them
+    (`available1.`, `age group2 that`, `90%3.`), as a typesetter that sizes the call by the
+    text matrix writes them; a figure glued to other figures ("aged 50-63") is not a call."""
+    path = tmp_path / "glued.pdf"
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    pdf.setFont("Helvetica", 11)
+    lines = [
+        "Breakdowns by age and gender are not available1. The report concluded as much.",
+        "Awareness among the 45-54 age group2 that the age was rising grew to 90%3.",
+        "Women aged 50-63 read the letters less often than the rest.",
+    ]
+    for k, line in enumerate(lines):
+        pdf.drawString(72, HEIGHT - 100 - 16 * k, line)
+    pdf.setFont("Helvetica", 8)
+    for k, note in enumerate(["Table 4 of the survey.", "The 2004 survey.", "The 2006 survey."]):
+        pdf.drawString(72, 100 - 12 * k, f"{k + 1} {note}")
+    pdf.showPage()
+    pdf.save()
+    page = load_file(path, 10**7, NOTES).pages[0]
+    assert [number for number, _ in page.notes] == ["1", "2", "3"]
+    assert "not available\u00b9. The report" in page.text
+    assert "age group\u00b2 that" in page.text and "grew to 90%\u00b3." in page.text
+    assert "aged 50-63 read" in page.text
+
+
 @pytest.fixture(scope="module")
 def noted(tmp_path_factory, embedder):
     folder = tmp_path_factory.mktemp("notes")
