@@ -209,21 +209,23 @@ def _with_notes(blocks: list[Block], document: LoadedDocument) -> list[Block]:
     right after the block that calls it, or after its page's text where no block does: the
     note stays with what it annotates and never splits a sentence. A note opens on its call
     in superscript, as the text calls it."""
-    out = list(blocks)
+    on_page: dict[int, list[int]] = {}  # a page -> the blocks of text drawn on it, in order
+    for i, block in enumerate(blocks):
+        if not block.heading:
+            for number in range(block.page_start, block.page_end + 1):
+                on_page.setdefault(number, []).append(i)
+    after: dict[int, list[Block]] = {}  # a block -> the notes placed after it, in order
     for page in document.pages:
         for number, text in page.notes:
             call = superscript(number)
-            on_page = [
-                i
-                for i, b in enumerate(out)
-                if b.page_start <= page.number <= b.page_end and not b.heading and not b.note
-            ]
-            calling = [i for i in on_page if call in out[i].text]
-            at = calling[0] if calling else on_page[-1] if on_page else len(out) - 1
-            while at + 1 < len(out) and out[at + 1].note:
-                at += 1  # after the notes already placed there, in order
+            here = on_page.get(page.number, [])
+            calling = next((i for i in here if call in blocks[i].text), None)
+            at = calling if calling is not None else here[-1] if here else len(blocks) - 1
             note = Block(f"{call} {text}", page.number, page.number, note=number)
-            out.insert(at + 1, note)
+            after.setdefault(at, []).append(note)
+    out = after.get(-1, [])  # no blocks at all: the notes alone
+    for i, block in enumerate(blocks):
+        out += [block, *after.get(i, [])]
     return out
 
 

@@ -12,7 +12,7 @@ from typing import Protocol
 import numpy as np
 
 from .config import EmbeddingBackend, Settings
-from .models import CALLS
+from .models import calls_as_spaces
 
 MAX_TOKENS = 256  # the model's own limit, special tokens included
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -69,14 +69,10 @@ def count_tokens(texts: Sequence[str]) -> list[int]:
     return [len(e.ids) for e in encodings]
 
 
-_CALLS_AS_SPACES = {ord(c): " " for c in CALLS}
-
-
 def for_model(text: str) -> str:
     """The text as the model reads it: a footnote's call (superscript digits) says nothing of
-    what the sentence means, so it is read as a space (one for one, so that character spans
-    stay where they were)."""
-    return text.translate(_CALLS_AS_SPACES)
+    what the sentence means, so it is read as spaces."""
+    return calls_as_spaces(text)
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:

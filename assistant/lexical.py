@@ -14,12 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .models import CALLS, DocumentRecord
+from .models import DocumentRecord, calls_as_spaces
 from .store import Store, StoredChunk
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 _TOKEN = re.compile(r"\w\w+|\d")
-_NO_CALLS = {ord(c): " " for c in CALLS}  # a footnote's call is not part of its word
 SCHEME = "bm25-snowball-3"
 """How chunk texts become index terms; an index made another way is rebuilt."""
 
@@ -35,7 +34,7 @@ def stopwords() -> frozenset[str]:
 def tokenize(text: str, stop: frozenset[str] | None = None) -> list[str]:
     """Lower-cased word tokens without English stopwords; numbers are kept."""
     stop = stopwords() if stop is None else stop
-    text = text.lower().translate(_NO_CALLS)
+    text = calls_as_spaces(text.lower())  # a footnote's call is not part of its word
     return [t for t in _TOKEN.findall(text) if t not in stop]
 
 

@@ -20,6 +20,15 @@ def superscript(digits: str) -> str:
     return digits.translate(_SUPERSCRIPT)
 
 
+_CALLS_AS_SPACES = {ord(c): " " for c in CALLS}
+
+
+def calls_as_spaces(text: str) -> str:
+    """The text with each footnote call's digit read as a space, one for one, so that
+    character spans stay where they were and a call is not part of the word it follows."""
+    return text.translate(_CALLS_AS_SPACES)
+
+
 def without_calls(text: str) -> str:
     """The text without the footnote calls that end it ("plus VAT.\u2075\u00b3" -> "plus VAT.")."""
     return text.rstrip().rstrip(CALLS).rstrip()

@@ -114,7 +114,7 @@ class Store:
                     f"{prefix}-ledger", embedding_function=None
                 )
             self._sentences = self._sentence_collection()
-            self._pending = self._pending_collection() if self._swept() else None
+            self._pending = self._kept_pending()
             for collection in (self._chunks, self._sentences):
                 _search_widely(collection)
         except StoreError:
@@ -163,14 +163,15 @@ class Store:
             configuration={"hnsw": _HNSW},
         )
 
-    def _swept(self) -> bool:
-        """Whether the index has the collection of sources being written: an index made before
-        it was kept is swept whole, once, before it is made."""
+    def _kept_pending(self):
+        """The index's collection of sources being written; None for an index made before it
+        was kept, which is swept whole, once, before it is made (_ready_pending)."""
         try:
-            self._client.get_collection(f"{self.settings.collection}-pending")
+            return self._client.get_collection(
+                f"{self.settings.collection}-pending", embedding_function=None
+            )
         except Exception:
-            return False
-        return True
+            return None
 
     def _pending_collection(self):
         return self._client.get_or_create_collection(
@@ -390,19 +391,17 @@ class Store:
         yield
         self._call(lambda: pending.delete(ids=[key]))
 
-    def delete_uncommitted(self) -> int:
+    def delete_uncommitted(self) -> None:
         """Deletes what an interrupted write left behind (chunks and sentences that no ledger
-        row commits, and a shorter version's surplus); returns how many chunks it deleted. Only
-        the sources named as being written are looked at."""
+        row commits, and a shorter version's surplus). Only the sources named as being written
+        are looked at."""
         pending = self._ready_pending()
         rows = self._call(lambda: pending.get(include=["metadatas"]))
-        deleted = 0
         for key, meta in zip(rows["ids"], rows["metadatas"] or [], strict=True):
-            deleted += self._tidy(key, (meta or {}).get("source"))
+            self._tidy(key, (meta or {}).get("source"))
             self._call(lambda k=key: pending.delete(ids=[k]))
-        return deleted
 
-    def _tidy(self, key: str, source: MetaValue) -> int:
+    def _tidy(self, key: str, source: MetaValue) -> None:
         """Deletes one source's rows that its ledger row does not commit."""
         record = self.record_for(str(source)) if source else None
         stale: dict[str, Any] = {"source_key": key}
@@ -418,10 +417,8 @@ class Store:
                     },
                 ]
             }
-        found = self._call(lambda: self._chunks.get(where=stale, include=[]))["ids"]
         self._call(lambda: self._chunks.delete(where=stale))
         self._call(lambda: self._sentences.delete(where=stale))
-        return len(found)
 
     def _ready_pending(self):
         """The collection of sources being written; an index made before it was kept is first
@@ -431,26 +428,19 @@ class Store:
             self._pending = self._pending_collection()
         return self._pending
 
-    def _sweep(self) -> int:
+    def _sweep(self) -> None:
         """Deletes every chunk and sentence that no ledger row commits, reading them all."""
         committed = {(source_key(r.source), r.doc_id) for r in self.documents()}
-        stale = [
-            chunk_id
-            for ids, metas, _ in self._pages(include=["metadatas"])
-            for chunk_id, meta in zip(ids, metas, strict=True)
-            if not meta or (meta.get("source_key"), meta.get("doc_id")) not in committed
-        ]
-        for start in range(0, len(stale), _PAGE):
-            self._call(lambda s=start: self._chunks.delete(ids=stale[s : s + _PAGE]))
-        stale_sentences = [
-            sentence_id
-            for ids, metas, _ in self._pages(include=["metadatas"], collection=self._sentences)
-            for sentence_id, meta in zip(ids, metas, strict=True)
-            if not meta or (meta.get("source_key"), meta.get("doc_id")) not in committed
-        ]
-        for start in range(0, len(stale_sentences), _PAGE):
-            self._call(lambda s=start: self._sentences.delete(ids=stale_sentences[s : s + _PAGE]))
-        return len(stale)
+        for collection in (self._chunks, self._sentences):
+            stale = [
+                row_id
+                for ids, metas, _ in self._pages(include=["metadatas"], collection=collection)
+                for row_id, meta in zip(ids, metas, strict=True)
+                if not meta or (meta.get("source_key"), meta.get("doc_id")) not in committed
+            ]
+            for at in range(0, len(stale), _PAGE):
+                part = stale[at : at + _PAGE]
+                self._call(lambda c=collection, p=part: c.delete(ids=p))
 
     def committed_chunks(
         self, records: Sequence[DocumentRecord] | None = None
