@@ -5,9 +5,14 @@ Run: python app.py  (settings: ASSISTANT_HOST, ASSISTANT_PORT, ASSISTANT_AUTH, A
 
 from __future__ import annotations
 
+import asyncio
 import html
+import logging
+import shutil
 import sys
 import tempfile
+import time
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import assistant as _offline  # noqa: F401  (first: it turns off every library's telemetry)
@@ -39,6 +44,10 @@ from assistant.uploads import UploadError, save_upload
 from assistant.websecurity import LoginThrottle, SecurityHeaders, document_response_headers
 
 ROOT = Path(__file__).resolve().parent
+STOP_WITHIN_S = 3  # asked to stop, the app closes connections still open after this long
+FILES_KEPT_S = 3600
+"""An export, and Gradio's copy of an upload or an export, is kept on the server at most about
+this long (and not after the app stops): briefings and uploads hold sensitive material."""
 # The look of GOV.UK services: its palette (text #0b0c0c, secondary text #505a5f, links
 # #1d70b8, buttons #00703c, focus #ffdd00 with black), system fonts only (nothing is fetched).
 CSS = """
@@ -319,6 +328,27 @@ def _auth(settings: Settings) -> list[tuple[str, str]] | None:
     return [(u.strip(), p.strip()) for u, p in pairs]
 
 
+class Outbox:
+    """Where exports are written for Gradio to hand out: one private folder, removed when the
+    app stops, in which each export lives `keep_s` seconds at most."""
+
+    def __init__(self, keep_s: float):
+        self._folder = tempfile.TemporaryDirectory(prefix="assistant-exports-")
+        self.keep_s = keep_s
+
+    def folder(self) -> Path:
+        """A new folder for one export; exports older than `keep_s` are removed first."""
+        root = Path(self._folder.name)
+        for old in root.iterdir():
+            if time.time() - old.stat().st_mtime > self.keep_s:
+                shutil.rmtree(old, ignore_errors=True)
+        return Path(tempfile.mkdtemp(dir=root))
+
+    def close(self) -> None:
+        """Removes every export: the app is stopping."""
+        self._folder.cleanup()
+
+
 def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
     """The FastAPI app (serving the indexed PDFs) with the Gradio chat mounted on it."""
     ensure_index(settings)
@@ -335,7 +365,10 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
     places, documents = choices(held)
     examples = [{"text": q} for q in assistant.examples()]
 
-    with gr.Blocks(title="Evidence assistant") as demo:
+    outbox = Outbox(FILES_KEPT_S)
+    with gr.Blocks(
+        title="Evidence assistant", delete_cache=(FILES_KEPT_S // 6, FILES_KEPT_S)
+    ) as demo:
         gr.HTML(
             "<h1>Evidence assistant</h1><p class='intro'>Answers come only from the indexed "
             "documents. Every sentence cites its passage, and each quote is checked against "
@@ -461,7 +494,7 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                 result = make(text)
             except (QuestionError, StoreError, SelectorError) as err:
                 return f"Cannot draft that: {html.escape(str(err))}.", "", None
-            folder = Path(tempfile.mkdtemp(prefix="draft-"))
+            folder = outbox.folder()
             text = markdown(result)
             (folder / f"{name}.md").write_text(text, encoding="utf-8")
             (folder / f"{name}.docx").write_bytes(word(result, settings.author))
@@ -596,7 +629,7 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                     value=None, visible=False
                 )
             done = done[-1:] if what == "Last answer" else done
-            folder = Path(tempfile.mkdtemp(prefix="briefing-"))
+            folder = outbox.folder()
             records = [assistant.record("answer", t.question, [t.answer]) for t in done]
             if kind == "md":
                 path = folder / "briefing.md"
@@ -608,9 +641,17 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
             return f"Exported {said}: download it below.", gr.update(value=str(path), visible=True)
 
         export_outputs = [export_status, download]
-        export_md.click(lambda done, what: export(done, what, "md"), [turns, scope], export_outputs)
+        export_md.click(
+            lambda done, what: export(done, what, "md"),
+            [turns, scope],
+            export_outputs,
+            api_name="export_markdown",
+        )
         export_docx.click(
-            lambda done, what: export(done, what, "docx"), [turns, scope], export_outputs
+            lambda done, what: export(done, what, "docx"),
+            [turns, scope],
+            export_outputs,
+            api_name="export_word",
         )
 
         def add(uploaded, jurisdictions, docs, progress=gr.Progress()):  # noqa: B008
@@ -680,7 +721,12 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
 
         gr.api(ask_api, api_name="ask")
 
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        outbox.close()  # Gradio empties its own cache (delete_cache) in the same shutdown
+
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     logins = _auth(settings)
 
     def signed_in(request: Request) -> None:
@@ -722,6 +768,14 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
     return app, demo
 
 
+class _StreamsCutAtStop(logging.Filter):
+    """Drops the traceback uvicorn logs for each stream it cuts when the app stops (a browser
+    tab's heartbeat): the stop is asked for, and nothing failed."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
+
+
 def main() -> None:
     import uvicorn
 
@@ -733,8 +787,17 @@ def main() -> None:
             file=sys.stderr,
         )
     app, _ = build(settings)
+    logging.getLogger("uvicorn.error").addFilter(_StreamsCutAtStop())
     print(f"Evidence assistant on http://{settings.host}:{settings.port}", file=sys.stderr)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    # An open browser tab holds a connection for as long as it is open: without a limit the app
+    # would wait for every tab to close before it stops (and tidies up).
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        timeout_graceful_shutdown=STOP_WITHIN_S,
+    )
 
 
 if __name__ == "__main__":

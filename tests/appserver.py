@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,8 +33,14 @@ class RunningApp:
 
 
 @contextmanager
-def running_app(folder: Path, documents: Sequence[Path], **settings: str) -> Iterator[RunningApp]:
-    """Ingests the documents with `assistant ingest`, starts app.py, yields once it answers."""
+def running_app(
+    folder: Path,
+    documents: Sequence[Path],
+    environment: Mapping[str, str] | None = None,
+    **settings: str,
+) -> Iterator[RunningApp]:
+    """Ingests the documents with `assistant ingest`, starts app.py (with `environment` added to
+    its variables), yields once it answers."""
     corpus = folder / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
     for document in documents:
@@ -42,6 +48,7 @@ def running_app(folder: Path, documents: Sequence[Path], **settings: str) -> Ite
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     env.update(ASSISTANT_INDEX_DIR=str(folder / "index"), ASSISTANT_PORT=str(free_port()))
     env.update({f"ASSISTANT_{k.upper()}": v for k, v in settings.items()})
+    env.update(environment or {})
     url = f"http://127.0.0.1:{env['ASSISTANT_PORT']}"
     app = RunningApp(url, folder / "index", env, folder / "app.log")
     ingest = app.cli("ingest", str(corpus), "--quiet")
