@@ -207,6 +207,18 @@ def test_remove_drops_one_document(settings, counting, tmp_path):
     with pytest.raises(LookupError, match="no indexed document matches"):
         ingester.remove("Scotland summary")
     assert not list(settings.documents_dir.glob(f"{record.doc_id}.*"))  # its copy goes too
+    assert (folder / "scotland.pdf").exists()  # the file itself is the user's own: it stays
+
+
+def test_removing_an_uploaded_document_deletes_the_upload(settings, counting, tmp_path):
+    folder = _corpus(tmp_path / "docs")
+    settings.upload_dir.mkdir(parents=True)
+    upload = settings.upload_dir / "scotland.pdf"
+    upload.write_bytes((folder / "scotland.pdf").read_bytes())
+    ingester = Ingester(settings, embedder=counting)
+    ingester.ingest([upload])
+    ingester.remove("Scotland summary")
+    assert not upload.exists()
 
 
 def test_the_index_keeps_its_own_copy_of_each_document(settings, counting, tmp_path):
