@@ -26,7 +26,7 @@ from .citations import (
 from .config import Settings, get_settings
 from .conflicts import find_disagreements
 from .embeddings import get_embedder
-from .generation import Composition, ExtractiveComposer, LLMComposer, Reach
+from .generation import PART_REACH, Composition, ExtractiveComposer, LLMComposer, Reach
 from .ingest import Ingester, copy_path, open_store
 from .lexical import named_paragraphs, paragraph_token, stopwords
 from .models import Answer, DocumentRecord, IngestReport, Passage
@@ -394,7 +394,9 @@ class Assistant:
         else:
             parts = []
             for label, text in asked:
-                part = yield from self._part(text, history, filters, notes, reach=reach)
+                part = yield from self._part(
+                    text, history, filters, notes, reach=reach or PART_REACH
+                )
                 parts.append((label, part))
         answer = self._assemble(question, parts, filters, notes, started)
         if not answer.refused and answer.composer == self.composer.name == "extractive":

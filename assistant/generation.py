@@ -18,8 +18,8 @@ from .signals import LIST_MARK, Candidate
 
 MAX_WORDS = 150
 MAX_SENTENCES = 6  # the lead and its supporting sentences, list items apart
-SUPPORT_SHARE = 0.5  # a supporting sentence is at least this likely, relative to the lead
-SUPPORT_FLOOR = 0.1  # and at least this likely to answer, whatever the lead's probability
+SUPPORT_SHARE = 0.3  # a supporting sentence is at least this likely, relative to the lead
+SUPPORT_FLOOR = 0.05  # and at least this likely to answer, whatever the lead's probability
 _MARKER = LIST_MARK  # a list item or numbered line
 LEAD_LOOKS = 5  # a lead that is not a sentence, or has no subject, gives way to the next of these
 _DIGIT = re.compile(r"\d")
@@ -80,6 +80,11 @@ class Reach:
     sentences: int = MAX_SENTENCES
     share: float = SUPPORT_SHARE
     floor: float = SUPPORT_FLOOR
+
+
+PART_REACH = Reach(share=0.5, floor=0.1)
+"""One part of a question that asks several things, or one side of a comparison: a short
+paragraph beside the others, so its supporting sentences must be likelier than an answer's."""
 
 
 def _with_marker(sentence: str, n: int) -> str:
@@ -255,6 +260,8 @@ class ExtractiveComposer:
                 break
             if _not_a_claim(candidate):
                 continue  # a heading, contents line or a table's header row, not a claim
+            if _MARKER.match(candidate.sentence) and not has_finite_verb(candidate.sentence):
+                continue  # a numbered line with no verb (a list item, a note) only within its list
             listed = self._list_after(candidate.sentence, candidate.passage)
             if candidate.sentence.rstrip().endswith(":") and not listed:
                 continue  # announces what the passage does not go on to give

@@ -156,3 +156,60 @@ def test_a_sentence_that_leans_on_nothing_its_passage_shows_does_not_lead(embedd
     shown = Passage(1, "c3", "d", "Notice", "a.pdf", 2, 2, "", f"{before} {leaning}", 1.0)
     answer = composer.compose([(candidate(shown, leaning), 0.8), (candidate(second, alone), 0.5)])
     assert answer.text.startswith(f"{before[:-1]} [1]. {leaning[:-1]} [1].")
+
+
+def test_a_side_of_a_comparison_says_less_than_an_answer(embedder):
+    """A supporting sentence a third as likely to answer as the lead is said in an answer, and
+    left out of one side of a comparison, a short paragraph beside the others."""
+    import numpy as np
+
+    from assistant.generation import PART_REACH, ExtractiveComposer
+    from assistant.models import Passage
+    from assistant.signals import Candidate
+
+    lead = "The harbour board meets four times a year in Oban."
+    support = "The board publishes its minutes within a month of each meeting."
+    ranked = [
+        (
+            Candidate(
+                Passage(n, f"c{n}", "d", "Harbour", "h.pdf", n, n, "", s, 1.0),
+                s,
+                0,
+                np.asarray(embedder.embed_query(s)),
+            ),
+            p,
+        )
+        for n, s, p in ((1, lead, 0.9), (2, support, 0.3))
+    ]
+    composer = ExtractiveComposer(embedder)
+    assert support[:-1] in composer.compose(ranked).text
+    side = composer.compose(ranked, PART_REACH).text
+    assert side.startswith(lead[:-1]) and support[:-1] not in side
+
+
+def test_a_numbered_line_without_a_verb_does_not_support_an_answer(embedder):
+    """A note or list item with no verb ("9 Harbour Trust, Annual Report, 5 April 2023") says
+    something only within its list: out of it, as support, it would be a fragment."""
+    import numpy as np
+
+    from assistant.generation import ExtractiveComposer
+    from assistant.models import Passage
+    from assistant.signals import Candidate
+
+    lead = "The harbour board meets four times a year in Oban."
+    note = "9 Harbour Trust, Annual Report of the Oban board, 5 April 2023"
+    item = "2 The board publishes its minutes within a month."
+    ranked = [
+        (
+            Candidate(
+                Passage(n, f"c{n}", "d", "Harbour", "h.pdf", n, n, "", s, 1.0),
+                s,
+                0,
+                np.asarray(embedder.embed_query(s)),
+            ),
+            p,
+        )
+        for n, s, p in ((1, lead, 0.9), (2, note, 0.8), (3, item, 0.7))
+    ]
+    text = ExtractiveComposer(embedder).compose(ranked).text
+    assert "Annual Report" not in text and "publishes its minutes" in text
