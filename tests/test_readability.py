@@ -158,18 +158,14 @@ def test_a_sentence_that_leans_on_nothing_its_passage_shows_does_not_lead(embedd
     assert answer.text.startswith(f"{before[:-1]} [1]. {leaning[:-1]} [1].")
 
 
-def test_a_side_of_a_comparison_says_less_than_an_answer(embedder):
-    """A supporting sentence a third as likely to answer as the lead is said in an answer, and
-    left out of one side of a comparison, a short paragraph beside the others."""
+def _alone(embedder, *sentences: tuple[str, float]) -> list:
+    """Each sentence in a passage of its own, ranked with the probability given."""
     import numpy as np
 
-    from assistant.generation import PART_REACH, ExtractiveComposer
     from assistant.models import Passage
     from assistant.signals import Candidate
 
-    lead = "The harbour board meets four times a year in Oban."
-    support = "The board publishes its minutes within a month of each meeting."
-    ranked = [
+    return [
         (
             Candidate(
                 Passage(n, f"c{n}", "d", "Harbour", "h.pdf", n, n, "", s, 1.0),
@@ -179,8 +175,18 @@ def test_a_side_of_a_comparison_says_less_than_an_answer(embedder):
             ),
             p,
         )
-        for n, s, p in ((1, lead, 0.9), (2, support, 0.3))
+        for n, (s, p) in enumerate(sentences, 1)
     ]
+
+
+def test_a_side_of_a_comparison_says_less_than_an_answer(embedder):
+    """A supporting sentence a third as likely to answer as the lead is said in an answer, and
+    left out of one side of a comparison, a short paragraph beside the others."""
+    from assistant.generation import PART_REACH, ExtractiveComposer
+
+    lead = "The harbour board meets four times a year in Oban."
+    support = "The board publishes its minutes within a month of each meeting."
+    ranked = _alone(embedder, (lead, 0.9), (support, 0.3))
     composer = ExtractiveComposer(embedder)
     assert support[:-1] in composer.compose(ranked).text
     side = composer.compose(ranked, PART_REACH).text
@@ -190,26 +196,13 @@ def test_a_side_of_a_comparison_says_less_than_an_answer(embedder):
 def test_a_numbered_line_without_a_verb_does_not_support_an_answer(embedder):
     """A note or list item with no verb ("9 Harbour Trust, Annual Report, 5 April 2023") says
     something only within its list: out of it, as support, it would be a fragment."""
-    import numpy as np
-
     from assistant.generation import ExtractiveComposer
-    from assistant.models import Passage
-    from assistant.signals import Candidate
 
-    lead = "The harbour board meets four times a year in Oban."
-    note = "9 Harbour Trust, Annual Report of the Oban board, 5 April 2023"
-    item = "2 The board publishes its minutes within a month."
-    ranked = [
-        (
-            Candidate(
-                Passage(n, f"c{n}", "d", "Harbour", "h.pdf", n, n, "", s, 1.0),
-                s,
-                0,
-                np.asarray(embedder.embed_query(s)),
-            ),
-            p,
-        )
-        for n, s, p in ((1, lead, 0.9), (2, note, 0.8), (3, item, 0.7))
-    ]
+    ranked = _alone(
+        embedder,
+        ("The harbour board meets four times a year in Oban.", 0.9),
+        ("9 Harbour Trust, Annual Report of the Oban board, 5 April 2023", 0.8),
+        ("2 The board publishes its minutes within a month.", 0.7),
+    )
     text = ExtractiveComposer(embedder).compose(ranked).text
     assert "Annual Report" not in text and "publishes its minutes" in text
