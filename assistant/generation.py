@@ -12,7 +12,7 @@ import numpy as np
 
 from .citations import is_evidence, readable, split_sentences
 from .embeddings import Embedder
-from .models import Passage
+from .models import CALLS, Passage
 from .readability import has_finite_verb, labelled, leans_back
 from .signals import LIST_MARK, Candidate
 
@@ -31,6 +31,15 @@ def _heading_like(sentence: str) -> bool:
     if _MARKER.match(sentence) or sentence.rstrip().endswith(":") or labelled(sentence):
         return False
     return not has_finite_verb(sentence)
+
+
+def _aside(sentence: str) -> bool:
+    """A footnote set apart from the text (it opens on its call), or a numbered line with no
+    verb (a note read as a list item, one item of a list): each says something only where it
+    stands, so neither supports an answer as a claim of its own (either may lead one)."""
+    if sentence[:1] in CALLS:
+        return True
+    return bool(_MARKER.match(sentence)) and not has_finite_verb(sentence)
 
 
 def _not_a_claim(candidate: Candidate) -> bool:
@@ -260,8 +269,8 @@ class ExtractiveComposer:
                 break
             if _not_a_claim(candidate):
                 continue  # a heading, contents line or a table's header row, not a claim
-            if _MARKER.match(candidate.sentence) and not has_finite_verb(candidate.sentence):
-                continue  # a numbered line with no verb (a list item, a note) only within its list
+            if _aside(candidate.sentence):
+                continue
             listed = self._list_after(candidate.sentence, candidate.passage)
             if candidate.sentence.rstrip().endswith(":") and not listed:
                 continue  # announces what the passage does not go on to give

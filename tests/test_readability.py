@@ -193,16 +193,21 @@ def test_a_side_of_a_comparison_says_less_than_an_answer(embedder):
     assert side.startswith(lead[:-1]) and support[:-1] not in side
 
 
-def test_a_numbered_line_without_a_verb_does_not_support_an_answer(embedder):
+def test_a_note_or_a_numbered_line_without_a_verb_does_not_support_an_answer(embedder):
     """A note or list item with no verb ("9 Harbour Trust, Annual Report, 5 April 2023") says
-    something only within its list: out of it, as support, it would be a fragment."""
+    something only within its list: out of it, as support, it would be a fragment. A footnote
+    set apart from the text (opening on its call) speaks of the text that calls it."""
     from assistant.generation import ExtractiveComposer
 
     ranked = _alone(
         embedder,
         ("The harbour board meets four times a year in Oban.", 0.9),
         ("9 Harbour Trust, Annual Report of the Oban board, 5 April 2023", 0.8),
+        ("\u00b9 Evidence from the Harbour Trust, which the board published.", 0.8),
         ("2 The board publishes its minutes within a month.", 0.7),
     )
     text = ExtractiveComposer(embedder).compose(ranked).text
-    assert "Annual Report" not in text and "publishes its minutes" in text
+    assert "Annual Report" not in text and "Evidence from" not in text
+    assert "publishes its minutes" in text
+    note_first = ExtractiveComposer(embedder).compose(ranked[2:]).text
+    assert note_first.startswith("\u00b9 Evidence from the Harbour Trust")  # it may lead
