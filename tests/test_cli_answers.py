@@ -127,12 +127,9 @@ def test_ask_with_a_filter_and_a_history(index, tmp_path):
     assert all(p["meta"]["jurisdiction"] == "Wales" for p in answer["passages"])
 
 
-@pytest.mark.xfail(
-    reason="answer selector (issue 13): with each sentence's vector made alone, the shipped "
-    "selector ranks the Commissioner's start date above the seven-year term",
-    strict=False,
-)
 def test_a_follow_up_on_the_term_is_answered_with_its_length(index, tmp_path):
+    # The selector ranks the Commissioner's start date first; the seven-year term follows it
+    # as a supporting sentence.
     assert "seven years" in _ask_follow_up(index, tmp_path)["answer"]
 
 
