@@ -46,8 +46,9 @@ from assistant.websecurity import LoginThrottle, SecurityHeaders, document_respo
 ROOT = Path(__file__).resolve().parent
 STOP_WITHIN_S = 3  # asked to stop, the app closes connections still open after this long
 FILES_KEPT_S = 3600
-"""An export, and Gradio's copy of an upload or an export, is kept on the server at most about
-this long (and not after the app stops): briefings and uploads hold sensitive material."""
+"""Briefings and uploads hold sensitive material: Gradio's copies of uploads and exports are
+deleted on a timer once older than this, an export of the app's own once older than this when
+the next is made, and all of them when the app stops."""
 # The look of GOV.UK services: its palette (text #0b0c0c, secondary text #505a5f, links
 # #1d70b8, buttons #00703c, focus #ffdd00 with black), system fonts only (nothing is fetched).
 CSS = """
@@ -330,17 +331,23 @@ def _auth(settings: Settings) -> list[tuple[str, str]] | None:
 
 class Outbox:
     """Where exports are written for Gradio to hand out: one private folder, removed when the
-    app stops, in which each export lives `keep_s` seconds at most."""
+    app stops; each new export first removes those older than `keep_s` seconds."""
 
     def __init__(self, keep_s: float):
-        self._folder = tempfile.TemporaryDirectory(prefix="assistant-exports-")
+        self._folder = tempfile.TemporaryDirectory(
+            prefix="assistant-exports-", ignore_cleanup_errors=True
+        )
         self.keep_s = keep_s
 
     def folder(self) -> Path:
         """A new folder for one export; exports older than `keep_s` are removed first."""
         root = Path(self._folder.name)
         for old in root.iterdir():
-            if time.time() - old.stat().st_mtime > self.keep_s:
+            try:
+                stale = time.time() - old.stat().st_mtime > self.keep_s
+            except FileNotFoundError:
+                continue  # another request's sweep removed it first
+            if stale:
                 shutil.rmtree(old, ignore_errors=True)
         return Path(tempfile.mkdtemp(dir=root))
 
@@ -723,8 +730,10 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
-        yield
-        outbox.close()  # Gradio empties its own cache (delete_cache) in the same shutdown
+        try:
+            yield
+        finally:
+            outbox.close()  # Gradio empties its own cache (delete_cache) in the same shutdown
 
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     logins = _auth(settings)
@@ -769,11 +778,14 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
 
 
 class _StreamsCutAtStop(logging.Filter):
-    """Drops the traceback uvicorn logs for each stream it cuts when the app stops (a browser
-    tab's heartbeat): the stop is asked for, and nothing failed."""
+    """Drops what uvicorn logs as errors when it cuts the streams still open at a stop (a
+    browser tab's heartbeat): the line saying it cancels them, and each one's traceback. The
+    stop was asked for, and nothing failed."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
+        if record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError):
+            return False
+        return not str(record.msg).startswith("Cancel %s running task")
 
 
 def main() -> None:

@@ -34,10 +34,11 @@ def _heading_like(sentence: str) -> bool:
 
 
 def _aside(sentence: str) -> bool:
-    """A footnote set apart from the text (it opens on its call), or a numbered line with no
-    verb (a note read as a list item, one item of a list): each says something only where it
-    stands, so neither supports an answer as a claim of its own (either may lead one)."""
-    if sentence[:1] in CALLS:
+    """A footnote set apart from the text (it opens on its call), or a numbered or bulleted
+    line with no verb (a note read as a list item, one item of a list): each says something
+    only where it stands, so neither supports an answer as a claim of its own (either may
+    lead one)."""
+    if sentence and sentence[0] in CALLS:
         return True
     return bool(_MARKER.match(sentence)) and not has_finite_verb(sentence)
 

@@ -427,9 +427,11 @@ class Ingester:
             self.store.delete_chunks_of(record.source, record.doc_id)
         if not any(r.doc_id == record.doc_id for r in self.store.documents()):
             drop_copy(self.settings.documents_dir, record.doc_id)
-        if _within(record.source, [_absolute(self.settings.upload_dir)]):
+        upload = Path(record.source)
+        if upload.parent.resolve() == self.settings.upload_dir.resolve():
             # An upload is the app's own copy of what a user gave it: it goes with its document.
-            Path(record.source).unlink(missing_ok=True)
+            # Uploads are saved flat in their folder; a link there loses the link, not its file.
+            upload.unlink(missing_ok=True)
 
     def remove(self, what: str) -> DocumentRecord:
         """Drops one document, named by its doc id (or a prefix), source path or title."""

@@ -24,6 +24,9 @@ class RunningApp:
     index: Path
     env: dict[str, str]
     log: Path
+    stopped_in: float | None = None
+    """Seconds from asking the app to stop (SIGTERM) to its exit; None while it runs, or
+    when it had to be killed."""
 
     def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
         """Runs `assistant ARGS` against the app's own index."""
@@ -77,9 +80,11 @@ def running_app(
                 time.sleep(0.5)
         yield app
     finally:
+        asked = time.monotonic()
         server.terminate()
         try:
             server.wait(timeout=10)
+            app.stopped_in = time.monotonic() - asked
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=10)

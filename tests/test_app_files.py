@@ -44,10 +44,13 @@ def test_uploads_and_exports_are_gone_once_the_app_stops(tmp_path):
         client.predict("How many routes does the Ferry Board run?", [], [], [], api_name="/respond")
         said, exported = client.predict("Last answer", api_name="/export_word")
         assert "Exported" in said
-        held = _files(cache) + _files(scratch)
-        assert any(p.suffix == ".docx" for p in held)  # the export and Gradio's copy of it
+        assert [p.name for p in _files(scratch)] == ["briefing.docx"]  # the app's export
+        assert any(p.name == "briefing.docx" for p in _files(cache))  # and Gradio's copy
         assert any(p.name == "harbour memo.pdf" for p in _files(cache))  # the upload
         assert Path(exported["value"]).read_bytes()[:2] == b"PK"  # a Word file
+    # The client's connection held open, the app still stops soon after it is asked to.
+    assert app.stopped_in is not None and app.stopped_in < 8
+    assert "Traceback" not in app.log.read_text() and "ERROR" not in app.log.read_text()
     assert _files(cache) == []
     assert _files(scratch) == []
     # The index keeps its own copy of the upload: that one is meant to stay.

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from assistant.config import Settings
 from assistant.ingest import SCHEME, Ingester, open_store
 from assistant.lexical import ensure_lexical
 from assistant.retrieval import HybridRetriever
@@ -210,15 +211,25 @@ def test_remove_drops_one_document(settings, counting, tmp_path):
     assert (folder / "scotland.pdf").exists()  # the file itself is the user's own: it stays
 
 
-def test_removing_an_uploaded_document_deletes_the_upload(settings, counting, tmp_path):
+def test_removing_an_uploaded_document_deletes_the_upload(counting, tmp_path):
+    """Saved as the app saves an upload, under an index reached through a link (as /tmp is on
+    some systems): removing the document deletes the upload, and nothing outside its folder."""
+    from assistant.uploads import save_upload
+
     folder = _corpus(tmp_path / "docs")
-    settings.upload_dir.mkdir(parents=True)
-    upload = settings.upload_dir / "scotland.pdf"
-    upload.write_bytes((folder / "scotland.pdf").read_bytes())
+    (tmp_path / "real").mkdir()
+    (tmp_path / "linked").symlink_to(tmp_path / "real")
+    settings = Settings(index_dir=tmp_path / "linked" / "index", progress=False, chroma_url=None)
+    sent = tmp_path / "framework" / "scotland.pdf"
+    sent.parent.mkdir()
+    sent.write_bytes((folder / "scotland.pdf").read_bytes())
+    upload = save_upload(sent, "scotland.pdf", settings.upload_dir, 10**8, sent.parent)
     ingester = Ingester(settings, embedder=counting)
-    ingester.ingest([upload])
+    ingester.ingest([upload, folder / "wales.pdf"])
     ingester.remove("Scotland summary")
+    ingester.remove("Wales summary")
     assert not upload.exists()
+    assert sent.exists() and (folder / "wales.pdf").exists()
 
 
 def test_the_index_keeps_its_own_copy_of_each_document(settings, counting, tmp_path):
