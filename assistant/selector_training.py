@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # evidence is one short document.
 WEIGHTS = {"realdocs": 5.0, "starter": 2.0, "squad": 1.0, "squad-paragraph": 1.0}
 REALDOCS_WEIGHT = WEIGHTS["realdocs"]
+REALDOCS_TRAINING = ROOT / "evals/realdocs/training"
 PARAGRAPH_QUESTIONS = 1500  # SQuAD training questions also asked of their own paragraph
 MAX_FALSE_REFUSALS = 0.10  # the threshold keeps false refusals on tuning data at most this
 
@@ -423,20 +424,29 @@ class CrossFitted:
         return None
 
 
+def _key(source: str, question: Question) -> tuple:
+    """What makes a kept example still the example of a question: its source and its words."""
+    return (source, question.id, question.question, question.evidence, tuple(question.documents))
+
+
 def _collected(settings, work: Path, say, squad_held_out: int, reuse: bool):
-    """The training and held-out examples; kept in the work folder, for --reuse."""
+    """The training and held-out examples; kept in the work folder. With reuse, a question
+    whose example was kept (same source and words, same signals) is not asked again: only
+    new or changed questions are."""
     import pickle
 
     cache = work / "examples.pickle"
+    kept: dict[tuple, Example] = {}
     if reuse and cache.is_file():
         with cache.open("rb") as handle:
-            kept = pickle.load(handle)  # written by this function, in this index folder
-        if kept.get("features") == list(FEATURES):
-            say(f"reusing the examples collected in {cache}")
-            for example in kept["train"] + kept["test"]:
+            stored = pickle.load(handle)  # written by this function, in this index folder
+        if stored.get("features") == list(FEATURES):
+            for example in stored["train"] + stored["test"]:
                 example.matrix = fill_alone(example.matrix)
-            return kept["train"], kept["test"]
-        say("the kept examples are of other signals: collecting afresh")
+                kept[_key(example.source, example.question)] = example
+            say(f"reusing the {len(kept)} examples collected in {cache}")
+        else:
+            say("the kept examples are of other signals: collecting afresh")
     squad_train, squad_questions = squad_set(
         ROOT / "evals/external/squad2/train.json", work / "train"
     )
@@ -445,24 +455,37 @@ def _collected(settings, work: Path, say, squad_held_out: int, reuse: bool):
     )
     realdocs = ROOT / "evals/realdocs/documents"
     real_questions = load_questions(ROOT / "evals/realdocs/questions")
+    # Questions written for training only, on the tuning part's documents (not in the eval).
+    real_training = [q for q in real_questions if q.split == "tuning"]
+    if any(REALDOCS_TRAINING.glob("*.yaml")):
+        real_training += load_questions(REALDOCS_TRAINING)
+    starter = [q for q in load_questions(ROOT / "evals/questions.yaml") if q.split == "tuning"]
     # SQuAD is asked of its whole corpus in training (what retrieval brings), and of its own
     # paragraph when held out (as the eval suite asks it).
-    training_squad = [_unfiltered(q) for q in squad_questions]
-    squad_assistant = _assistant(settings, squad_train, say)
-    examples = collect(squad_assistant, training_squad, "squad", say)
-    examples += collect(
-        squad_assistant, sample(squad_questions, PARAGRAPH_QUESTIONS), "squad-paragraph", say
-    )
-    real = _assistant(settings, realdocs, say)
-    examples += collect(real, [q for q in real_questions if q.split == "tuning"], "realdocs", say)
-    starter = [q for q in load_questions(ROOT / "evals/questions.yaml") if q.split == "tuning"]
-    examples += collect(_assistant(settings, ROOT / "corpus", say), starter, "starter", say)
-    test = collect(_assistant(settings, squad_test, say), squad_test_questions, "squad", say)
-    test += collect(real, [q for q in real_questions if q.split == "test"], "realdocs", say)
+    asked = [
+        ("train", "squad", squad_train, [_unfiltered(q) for q in squad_questions]),
+        ("train", "squad-paragraph", squad_train, sample(squad_questions, PARAGRAPH_QUESTIONS)),
+        ("train", "realdocs", realdocs, real_training),
+        ("train", "starter", ROOT / "corpus", starter),
+        ("test", "squad", squad_test, squad_test_questions),
+        ("test", "realdocs", realdocs, [q for q in real_questions if q.split == "test"]),
+    ]
+    assistants: dict[Path, Assistant] = {}
+    parts: dict[str, list[Example]] = {"train": [], "test": []}
+    for part, source, corpus, questions in asked:
+        missing = [q for q in questions if _key(source, q) not in kept]
+        if missing:
+            if corpus not in assistants:
+                assistants[corpus] = _assistant(settings, corpus, say)
+            kept.update(
+                (_key(source, e.question), e)
+                for e in collect(assistants[corpus], missing, source, say)
+            )
+        parts[part] += [kept[_key(source, q)] for q in questions]
     work.mkdir(parents=True, exist_ok=True)
     with cache.open("wb") as handle:
-        pickle.dump({"features": list(FEATURES), "train": examples, "test": test}, handle)
-    return examples, test
+        pickle.dump({"features": list(FEATURES), **parts}, handle)
+    return parts["train"], parts["test"]
 
 
 def _unfiltered(question: Question) -> Question:

@@ -23,7 +23,9 @@ SPLITS = {
     for d in yaml.safe_load((REALDOCS / "documents.yaml").read_text())["documents"]
 }
 MIXED = load_questions(ROOT / "evals" / "mixed" / "questions.yaml")
-ANSWERABLE = [q for q in QUESTIONS + MIXED if q.answerable]
+# Written to train the answer selector only: on tuning documents, never asked by the eval.
+TRAINING = load_questions(REALDOCS / "training")
+ANSWERABLE = [q for q in QUESTIONS + MIXED + TRAINING if q.answerable]
 
 
 def test_counts_the_protocol_asks_for():
@@ -46,6 +48,18 @@ def test_split_by_document_and_every_document_on_disk():
     for q in QUESTIONS:
         for document in q.documents:
             assert SPLITS[document] == q.split, f"{q.id}: {document} is {SPLITS[document]}"
+
+
+def test_training_questions_are_on_tuning_documents_and_new():
+    assert len(TRAINING) >= 150 and sum(not q.answerable for q in TRAINING) >= len(TRAINING) / 4
+    ids = [q.id for q in QUESTIONS + MIXED + TRAINING]
+    assert len(ids) == len(set(ids))
+    taken = {q.evidence for q in QUESTIONS + MIXED if q.evidence}
+    assert not [q.id for q in TRAINING if q.evidence in taken]
+    for q in TRAINING:
+        assert q.split == "tuning" and all(SPLITS[d] == "tuning" for d in q.documents), q.id
+        # The UKRI set asks someone else's questions of this document: none trained on it.
+        assert "UKRI-081020-HRPolicyFramework.pdf" not in q.documents, q.id
 
 
 def test_the_mixed_set_asks_across_related_documents_and_reuses_no_question():

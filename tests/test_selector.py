@@ -116,3 +116,37 @@ def test_a_file_without_cross_fitted_selectors_is_refused_by_name(tmp_path):
     path.write_text("{}")
     with pytest.raises(ValueError, match="folds.json.*train-selector --cross-fitted"):
         CrossFitted(path)
+
+
+def test_a_rerun_asks_only_the_questions_it_has_no_kept_example_for(tmp_path, monkeypatch):
+    """`train-selector --reuse` keeps each question's example: a second run asks nothing, and
+    a question whose example is gone (new, or with other words) is the only one asked."""
+    import pickle
+
+    from assistant import selector_training as training
+
+    asked: list[tuple[str, str]] = []
+
+    def collect(assistant, questions, source, say):
+        asked.extend((source, q.id) for q in questions)
+        empty = np.zeros((0, len(FEATURES)), dtype=np.float32)
+        return [training.Example(q, source, empty, np.zeros(0, np.int8), False) for q in questions]
+
+    monkeypatch.setattr(training, "collect", collect)
+    monkeypatch.setattr(training, "_assistant", lambda settings, corpus, say: corpus)
+    work = tmp_path / "work"
+    train, test = training._collected(None, work, lambda line: None, 20, reuse=False)
+    assert len(asked) == len(train) + len(test)
+    real = [e.question.id for e in train if e.source == "realdocs"]
+    written = [q.id for q in training.load_questions(training.REALDOCS_TRAINING)]
+    assert written and set(written) <= set(real)  # the training-only questions are trained on
+    asked.clear()
+    again, _ = training._collected(None, work, lambda line: None, 20, reuse=True)
+    assert asked == []
+    assert [(e.source, e.question.id) for e in again] == [(e.source, e.question.id) for e in train]
+    cache = work / "examples.pickle"
+    kept = pickle.loads(cache.read_bytes())
+    gone = kept["train"].pop(next(i for i, e in enumerate(kept["train"]) if e.source == "realdocs"))
+    cache.write_bytes(pickle.dumps(kept))
+    training._collected(None, work, lambda line: None, 20, reuse=True)
+    assert asked == [("realdocs", gone.question.id)]
