@@ -531,7 +531,8 @@ def model_card(data: dict[str, Any]) -> str:
         "each question asked of a corpus of all those articles' paragraphs.",
         "- The tuning part of the real-document questions (`evals/realdocs/`, written for this "
         "project over public documents under the Open Government, Open Parliament and other "
-        "licences listed in its NOTICE), weighted "
+        "licences listed in its NOTICE) and the questions written on the same documents for "
+        "training only (`evals/realdocs/training/`, never asked by the eval), weighted "
         f"{REALDOCS_WEIGHT:g} times a SQuAD question.",
         f"- {PARAGRAPH_QUESTIONS} of the SQuAD training questions asked again of their own "
         "paragraph (as the eval suite asks SQuAD), and the tuning questions of the starter "
