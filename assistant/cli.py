@@ -830,7 +830,8 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.add_argument(
         "--reuse",
         action="store_true",
-        help="train on the examples the last run collected (fast), if of the same signals",
+        help="reuse the examples the last run collected (same questions, signals and reading) "
+        "and ask only new or changed questions",
     )
     trainer.add_argument(
         "--cross-fitted",

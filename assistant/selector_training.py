@@ -3,8 +3,9 @@ one refusal threshold on tuning data, measures it on held-out data and writes th
 with its model card. `assistant train-selector` runs it (a few minutes on two cores).
 
 Training data: SQuAD 2.0's training articles (evals/external/squad2/train.json) asked over a
-corpus of all their paragraphs, and the tuning part of the real-document questions asked over
-the real-document corpus. Held out, never trained or tuned on: SQuAD's test articles and the
+corpus of all their paragraphs, and the tuning part of the real-document questions (with the
+questions written on its documents for training only, evals/realdocs/training/) asked over the
+real-document corpus. Held out, never trained or tuned on: SQuAD's test articles and the
 real-document test part. scikit-learn is needed here only, not to answer.
 """
 
@@ -424,14 +425,24 @@ class CrossFitted:
         return None
 
 
-def _key(source: str, question: Question) -> tuple:
-    """What makes a kept example still the example of a question: its source and its words."""
-    return (source, question.id, question.question, question.evidence, tuple(question.documents))
+def _key(part: str, source: str, question: Question) -> tuple[str, str, str]:
+    """What makes a kept example still the example of a question: its part (training or held
+    out), its source, and every field of the question (words, history, label, filters)."""
+    return (part, source, repr(question))
+
+
+def _reading(settings) -> str:
+    """How the documents were read and chunked: examples read otherwise are not reused."""
+    if settings is None:
+        return ""
+    from .ingest import scheme
+
+    return f"{scheme(settings)} {settings.embedding_backend} {settings.chunk_tokens}"
 
 
 def _collected(settings, work: Path, say, squad_held_out: int, reuse: bool):
     """The training and held-out examples; kept in the work folder. With reuse, a question
-    whose example was kept (same source and words, same signals) is not asked again: only
+    whose example was kept (the same question, signals and reading) is not asked again: only
     new or changed questions are."""
     import pickle
 
@@ -440,13 +451,14 @@ def _collected(settings, work: Path, say, squad_held_out: int, reuse: bool):
     if reuse and cache.is_file():
         with cache.open("rb") as handle:
             stored = pickle.load(handle)  # written by this function, in this index folder
-        if stored.get("features") == list(FEATURES):
-            for example in stored["train"] + stored["test"]:
-                example.matrix = fill_alone(example.matrix)
-                kept[_key(example.source, example.question)] = example
+        if stored.get("features") == list(FEATURES) and stored.get("reading") == _reading(settings):
+            for part in ("train", "test"):
+                for example in stored[part]:
+                    example.matrix = fill_alone(example.matrix)
+                    kept[_key(part, example.source, example.question)] = example
             say(f"reusing the {len(kept)} examples collected in {cache}")
         else:
-            say("the kept examples are of other signals: collecting afresh")
+            say("the kept examples are of other signals or another reading: collecting afresh")
     squad_train, squad_questions = squad_set(
         ROOT / "evals/external/squad2/train.json", work / "train"
     )
@@ -473,18 +485,18 @@ def _collected(settings, work: Path, say, squad_held_out: int, reuse: bool):
     assistants: dict[Path, Assistant] = {}
     parts: dict[str, list[Example]] = {"train": [], "test": []}
     for part, source, corpus, questions in asked:
-        missing = [q for q in questions if _key(source, q) not in kept]
+        missing = [q for q in questions if _key(part, source, q) not in kept]
         if missing:
             if corpus not in assistants:
                 assistants[corpus] = _assistant(settings, corpus, say)
             kept.update(
-                (_key(source, e.question), e)
+                (_key(part, source, e.question), e)
                 for e in collect(assistants[corpus], missing, source, say)
             )
-        parts[part] += [kept[_key(source, q)] for q in questions]
+        parts[part] += [kept[_key(part, source, q)] for q in questions]
     work.mkdir(parents=True, exist_ok=True)
     with cache.open("wb") as handle:
-        pickle.dump({"features": list(FEATURES), **parts}, handle)
+        pickle.dump({"features": list(FEATURES), "reading": _reading(settings), **parts}, handle)
     return parts["train"], parts["test"]
 
 

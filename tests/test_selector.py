@@ -119,21 +119,28 @@ def test_a_file_without_cross_fitted_selectors_is_refused_by_name(tmp_path):
 
 
 def test_a_rerun_asks_only_the_questions_it_has_no_kept_example_for(tmp_path, monkeypatch):
-    """`train-selector --reuse` keeps each question's example: a second run asks nothing, and
-    a question whose example is gone (new, or with other words) is the only one asked."""
+    """`train-selector --reuse` keeps each question's example: a second run asks nothing and
+    builds no index; a question whose example is gone, or whose label changed, is the only one
+    asked again, and its example takes its old place."""
     import pickle
+    from dataclasses import replace
 
     from assistant import selector_training as training
 
     asked: list[tuple[str, str]] = []
+    built: list[object] = []
 
     def collect(assistant, questions, source, say):
         asked.extend((source, q.id) for q in questions)
         empty = np.zeros((0, len(FEATURES)), dtype=np.float32)
         return [training.Example(q, source, empty, np.zeros(0, np.int8), False) for q in questions]
 
+    def assistant(settings, corpus, say):
+        built.append(corpus)
+        return corpus
+
     monkeypatch.setattr(training, "collect", collect)
-    monkeypatch.setattr(training, "_assistant", lambda settings, corpus, say: corpus)
+    monkeypatch.setattr(training, "_assistant", assistant)
     work = tmp_path / "work"
     train, test = training._collected(None, work, lambda line: None, 20, reuse=False)
     assert len(asked) == len(train) + len(test)
@@ -141,12 +148,25 @@ def test_a_rerun_asks_only_the_questions_it_has_no_kept_example_for(tmp_path, mo
     written = [q.id for q in training.load_questions(training.REALDOCS_TRAINING)]
     assert written and set(written) <= set(real)  # the training-only questions are trained on
     asked.clear()
+    built.clear()
     again, _ = training._collected(None, work, lambda line: None, 20, reuse=True)
-    assert asked == []
+    assert asked == [] and built == []
     assert [(e.source, e.question.id) for e in again] == [(e.source, e.question.id) for e in train]
     cache = work / "examples.pickle"
     kept = pickle.loads(cache.read_bytes())
-    gone = kept["train"].pop(next(i for i, e in enumerate(kept["train"]) if e.source == "realdocs"))
+    order = [(e.source, e.question.id) for e in kept["train"]]
+    at = [
+        i for i, e in enumerate(kept["train"]) if e.source == "realdocs" and e.question.answerable
+    ]
+    gone = kept["train"].pop(at[0]).question.id
+    # A question relabelled since (its example says answerable, the file now says not).
+    changed = kept["train"][at[1] - 1]
+    kept["train"][at[1] - 1] = replace(
+        changed, question=replace(changed.question, answerable=False)
+    )
     cache.write_bytes(pickle.dumps(kept))
-    training._collected(None, work, lambda line: None, 20, reuse=True)
-    assert asked == [("realdocs", gone.question.id)]
+    third, _ = training._collected(None, work, lambda line: None, 20, reuse=True)
+    assert asked == [("realdocs", gone), ("realdocs", changed.question.id)]
+    assert built == [training.ROOT / "evals/realdocs/documents"]
+    assert [(e.source, e.question.id) for e in third] == order
+    assert next(e for e in third if e.question.id == changed.question.id).question.answerable
