@@ -159,7 +159,7 @@ def test_a_rerun_asks_only_the_questions_it_has_no_kept_example_for(tmp_path, mo
         i for i, e in enumerate(kept["train"]) if e.source == "realdocs" and e.question.answerable
     ]
     gone = kept["train"].pop(at[0]).question.id
-    # A question relabelled since (its example says answerable, the file now says not).
+    # A question relabelled since its example was kept (kept as not answerable; it is).
     changed = kept["train"][at[1] - 1]
     kept["train"][at[1] - 1] = replace(
         changed, question=replace(changed.question, answerable=False)
