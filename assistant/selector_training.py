@@ -431,10 +431,8 @@ def _key(part: str, source: str, question: Question) -> tuple[str, str, str]:
     return (part, source, repr(question))
 
 
-def _reading(settings) -> str:
+def _reading(settings: Settings) -> str:
     """How the documents were read and chunked: examples read otherwise are not reused."""
-    if settings is None:
-        return ""
     from .ingest import scheme
 
     return f"{scheme(settings)} {settings.embedding_backend} {settings.chunk_tokens}"

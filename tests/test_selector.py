@@ -126,6 +126,7 @@ def test_a_rerun_asks_only_the_questions_it_has_no_kept_example_for(tmp_path, mo
     from dataclasses import replace
 
     from assistant import selector_training as training
+    from assistant.config import Settings
 
     asked: list[tuple[str, str]] = []
     built: list[object] = []
@@ -142,14 +143,15 @@ def test_a_rerun_asks_only_the_questions_it_has_no_kept_example_for(tmp_path, mo
     monkeypatch.setattr(training, "collect", collect)
     monkeypatch.setattr(training, "_assistant", assistant)
     work = tmp_path / "work"
-    train, test = training._collected(None, work, lambda line: None, 20, reuse=False)
+    settings = Settings(index_dir=tmp_path / "index", progress=False)
+    train, test = training._collected(settings, work, lambda line: None, 20, reuse=False)
     assert len(asked) == len(train) + len(test)
     real = [e.question.id for e in train if e.source == "realdocs"]
     written = [q.id for q in training.load_questions(training.REALDOCS_TRAINING)]
     assert written and set(written) <= set(real)  # the training-only questions are trained on
     asked.clear()
     built.clear()
-    again, _ = training._collected(None, work, lambda line: None, 20, reuse=True)
+    again, _ = training._collected(settings, work, lambda line: None, 20, reuse=True)
     assert asked == [] and built == []
     assert [(e.source, e.question.id) for e in again] == [(e.source, e.question.id) for e in train]
     cache = work / "examples.pickle"
@@ -165,8 +167,13 @@ def test_a_rerun_asks_only_the_questions_it_has_no_kept_example_for(tmp_path, mo
         changed, question=replace(changed.question, answerable=False)
     )
     cache.write_bytes(pickle.dumps(kept))
-    third, _ = training._collected(None, work, lambda line: None, 20, reuse=True)
+    third, _ = training._collected(settings, work, lambda line: None, 20, reuse=True)
     assert asked == [("realdocs", gone), ("realdocs", changed.question.id)]
     assert built == [training.ROOT / "evals/realdocs/documents"]
     assert [(e.source, e.question.id) for e in third] == order
     assert next(e for e in third if e.question.id == changed.question.id).question.answerable
+    # Documents read another way (footnotes set apart): nothing kept is reused.
+    asked.clear()
+    noted = settings.model_copy(update={"pdf_footnotes": not settings.pdf_footnotes})
+    training._collected(noted, work, lambda line: None, 20, reuse=True)
+    assert len(asked) == len(train) + len(test)
