@@ -31,7 +31,9 @@ from .store import Store, StoreError
 # footnotes set apart and calls in superscript.
 # chunks-9: a justified line's word spacing counted, so PDFs read without false spaces; with
 # footnotes, calls glued to a word found whatever follows them.
-SCHEME = "chunks-9"
+# chunks-10: words a false space broke are mended; a printed address cut shorter on later pages
+# is furniture.
+SCHEME = "chunks-10"
 
 
 def scheme(settings: Settings) -> str:

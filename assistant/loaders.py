@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import pdf_layout
+from . import pdf_layout, pdf_spacing
 from .models import CALLS, Layout, LoadedDocument, Page
 from .tables import rows_with_headers
 
@@ -370,13 +370,16 @@ def _load_pdf(
             texts = pdf_layout.arrange(drawn, bounds.footnotes)
         else:
             texts = [pdf_layout.PageText("\n".join(x.text for x in page.lines)) for page in drawn]
+        mended = pdf_spacing.mend_broken_words(
+            [prose_from_words(normalise_text(read.text)) for read in texts]
+        )
         pages = [
             Page(
                 number=i + 1,
-                text=prose_from_words(normalise_text(read.text)),
+                text=text,
                 notes=tuple((n, normalise_text(note)) for n, note in read.notes),
             )
-            for i, read in enumerate(texts)
+            for i, (read, text) in enumerate(zip(texts, mended, strict=True))
         ]
         if not pages:
             raise LoadError(path, "is a PDF with no pages")

@@ -34,6 +34,8 @@ EDGE = 0.12
 """The top and foot eighth of a page are where running heads and footers are drawn."""
 REPEATS = 0.3
 """A line at the edge on this share of a document's pages (and on 3 at least) is furniture."""
+LONG_LINE = 48
+"""Lines at a page's edge are compared by their first this many characters (see _shape)."""
 NOTE_SIZE = 0.92
 """A footnote's type is at most this share of the size of the page's body text."""
 NOTES_CALLED = 0.5
@@ -278,14 +280,17 @@ def _furniture(pages: list[PageLines]) -> set[str]:
         if n < needed or not shape:
             continue
         figures = [re.findall(r"\d+", key) for key in keys[shape]]
-        varying = sum(len(set(column)) > 1 for column in zip(*figures, strict=True))
+        varying = sum(len(set(column)) > 1 for column in zip(*figures, strict=False))
         if varying <= max(1, len(figures[0]) // 4):
             furniture |= keys[shape]
     return furniture
 
 
 def _shape(key: str) -> str:
-    return re.sub(r"\d+", "#", key)
+    """A line's key with its figures as `#`, and a long line's cut to its start: a browser
+    cuts a printed address short to fit the page count beside it, one character shorter when
+    the count gains a digit (`.../rapid-r... 9/84`, `.../rapid-... 10/84`)."""
+    return re.sub(r"\d+", "#", key)[:LONG_LINE]
 
 
 def _page_number(text: str, index: int) -> int | None:

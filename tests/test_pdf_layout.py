@@ -402,3 +402,59 @@ def test_a_footnote_is_cited_by_its_number_and_can_be_asked_for(noted):
     answer = noted.ask("What did boards ask for guidance on?")
     assert "reserves a small harbour should hold" in answer.answer
     assert "Harbour Masters" not in " ".join(c.quote for c in answer.citations)
+
+
+def printed_from_a_browser(path: Path, pages: int = 12) -> Path:
+    """A web page printed from a browser: its address at every page's foot, cut short to fit
+    the page count beside it, a character shorter once the count has two digits."""
+    address = "https://www.example.gov.uk/government/publications/island-ferries-review/"
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    for number in range(1, pages + 1):
+        pdf.setFont("Helvetica", 11)
+        pdf.drawString(72, HEIGHT - 120, f"Page {number} of the review: {BODY[number % 4]}")
+        pdf.setFont("Helvetica", 8)
+        cut = address[: 60 - len(str(number))]
+        pdf.drawString(72, 30, f"{cut}... {number}/{pages}")
+        pdf.showPage()
+    pdf.save()
+    return path
+
+
+def test_a_printed_address_cut_shorter_on_later_pages_is_still_furniture(tmp_path):
+    document = load_file(printed_from_a_browser(tmp_path / "printed.pdf"), 10**7, LAYOUT)
+    assert len(document.pages) == 12
+    for page in document.pages:
+        assert "example.gov.uk" not in page.text, page.number
+        assert "of the review" in page.text
+
+
+def test_words_a_false_space_broke_are_mended_from_the_document_itself():
+    from assistant.pdf_spacing import mend_broken_words
+
+    pages = [
+        "The space sector grew. Sp ace debris is a risk. W hilst we agree, space is costly.",
+        "Our space strategy: whilst funding grows, and whilst the Offi ce and the Office act.",
+        "The rulemaking began; rule making is slow. The rulemaking ended. A cross-party group.",
+        "We set out the plan as set out before, across the office.",
+    ]
+    mended = mend_broken_words(pages)
+    assert "Space debris" in mended[0] and "Whilst we agree" in mended[0]
+    assert "the Office and" in mended[1]
+    assert "rule making is slow" in mended[2], "two English words stay apart"
+    assert "A cross-party" in mended[2] and "as set out" in mended[3]
+    assert mend_broken_words(mended) == mended
+
+
+def test_a_pdf_word_drawn_in_two_pieces_is_read_whole(tmp_path):
+    path = tmp_path / "space.pdf"
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    pdf.setFont("Helvetica", 11)
+    pdf.drawString(72, HEIGHT - 100, "The space economy is growing, and space matters.")
+    line = pdf.beginText(72, HEIGHT - 116)
+    line.setFont("Helvetica", 11)
+    line._code.append("[(Sp) -400 (ace debris is a risk.)] TJ")  # kerned apart, as fonts do
+    pdf.drawText(line)
+    pdf.showPage()
+    pdf.save()
+    text = load_file(path, 10**7, LAYOUT).pages[0].text
+    assert "Space debris is a risk." in text
