@@ -31,8 +31,8 @@ from .store import Store, StoreError
 # footnotes set apart and calls in superscript.
 # chunks-9: a justified line's word spacing counted, so PDFs read without false spaces; with
 # footnotes, calls glued to a word found whatever follows them.
-# chunks-10: words a false space broke are mended; a printed address cut shorter on later pages
-# is furniture.
+# chunks-10: words a false space broke are mended; a running line that changes a little on later
+# pages (an address cut shorter, a foot that drops a word) is furniture.
 SCHEME = "chunks-10"
 
 

@@ -24,6 +24,7 @@ import statistics
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
 from . import pdf_spacing
 from .models import superscript
@@ -34,8 +35,8 @@ EDGE = 0.12
 """The top and foot eighth of a page are where running heads and footers are drawn."""
 REPEATS = 0.3
 """A line at the edge on this share of a document's pages (and on 3 at least) is furniture."""
-LONG_LINE = 48
-"""Lines at a page's edge are compared by their first this many characters (see _shape)."""
+ALIKE = 0.9
+"""A line at the edge this much like a furniture line (difflib's ratio) is a variant of it."""
 NOTE_SIZE = 0.92
 """A footnote's type is at most this share of the size of the page's body text."""
 NOTES_CALLED = 0.5
@@ -275,22 +276,30 @@ def _furniture(pages: list[PageLines]) -> set[str]:
         for key in here:
             keys.setdefault(_shape(key), set()).add(key)
     needed = max(3, REPEATS * with_text)
-    furniture: set[str] = set()
-    for shape, n in pages_with.items():
-        if n < needed or not shape:
-            continue
+
+    def steady(shape: str) -> bool:
         figures = [re.findall(r"\d+", key) for key in keys[shape]]
-        varying = sum(len(set(column)) > 1 for column in zip(*figures, strict=False))
-        if varying <= max(1, len(figures[0]) // 4):
-            furniture |= keys[shape]
-    return furniture
+        varying = sum(len(set(column)) > 1 for column in zip(*figures, strict=True))
+        return varying <= max(1, len(figures[0]) // 4)
+
+    found = {s for s, n in pages_with.items() if s and n >= needed and steady(s)}
+    # A variant of one of those on fewer pages is furniture too: a printed address that a
+    # browser cuts a character shorter once the page count has two digits (`.../rapid-r...
+    # 9/84`, `.../rapid-... 10/84`), a running foot that drops a word in an appendix.
+    found |= {
+        s
+        for s, n in pages_with.items()
+        if s not in found
+        and n >= 3
+        and len(s) >= 20
+        and steady(s)
+        and any(SequenceMatcher(None, s, f, autojunk=False).ratio() >= ALIKE for f in found)
+    }
+    return {key for shape in found for key in keys[shape]}
 
 
 def _shape(key: str) -> str:
-    """A line's key with its figures as `#`, and a long line's cut to its start: a browser
-    cuts a printed address short to fit the page count beside it, one character shorter when
-    the count gains a digit (`.../rapid-r... 9/84`, `.../rapid-... 10/84`)."""
-    return re.sub(r"\d+", "#", key)[:LONG_LINE]
+    return re.sub(r"\d+", "#", key)
 
 
 def _page_number(text: str, index: int) -> int | None:
