@@ -283,9 +283,10 @@ def _furniture(pages: list[PageLines]) -> set[str]:
         return varying <= max(1, len(figures[0]) // 4)
 
     found = {s for s, n in pages_with.items() if s and n >= needed and steady(s)}
-    # A variant of one of those on fewer pages is furniture too: a printed address that a
-    # browser cuts a character shorter once the page count has two digits (`.../rapid-r...
-    # 9/84`, `.../rapid-... 10/84`), a running foot that drops a word in an appendix.
+    # A variant of one of those on fewer pages (three at least, twenty characters or more,
+    # its figures as steady) is furniture too: a printed address that a browser cuts a
+    # character shorter once the page count has two digits (`.../rapid-r... 9/84`,
+    # `.../rapid-... 10/84`), a running foot that drops a word in an appendix.
     found |= {
         s
         for s, n in pages_with.items()
@@ -293,9 +294,20 @@ def _furniture(pages: list[PageLines]) -> set[str]:
         and n >= 3
         and len(s) >= 20
         and steady(s)
-        and any(SequenceMatcher(None, s, f, autojunk=False).ratio() >= ALIKE for f in found)
+        and any(_alike(s, f) for f in found)
     }
     return {key for shape in found for key in keys[shape]}
+
+
+def _alike(a: str, b: str) -> bool:
+    """Whether two lines' shapes are nearly the same (difflib's ratio, its cheap bounds
+    first)."""
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    return (
+        matcher.real_quick_ratio() >= ALIKE
+        and matcher.quick_ratio() >= ALIKE
+        and matcher.ratio() >= ALIKE
+    )
 
 
 def _shape(key: str) -> str:

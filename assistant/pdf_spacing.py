@@ -12,7 +12,8 @@ was.
 
 Spaces the reader still writes inside a word, where a font's kerning, a large first letter or a
 ligature's width misleads it ("Sp ace", "W hilst", "Offi ce"), are taken out afterwards from the
-document's own words (`mend_broken_words`).
+document's own words (`mend_broken_words`, which the loader runs on every PDF's pages, read
+closely or not).
 """
 
 from __future__ import annotations
@@ -87,7 +88,8 @@ def counted() -> Iterator[bool]:
 
 
 _WORD = re.compile(r"[A-Za-z]+")
-_PAIR = re.compile(r"(?<![\w-])([A-Za-z]+) ([a-z]+)(?![\w-])")
+# A word and, looked ahead at, the word after it: pairs overlap ("the sp ace").
+_PAIR = re.compile(r"(?<![\w-])([A-Za-z]+) (?=([a-z]+)(?![\w-]))")
 SHORT = 2
 """A piece this long or shorter (a letter or two) is no word of its own when broken off."""
 
@@ -104,9 +106,10 @@ def _lexicon() -> frozenset[str]:
 
 def mend_broken_words(texts: list[str]) -> list[str]:
     """The document's pages with each word that a false space broke in two joined again. A
-    pair "a b" is one broken word where the document also has "ab" unbroken, more often than
-    it has the pair; one of the two pieces never stands alone anywhere else in it; and one is
-    a letter or two or no English word: "rule making" beside "rulemaking" stays."""
+    pair "a b" is one broken word where the document has "ab" unbroken at least twice and
+    more often than it has the pair, and one of the two pieces both never stands alone in the
+    document (outside such pairs) and is a letter or two or no English word: "as set out"
+    beside "asset" and "rule making" beside "rulemaking" stay as printed."""
     counts = Counter(w.lower() for text in texts for w in _WORD.findall(text))
     pairs: Counter[tuple[str, str]] = Counter()
     for text in texts:
@@ -120,11 +123,9 @@ def mend_broken_words(texts: list[str]) -> list[str]:
     lexicon = _lexicon()
 
     def broken(a: str, b: str) -> bool:
-        pieces = (a, b)
-        return (
-            pairs[a, b] < counts[a + b]
-            and any(counts[piece] <= within[piece] for piece in pieces)
-            and any(len(piece) <= SHORT or piece not in lexicon for piece in pieces)
+        return pairs[a, b] < counts[a + b] and any(
+            counts[piece] <= within[piece] and (len(piece) <= SHORT or piece not in lexicon)
+            for piece in (a, b)
         )
 
     mended = {pair for pair in pairs if broken(*pair)}
@@ -133,12 +134,6 @@ def mend_broken_words(texts: list[str]) -> list[str]:
 
     def join(match: re.Match) -> str:
         a, b = match.groups()
-        return a + b if (a.lower(), b) in mended else match.group(0)
+        return a if (a.lower(), b) in mended else match.group(0)
 
-    out = []
-    for text in texts:
-        before = None
-        while before != text:  # a word broken twice ("Seve ral tim es") mends in turns
-            before, text = text, _PAIR.sub(join, text)
-        out.append(text)
-    return out
+    return [_PAIR.sub(join, text) for text in texts]

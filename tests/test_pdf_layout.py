@@ -438,20 +438,31 @@ def test_a_foot_line_that_changes_a_little_on_later_pages_is_still_furniture(tmp
         assert "of the review" in page.text
 
 
+def test_a_line_like_a_running_foot_on_only_two_pages_stays(tmp_path):
+    def foot(n):
+        return f"Island Ferries Plan {'FY ' if n < 11 else ''}2018 - 2024 {n}"
+
+    document = load_file(with_a_varying_foot(tmp_path / "foot.pdf", foot), 10**7, LAYOUT)
+    kept = [page.number for page in document.pages if "2018" in page.text]
+    assert kept == [11, 12]
+
+
 def test_words_a_false_space_broke_are_mended_from_the_document_itself():
     from assistant.pdf_spacing import mend_broken_words
 
     pages = [
         "The space sector grew. Sp ace debris is a risk. W hilst we agree, space is costly.",
-        "Our space strategy: whilst funding grows, and whilst the Offi ce and the Office act.",
+        "Our space strategy: whilst funding grows, and whilst the offi ce and the Office act.",
         "The rulemaking began; rule making is slow. The rulemaking ended. A cross-party group.",
-        "We set out the plan as set out before, across the office.",
+        "Costs are as set out in the asset register, as before; each asset is valued across.",
+        "It goes a cross the road, across the bridge to the office.",
     ]
     mended = mend_broken_words(pages)
     assert "Space debris" in mended[0] and "Whilst we agree" in mended[0]
-    assert "the Office and" in mended[1]
+    assert "the office and" in mended[1], "a broken word after a lower-case word is found"
     assert "rule making is slow" in mended[2], "two English words stay apart"
-    assert "A cross-party" in mended[2] and "as set out" in mended[3]
+    assert "as set out" in mended[3] and "a cross the road" in mended[4]
+    assert "A cross-party" in mended[2]
     assert mend_broken_words(mended) == mended
 
 
