@@ -22,7 +22,7 @@ from .loaders import SUPPORTED_SUFFIXES, LoadError, content_hash, doc_id_for
 from .manifest import SIDECAR_SUFFIX, ManifestError, document_fields, fields_hash
 from .models import Chunk, DocumentRecord, FileFailure, IngestReport, LoadedDocument, MetaValue
 from .reading import BoundedReader
-from .store import Store, StoreError
+from .store import Store, StoreError, record_meta
 
 # Names how chunks are cut and embedded: a document made under another scheme is chunked and
 # embedded again on the next ingest, though its file is unchanged. Change it with either.
@@ -342,7 +342,7 @@ class Ingester:
                 "meta": {**fields, "detected_title": previous.meta.get("detected_title", title)},
             }
         )
-        self.store.update_document_meta(record.source, record.doc_id, _doc_meta(record))
+        self.store.update_document_meta(record.source, record.doc_id, record_meta(record))
         self.store.commit(record, fields_hash(fields))
         report.updated.append(record.source)
 
@@ -352,15 +352,13 @@ class Ingester:
         chunks = [(p.document.title, c) for p in pending for c in p.chunks]
         texts = [c.embedding_text(title) for title, c in chunks]
         # Each evidence sentence gets its own vector from the same pass over its chunk.
-        spans = []
-        for text, (_, chunk) in zip(texts, chunks, strict=True):
-            shift = len(text) - len(chunk.text)
-            spans.append([(a + shift, b + shift) for a, b in evidence_spans(chunk.text)])
-        vectors, sentence_vectors = self.embedder.embed_with_spans(texts, spans)
-        sentences = [
-            [(text[a:b], v) for (a, b), v in zip(own, found, strict=True)]
-            for text, own, found in zip(texts, spans, sentence_vectors, strict=True)
+        spans = [evidence_spans(chunk.text) for _, chunk in chunks]
+        shifted = [
+            [(a + len(text) - len(chunk.text), b + len(text) - len(chunk.text)) for a, b in own]
+            for own, text, (_, chunk) in zip(spans, texts, chunks, strict=True)
         ]
+        vectors, sentence_vectors = self.embedder.embed_with_spans(texts, shifted)
+        sentences = list(zip(spans, sentence_vectors, strict=True))
         offset = 0
         for item in pending:
             n = len(item.chunks)
@@ -391,7 +389,7 @@ class Ingester:
         )
         store = self.store
         with store.writing(document.source):
-            store.add_chunks(document.source, item.chunks, vectors, _doc_meta(record), sentences)
+            store.add_chunks(document.source, item.chunks, vectors, record_meta(record), sentences)
             store.commit(record, fields_hash(item.fields))  # the switch: one write
             if previous is not None:
                 # The same bytes chunked anew wrote over the old ids; only the surplus remains.
@@ -400,7 +398,7 @@ class Ingester:
                     previous.source, previous.doc_id, from_position=len(item.chunks) if same else 0
                 )
                 if same:
-                    counts = [len(s) for s in sentences]
+                    counts = [len(own) for own, _ in sentences]
                     kept = store.sentence_ids(document.source, item.chunks, counts)
                     store.delete_sentences_except(document.source, document.doc_id, kept)
         if previous is not None:
@@ -484,11 +482,6 @@ def find_document(records: Sequence[DocumentRecord], what: str) -> DocumentRecor
         names = ", ".join(f"{r.doc_id} ({r.source})" for r in matches)
         raise LookupError(f"{what!r} matches {len(matches)} documents: {names}; name one by id")
     return matches[0]
-
-
-def _doc_meta(record: DocumentRecord) -> dict[str, MetaValue]:
-    fields = {k: v for k, v in record.meta.items() if k != "detected_title"}
-    return {**fields, "title": record.title, "source": record.source}
 
 
 def open_store(settings: Settings | None = None, create: bool = False) -> Store:

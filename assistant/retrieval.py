@@ -19,7 +19,7 @@ from .config import Settings
 from .embeddings import Embedder
 from .lexical import LexicalIndex, ensure_lexical
 from .models import MetaValue, Passage
-from .store import Store, StoredChunk, source_key
+from .store import Store, StoredChunk, chunk_fields, source_key
 
 FILTER_FIELDS = {
     "document": "doc_id",
@@ -77,6 +77,8 @@ class HybridRetriever:
         """hybrid (the default); dense or lexical alone, or rrf: the eval suite's baselines."""
         self._lexical = lexical
         self._committed: set[tuple[str, str]] | None = None
+        self._fields: dict[str, dict[str, MetaValue]] = {}
+        """Each committed document's fields as its chunks carry them, by doc_id."""
         self.version = ""
         """The index version this retriever reads (see Store.version)."""
         self._checked = 0.0
@@ -98,7 +100,9 @@ class HybridRetriever:
         """Re-reads what the index commits (after an ingest in this process)."""
         self.version = self.store.version()
         self._lexical = ensure_lexical(self.store)
-        self._committed = {(source_key(r.source), r.doc_id) for r in self.store.documents()}
+        records = self.store.documents()
+        self._committed = {(source_key(r.source), r.doc_id) for r in records}
+        self._fields = {r.doc_id: chunk_fields(r) for r in records}
         self._checked = time.monotonic()
 
     def sync(self, every_s: float = 1.0) -> bool:
@@ -152,7 +156,16 @@ class HybridRetriever:
     ) -> list[tuple[StoredChunk, float]]:
         """Chunks by their best sentence's cosine to the query: a fact said in one sentence of
         a long chunk is found though the chunk as a whole speaks of more."""
-        hits = self.store.query_sentences(vector, 3 * n, where=_where(filters))
+        where = None
+        if filters:
+            if self._committed is None:
+                self.refresh()
+            # Sentences carry no document fields: the search names the documents that match.
+            wanted = sorted(d for d, meta in self._fields.items() if _matches(meta, filters))
+            if not wanted:
+                return []
+            where = {"doc_id": {"$in": wanted}}
+        hits = self.store.query_sentences(vector, 3 * n, where=where)
         chunks = {c.chunk_id: c for c in self.store.get([cid for cid, _ in hits])}
         found = [(chunks[cid], score) for cid, score in hits if cid in chunks]
         return [

@@ -100,6 +100,8 @@ def _peak_mb() -> float:
 
 
 def run_ours(corpus: Path, work: Path, backend: str, layout: bool = True) -> dict:
+    import chromadb  # noqa: F401  imported before the clock starts, as the plain pipeline's is
+
     from assistant.config import Settings
     from assistant.embeddings import get_embedder
     from assistant.ingest import Ingester

@@ -158,18 +158,28 @@ def test_manifest_change_updates_fields_without_embedding(settings, counting, tm
     ]
     assert chunks and all(c.metadata["doc_jurisdiction"] == "Scotland" for c in chunks)
     assert all(c.metadata["doc_title"] == "Scotland's NPF" for c in chunks)
-    # the evidence sentences carry the new fields too, so a search narrowed by one finds them
-    sentences = store._sentences.get(where={"doc_jurisdiction": "Scotland"}, include=[])
-    assert len(sentences["ids"]) > 0
-    found = HybridRetriever(store, counting, settings).sentence_hits(
-        counting.embed_query(TOPICS["scotland.pdf"][1]), 5, {"jurisdiction": ["Scotland"]}
-    )
+    # the evidence sentences carry no text and no document field, only what finds them
+    rows = store._sentences.get(include=["metadatas", "documents"])
+    assert rows["ids"] and not any(rows["documents"])
+    assert {k for m in rows["metadatas"] for k in m} == {
+        "source_key",
+        "doc_id",
+        "position",
+        "chunk",
+        "index",
+    }
+    # a search of the evidence sentences narrowed by the new field finds the document's own
+    scotland = counting.embed_query(TOPICS["scotland.pdf"][1])
+    retriever = HybridRetriever(store, counting, settings)
+    found = retriever.sentence_hits(scotland, 5, {"jurisdiction": ["Scotland"]})
     assert found and {c.metadata["doc_source"] for c, _ in found} == {str(folder / "scotland.pdf")}
-    # a field taken out of the metadata leaves the chunks and sentences too
+    # a field taken out of the metadata leaves the chunks, and a narrowed search finds nothing
     (folder / "scotland.pdf.meta.yaml").write_text("title: Scotland's NPF\n")
     assert ingester.ingest([folder]).updated == [str(folder / "scotland.pdf")]
-    for collection in (store._chunks, store._sentences):
-        assert not collection.get(where={"doc_jurisdiction": "Scotland"}, include=[])["ids"]
+    assert not store._chunks.get(where={"doc_jurisdiction": "Scotland"}, include=[])["ids"]
+    assert retriever.sync(every_s=0)
+    assert retriever.sentence_hits(scotland, 5, {"jurisdiction": ["Scotland"]}) == []
+    assert retriever.sentence_hits(scotland, 5, {"title": ["Scotland's NPF"]})
     titled = store._chunks.get(where={"doc_title": "Scotland's NPF"}, include=[])
     assert len(titled["ids"]) == len(chunks)
 
