@@ -33,7 +33,8 @@ from .store import Store, StoreError, record_meta
 # footnotes, calls glued to a word found whatever follows them.
 # chunks-10: words a false space broke are mended; a running line that changes a little on later
 # pages (an address cut shorter, a foot that drops a word) is furniture.
-SCHEME = "chunks-10"
+# chunks-11: a line drawn a word at a time, each space its own text object, read as one line.
+SCHEME = "chunks-11"
 
 
 def scheme(settings: Settings) -> str:

@@ -57,6 +57,8 @@ class Line:
     cells: list[list[Line]] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     """The footnote calls raised above this line, as their numbers."""
+    space_x: float | None = None
+    """For a piece that is a drawn space alone: where it starts (its x stays None)."""
 
 
 @dataclass
@@ -95,6 +97,8 @@ def read_page(page, layout: bool = False, notes: bool = False) -> PageLines:
             else:
                 if piece.strip() and current.x is None:
                     current.x, current.y, current.size = x, y, scale
+                elif piece and not piece.strip() and not current.text:
+                    current.space_x = x
                 current.text += piece
             if k < len(pieces) - 1:
                 lines.append(current)
@@ -106,9 +110,46 @@ def read_page(page, layout: bool = False, notes: bool = False) -> PageLines:
     box = page.mediabox
     if not layout:
         return PageLines(_rows(lines), float(box.bottom), float(box.top))
-    joined = _join_raised(lines, notes)
+    joined = _join_raised(_words_of_one_line(lines), notes)
     calls = {number for x in joined for number in x.calls}
     return PageLines(_columns(_rows(joined)), float(box.bottom), float(box.top), calls)
+
+
+def _words_of_one_line(lines: list[Line]) -> list[Line]:
+    """A line a printer drew a word at a time, each word and each space its own text object
+    (a browser's print does), put back together. pypdf ends a piece at each object, so such
+    a line came out as a line a word; and a word like "the" or "with" at the top of most
+    pages was then taken for a running head and dropped from the text. Pieces are joined
+    when only a drawn space lies between them and the next starts further along the same
+    baseline in the same type size, the space filling the gap between them: drawn after the
+    first and at most half an em before the next. Cells of a table or a figure on one
+    baseline stay apart, being further apart than a space."""
+    out: list[Line] = []
+    spaces: list[Line] = []
+    for line in lines:
+        if line.x is None and line.text and not line.text.strip():
+            spaces.append(line)
+            continue
+        last = out[-1] if out else None
+        gap = spaces[-1].space_x if len(spaces) == 1 else None
+        if (
+            gap is not None
+            and last is not None
+            and last.x is not None
+            and line.x is not None
+            and not last.cells
+            and not last.text[-1:].isspace()
+            and abs(line.y - last.y) <= 0.1 * line.size
+            and abs(line.size - last.size) <= 0.05 * line.size
+            and last.x < gap < line.x <= gap + 0.5 * line.size
+        ):
+            last.text = last.text.rstrip() + " " + line.text.lstrip()
+            last.calls += line.calls
+        else:
+            out += spaces
+            out.append(line)
+        spaces = []
+    return out + spaces
 
 
 def has_rows(page: PageLines) -> bool:

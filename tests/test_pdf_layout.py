@@ -479,3 +479,32 @@ def test_a_pdf_word_drawn_in_two_pieces_is_read_whole(tmp_path):
     pdf.save()
     text = load_file(path, 10**7, LAYOUT).pages[0].text
     assert "Space debris is a risk." in text
+
+
+def test_a_line_drawn_a_word_at_a_time_keeps_every_word(tmp_path):
+    """A browser's print draws each word, and each space, as its own text object; the small
+    words that open the top line of most pages are part of that line, not a running head."""
+    path = tmp_path / "transcript.pdf"
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    said_on = [
+        ("with the ferry board and the harbour trust.", "The board met five times."),
+        ("the islands and their schools.", "Each school reported its roll."),
+        ("with a new pier at the north end.", "The pier opened in the spring."),
+        ("the fares, which rose in April.", "Fares for children stayed free."),
+        ("with the council's roads team.", "Roads were resurfaced in June."),
+        ("the timetable for the winter.", "Winter sailings fell to two a day."),
+    ]
+    for lines in said_on:
+        for row, line in enumerate(lines):
+            x, y = 72.0, HEIGHT - 60 - 16 * row
+            for word in line.split():
+                pdf.setFont("Helvetica", 11)
+                pdf.drawString(x, y, word)
+                x += pdf.stringWidth(word, "Helvetica", 11)
+                pdf.drawString(x, y, " ")
+                x += pdf.stringWidth(" ", "Helvetica", 11)
+        pdf.showPage()
+    pdf.save()
+    document = load_file(path, 10**7, LAYOUT)
+    for page, lines in zip(document.pages, said_on, strict=True):
+        assert " ".join(page.text.split()) == " ".join(lines)
