@@ -142,6 +142,7 @@ def _words_of_one_line(lines: list[Line]) -> list[Line]:
             and abs(line.y - last.y) <= 0.1 * line.size
             and abs(line.size - last.size) <= 0.05 * line.size
             and last.x < gap < line.x <= gap + 0.5 * line.size
+            and _ends_near(last, gap)
         ):
             last.text = last.text.rstrip() + " " + line.text.lstrip()
             last.calls += line.calls
@@ -150,6 +151,13 @@ def _words_of_one_line(lines: list[Line]) -> list[Line]:
             out.append(line)
         spaces = []
     return out + spaces
+
+
+def _ends_near(line: Line, x: float) -> bool:
+    """Whether the text of `line` may end at x: between a fifth of an em and four fifths a
+    character (glyph widths are not read, so this bounds them)."""
+    chars = len(line.text.rstrip())
+    return line.x + 0.2 * line.size * chars <= x <= line.x + 0.8 * line.size * chars
 
 
 def has_rows(page: PageLines) -> bool:

@@ -77,8 +77,9 @@ class HybridRetriever:
         """hybrid (the default); dense or lexical alone, or rrf: the eval suite's baselines."""
         self._lexical = lexical
         self._committed: set[tuple[str, str]] | None = None
-        self._fields: dict[str, dict[str, MetaValue]] = {}
-        """Each committed document's fields as its chunks carry them, by doc_id."""
+        self._fields: list[tuple[str, dict[str, MetaValue]]] = []
+        """Each committed document's doc_id and fields as its chunks carry them (the same
+        bytes at two sources are one doc_id with two sets of fields)."""
         self.version = ""
         """The index version this retriever reads (see Store.version)."""
         self._checked = 0.0
@@ -102,7 +103,7 @@ class HybridRetriever:
         self._lexical = ensure_lexical(self.store)
         records = self.store.documents()
         self._committed = {(source_key(r.source), r.doc_id) for r in records}
-        self._fields = {r.doc_id: chunk_fields(r) for r in records}
+        self._fields = [(r.doc_id, chunk_fields(r)) for r in records]
         self._checked = time.monotonic()
 
     def sync(self, every_s: float = 1.0) -> bool:
@@ -161,7 +162,7 @@ class HybridRetriever:
             if self._committed is None:
                 self.refresh()
             # Sentences carry no document fields: the search names the documents that match.
-            wanted = sorted(d for d, meta in self._fields.items() if _matches(meta, filters))
+            wanted = sorted({d for d, meta in self._fields if _matches(meta, filters)})
             if not wanted:
                 return []
             where = {"doc_id": {"$in": wanted}}

@@ -256,7 +256,8 @@ class Store:
                 {
                     **_chunk_meta(c, doc_meta),
                     "source_key": key,
-                    **({"sentence_spans": json.dumps(own)} if own else {}),
+                    # Written even when empty: Chroma keeps a key an upsert leaves out.
+                    "sentence_spans": json.dumps(own),
                 }
                 for c, own in zip(part, spans[start : start + step], strict=True)
             ]
@@ -310,11 +311,16 @@ class Store:
             if not meta or str(meta["chunk"]) not in chunks:
                 continue
             chunk, index = chunks[str(meta["chunk"])], int(meta["index"])
-            if not text:  # cut from its chunk (an index made earlier keeps it in the row)
-                own = json.loads(str(chunk.metadata.get("sentence_spans") or "[]"))
+            # Cut from its chunk. A row written before sentences were kept this way holds its
+            # text, which only counts while its chunk has no spans: an upsert over the same id
+            # keeps the old text.
+            if "sentence_spans" in chunk.metadata:
+                own = json.loads(str(chunk.metadata["sentence_spans"]))
                 if index >= len(own):
                     continue
                 text = chunk.text[own[index][0] : own[index][1]]
+            elif not text:
+                continue
             found.setdefault(chunk.chunk_id, []).append(
                 (index, text, np.asarray(vector, dtype=np.float32))
             )

@@ -527,3 +527,27 @@ def test_a_document_chunked_again_into_smaller_chunks_keeps_no_sentence_its_chun
     for chunk_id, (sentences, _) in held.items():
         for sentence in sentences:
             assert sentence in chunks[chunk_id], (chunk_id, sentence)
+
+
+def test_sentence_text_comes_from_the_chunk_and_an_older_rows_text_only_without_spans(
+    settings, counting, tmp_path
+):
+    folder = _corpus(tmp_path / "docs")
+    Ingester(settings, embedder=counting).ingest([folder])
+    store = open_store(settings)
+    rows = store._sentences.get(include=["metadatas", "embeddings"])
+    chunk_id = str(rows["metadatas"][0]["chunk"])
+    mine = [k for k, m in enumerate(rows["metadatas"]) if m["chunk"] == chunk_id]
+    ids = [rows["ids"][k] for k in mine]
+    # text an index made before kept in the row, left there by an upsert over the same id
+    store._sentences.update(
+        ids=ids,
+        embeddings=[rows["embeddings"][k] for k in mine],
+        documents=["An older sentence."] * len(ids),
+    )
+    (sentences, _) = store.sentences_of([chunk_id])[chunk_id]
+    chunk = store.get([chunk_id])[0]
+    assert len(sentences) == len(ids) and all(s in chunk.text for s in sentences)
+    # a chunk written before sentences were cut from it has no spans: the rows' text counts
+    store._chunks.update(ids=[chunk_id], metadatas=[{"sentence_spans": None}])
+    assert store.sentences_of([chunk_id])[chunk_id][0] == ["An older sentence."] * len(ids)

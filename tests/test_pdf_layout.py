@@ -508,3 +508,17 @@ def test_a_line_drawn_a_word_at_a_time_keeps_every_word(tmp_path):
     document = load_file(path, 10**7, LAYOUT)
     for page, lines in zip(document.pages, said_on, strict=True):
         assert " ".join(page.text.split()) == " ".join(lines)
+
+
+def test_cells_on_one_baseline_with_a_space_drawn_between_stay_apart(tmp_path):
+    path = tmp_path / "figure.pdf"
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    pdf.setFont("Helvetica", 11)
+    pdf.drawString(72, HEIGHT - 100, "Persuasion")
+    pdf.drawString(297, HEIGHT - 100, " ")  # a space drawn just before the second cell
+    pdf.drawString(300, HEIGHT - 100, "Provision of information")
+    pdf.showPage()
+    pdf.save()
+    lines = [x.strip() for x in load_file(path, 10**7, LAYOUT).pages[0].text.splitlines()]
+    assert "Persuasion Provision of information" not in lines
+    assert "Persuasion" in " ".join(lines) and "Provision of information" in " ".join(lines)
