@@ -140,8 +140,22 @@ class HybridRetriever:
         vector: np.ndarray | None = None,
     ) -> list[tuple[StoredChunk, float]]:
         vector = self.embedder.embed_query(query) if vector is None else vector
-        hits = self.store.query(vector, n, where=_where(filters))
+        where = self._narrowed(filters)
+        if where == {}:
+            return []
+        hits = self.store.query(vector, n, where=where)
         return [(c, s) for c, s in hits if self._is_committed(c) and _matches(c.metadata, filters)]
+
+    def _narrowed(self, filters: Mapping[str, Sequence[str]]) -> dict[str, Any] | None:
+        """A vector search narrowed by document fields, as the committed documents that have
+        them (matched as _matches does, so both vector views and the keyword view agree): None
+        when nothing narrows it, {} when no document matches."""
+        if not filters:
+            return None
+        if self._committed is None:
+            self.refresh()
+        wanted = sorted({d for d, meta in self._fields if _matches(meta, filters)})
+        return {"doc_id": {"$in": wanted}} if wanted else {}
 
     def lexical_hits(
         self, query: str, n: int, filters: Mapping[str, Sequence[str]]
@@ -157,15 +171,9 @@ class HybridRetriever:
     ) -> list[tuple[StoredChunk, float]]:
         """Chunks by their best sentence's cosine to the query: a fact said in one sentence of
         a long chunk is found though the chunk as a whole speaks of more."""
-        where = None
-        if filters:
-            if self._committed is None:
-                self.refresh()
-            # Sentences carry no document fields: the search names the documents that match.
-            wanted = sorted({d for d, meta in self._fields if _matches(meta, filters)})
-            if not wanted:
-                return []
-            where = {"doc_id": {"$in": wanted}}
+        where = self._narrowed(filters)  # sentences carry no document fields
+        if where == {}:
+            return []
         hits = self.store.query_sentences(vector, 3 * n, where=where)
         chunks = {c.chunk_id: c for c in self.store.get([cid for cid, _ in hits])}
         found = [(chunks[cid], score) for cid, score in hits if cid in chunks]

@@ -448,6 +448,27 @@ class Store:
             }
         self._call(lambda: self._chunks.delete(where=stale))
         self._call(lambda: self._sentences.delete(where=stale))
+        if record is not None:
+            self._drop_surplus_sentences(key, record.doc_id)
+
+    def _drop_surplus_sentences(self, key: str, doc_id: str) -> None:
+        """Deletes the committed version's sentence rows past the spans their chunk keeps: the
+        surplus of a document chunked anew into chunks holding fewer sentences, when the write
+        stopped before it was deleted."""
+        where = {"$and": [{"source_key": key}, {"doc_id": doc_id}]}
+        chunks = self._call(lambda: self._chunks.get(where=where, include=["metadatas"]))
+        kept: dict[str, int] = {}  # each chunk's count of sentences, by its id
+        for chunk_id, meta in zip(chunks["ids"], chunks["metadatas"] or [], strict=True):
+            if meta and "sentence_spans" in meta:
+                kept[chunk_id] = len(json.loads(str(meta["sentence_spans"])))
+        rows = self._call(lambda: self._sentences.get(where=where, include=["metadatas"]))
+        surplus = []
+        for row_id, meta in zip(rows["ids"], rows["metadatas"] or [], strict=True):
+            chunk = str((meta or {}).get("chunk"))
+            if chunk in kept and int(meta["index"]) >= kept[chunk]:
+                surplus.append(row_id)
+        for start in range(0, len(surplus), _PAGE):
+            self._call(lambda s=start: self._sentences.delete(ids=surplus[s : s + _PAGE]))
 
     def _ready_pending(self):
         """The collection of sources being written; an index made before it was kept is first

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -173,6 +174,16 @@ def test_manifest_change_updates_fields_without_embedding(settings, counting, tm
     retriever = HybridRetriever(store, counting, settings)
     found = retriever.sentence_hits(scotland, 5, {"jurisdiction": ["Scotland"]})
     assert found and {c.metadata["doc_source"] for c, _ in found} == {str(folder / "scotland.pdf")}
+    # every view matches a field the same way, its case aside
+    lower = {"jurisdiction": ["scotland"]}
+    for hits in (
+        retriever.dense("", 5, lower, scotland),
+        retriever.sentence_hits(scotland, 5, lower),
+        retriever.lexical_hits(TOPICS["scotland.pdf"][1], 5, lower),
+    ):
+        assert hits and {c.metadata["doc_source"] for c, _ in hits} == {
+            str(folder / "scotland.pdf")
+        }
     # a field taken out of the metadata leaves the chunks, and a narrowed search finds nothing
     (folder / "scotland.pdf.meta.yaml").write_text("title: Scotland's NPF\n")
     assert ingester.ingest([folder]).updated == [str(folder / "scotland.pdf")]
@@ -352,6 +363,46 @@ def test_a_changed_file_stopped_after_the_switch_leaves_no_old_rows(settings, co
     assert report.ok and len(report.unchanged) == 4
     store = open_store(settings)
     assert len(_consistent(store)) == 4 and _stray_sentences(store) == 0
+
+
+class _StoppedBeforeTheSurplus(Store):
+    """A real store stopped after a document chunked anew is committed and before the
+    sentences its chunks no longer hold are deleted."""
+
+    def delete_sentences_except(self, source, doc_id, keep):
+        raise KeyboardInterrupt
+
+
+def test_a_document_chunked_anew_and_stopped_keeps_no_surplus_sentence(
+    settings, counting, tmp_path, monkeypatch
+):
+    import assistant.ingest as ingest_module
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "long.md").write_text(
+        "# Long\n\n" + " ".join(f"The plan counts outcome {i} each year." for i in range(60))
+    )
+    Ingester(settings, embedder=counting).ingest([folder])
+    monkeypatch.setattr(ingest_module, "SCHEME", "chunks-next")
+    smaller = settings.model_copy(update={"chunk_tokens": 40})
+    store = _StoppedBeforeTheSurplus(smaller, counting.name)
+    with pytest.raises(KeyboardInterrupt):
+        Ingester(smaller, embedder=counting, store=store).ingest([folder])
+
+    def surplus(store: Store) -> int:
+        """Sentence rows past the spans their chunk keeps."""
+        chunks = store._chunks.get(include=["metadatas"])
+        spans = {
+            chunk_id: len(json.loads(str(meta["sentence_spans"])))
+            for chunk_id, meta in zip(chunks["ids"], chunks["metadatas"], strict=True)
+        }
+        rows = store._sentences.get(include=["metadatas"])["metadatas"]
+        return sum(int(m["index"]) >= spans[str(m["chunk"])] for m in rows)
+
+    assert surplus(open_store(smaller)) > 0  # what the stopped write left
+    assert Ingester(smaller, embedder=counting).ingest([folder]).unchanged
+    assert surplus(open_store(smaller)) == 0
 
 
 def test_an_unchanged_index_is_not_read_row_by_row(settings, counting, tmp_path, monkeypatch):
