@@ -34,7 +34,8 @@ from .store import Store, StoreError, record_meta
 # chunks-10: words a false space broke are mended; a running line that changes a little on later
 # pages (an address cut shorter, a foot that drops a word) is furniture.
 # chunks-11: a line drawn a word at a time, each space its own text object, read as one line.
-SCHEME = "chunks-11"
+# chunks-12: pieces of a line each placed by a transformation of their own kept apart.
+SCHEME = "chunks-12"
 
 
 def scheme(settings: Settings) -> str:

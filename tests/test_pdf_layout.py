@@ -522,3 +522,22 @@ def test_cells_on_one_baseline_with_a_space_drawn_between_stay_apart(tmp_path):
     lines = [x.strip() for x in load_file(path, 10**7, LAYOUT).pages[0].text.splitlines()]
     assert "Persuasion Provision of information" not in lines
     assert "Persuasion" in " ".join(lines) and "Provision of information" in " ".join(lines)
+
+
+def test_figures_each_placed_by_its_own_transformation_stay_apart(tmp_path):
+    """A survey's table draws each figure of a row in a text object placed by a transformation
+    of its own; pypdf sees no gap between them."""
+    path = tmp_path / "scores.pdf"
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    pdf.setFont("Helvetica", 10)
+    pdf.drawString(72, HEIGHT - 100, "Scores by year for the ferry board.")
+    for k, figure in enumerate(["54%", "56%", "62%", "62%"]):
+        # as the survey draws them: the same text matrix each time, the place in the `cm`
+        where = f"0.24 0 0 0.24 {300 + 32 * k} {HEIGHT - 700} cm"
+        pdf._code.append(
+            f"q {where} BT 41.66667 0 0 41.66667 0 2387 Tm /F1 1 Tf ({figure}) Tj ET Q"
+        )
+    pdf.showPage()
+    pdf.save()
+    text = load_file(path, 10**7, LAYOUT).pages[0].text
+    assert "54% 56% 62% 62%" in text
