@@ -75,13 +75,17 @@ def _looks_like_heading(line: str, outline: set[str] | None, next_line: str = ""
         return False
     if _NUMBERED_HEADING.match(line):
         return True
-    letters = [c for c in line if c.isalpha()]
-    if len(letters) >= 4 and all(c.isupper() for c in letters):
+    if _in_capitals(line):
         return True
     words = [w for w in re.findall(r"[A-Za-z][\w'-]*", line) if len(w) > 3]
     if not words or not line[0].isupper():
         return False
     return sum(w[0].isupper() for w in words) / len(words) >= 0.6
+
+
+def _in_capitals(line: str) -> bool:
+    letters = [c for c in line if c.isalpha()]
+    return len(letters) >= 4 and all(c.isupper() for c in letters)
 
 
 def _join(left: str, right: str, vocabulary: set[str]) -> str:
@@ -127,6 +131,8 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
         page_outline = outline.get(page.number, set()) if document.outline else None
         if page_outline:
             kept = _join_wrapped_headings(kept, page_outline)
+        elif page_outline is None:
+            kept = _join_wrapped_titles(kept, width)
         open_block: Block | None = None
         for i, line in enumerate(kept):
             following = kept[i + 1] if i + 1 < len(kept) else ""
@@ -157,6 +163,48 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
             if len(line) < 0.7 * width and not runs_on:
                 open_block = None
     return _merge_across_pages(blocks, vocabulary)
+
+
+def _join_wrapped_titles(lines: list[str], width: int) -> list[str]:
+    """Rejoins a heading (guessed by its look, the file having no outline) that the page
+    wrapped over two or three short lines ("Department for" / "International" /
+    "Development"): a short line that would run on (it ends on "for", or the next starts in
+    lower case) is joined with the short lines after it when together they read as a heading,
+    the most lines first."""
+    # A line that is a heading in its own right (numbered, or in capitals), a table row or
+    # a line ending in a stop is not part of a wrapped one.
+    short = [
+        len(x) < 0.5 * width
+        and not x.rstrip().endswith(_TERMINAL)
+        and " | " not in x
+        and not _NUMBERED_HEADING.match(x)
+        and not _in_capitals(x)
+        for x in lines
+    ]
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line, joined = lines[i], None
+        runs_on = i + 1 < len(lines) and (
+            line.split()[-1].lower() in _FUNCTION_WORDS or lines[i + 1][:1].islower()
+        )
+        if short[i] and runs_on and not _BULLET.match(line):
+            for j in (i + 2, i + 1):
+                # a line with a figure or a colon starts something of its own ("Chapter 1:")
+                plain = all(not re.search(r"[\d:]", x) for x in lines[i + 1 : j + 1])
+                if j < len(lines) and all(short[i : j + 1]) and plain:
+                    text = " ".join(lines[i : j + 1])
+                    following = lines[j + 1] if j + 1 < len(lines) else ""
+                    if _looks_like_heading(text, None, following):
+                        joined = (text, j)
+                        break
+        if joined:
+            out.append(joined[0])
+            i = joined[1] + 1
+        else:
+            out.append(line)
+            i += 1
+    return out
 
 
 def _join_wrapped_headings(lines: list[str], titles: set[str]) -> list[str]:

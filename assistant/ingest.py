@@ -35,7 +35,7 @@ from .store import Store, StoreError, record_meta
 # pages (an address cut shorter, a foot that drops a word) is furniture.
 # chunks-11: a line drawn a word at a time, each space its own text object, read as one line.
 # chunks-12: pieces of a line each placed by a transformation of their own kept apart.
-SCHEME = "chunks-12"
+SCHEME = "chunks-13"
 
 
 def scheme(settings: Settings) -> str:

@@ -367,6 +367,8 @@ def _load_pdf(
             drawn.append(pdf_layout.read_page(page, bounds.layout, bounds.footnotes))
         if bounds.layout:
             _place_tables(data, drawn)
+            for page in drawn:
+                pdf_layout.place_figure_tables(page)
             texts = pdf_layout.arrange(drawn, bounds.footnotes)
         else:
             texts = [pdf_layout.PageText("\n".join(x.text for x in page.lines)) for page in drawn]

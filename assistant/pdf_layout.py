@@ -28,6 +28,7 @@ from difflib import SequenceMatcher
 
 from . import pdf_spacing
 from .models import superscript
+from .tables import figure_tables
 
 KEPT_WORDS_SLACK = 0.05
 """A table may miss this share of the words drawn inside its box (a caption's word)."""
@@ -59,6 +60,8 @@ class Line:
     """The footnote calls raised above this line, as their numbers."""
     space_x: float | None = None
     """For a piece that is a drawn space alone: where it starts (its x stays None)."""
+    end: float | None = None
+    """For a piece whose font gives its glyphs' widths: where it ends."""
 
 
 @dataclass
@@ -112,7 +115,9 @@ def read_page(page, layout: bool = False, notes: bool = False) -> PageLines:
                     current.text += " "
                 current.text += piece
                 if piece.strip():
-                    last, placed = Line(piece, x, y, scale), (cm[4], cm[5])
+                    width = text_width(font, piece.rstrip())
+                    end = None if width is None else x + width * scale
+                    last, placed = Line(piece, x, y, scale, end=end), (cm[4], cm[5])
             if k < len(pieces) - 1:
                 lines.append(current)
                 current, last, placed = Line(""), Line(""), None
@@ -129,16 +134,50 @@ def read_page(page, layout: bool = False, notes: bool = False) -> PageLines:
 
 
 def _apart(last: Line, piece: str, x: float, y: float) -> bool:
-    """Whether a piece drawn on the same baseline as the last starts too far along for the
-    last to reach it (four fifths of an em a character at most): cells of a table that a
-    printer placed each with a transformation of its own came out glued ("54%56%62%62%")."""
-    return (
-        last.x is not None
-        and last.y is not None
-        and bool(piece[:1].strip())
-        and abs(y - last.y) <= 0.1 * last.size
-        and x > last.x + 0.8 * last.size * len(last.text.rstrip())
-    )
+    """Whether a piece drawn on the same baseline as the last starts beyond where the last
+    ends (by its font's widths, and a sixth of an em; without them, four fifths of an em a
+    character, which no glyph passes): cells of a table that a printer placed each with a
+    transformation of its own came out glued ("54%56%62%62%", "20092010")."""
+    if last.x is None or last.y is None or not piece[:1].strip():
+        return False
+    if abs(y - last.y) > 0.2 * last.size:
+        return False
+    if last.end is not None:
+        return x > last.end + last.size / 6
+    return x > last.x + 0.8 * last.size * len(last.text.rstrip())
+
+
+def text_width(font, text: str) -> float | None:
+    """The width of a text in ems, from a simple font's /Widths where the font's encoding
+    puts printable ASCII at its own codes; None where the font does not say (a composite or
+    re-encoded font, or a character outside that range)."""
+    try:
+        if font is None or "/Widths" not in font or font.get("/Subtype") == "/Type0":
+            return None
+        encoding = font.get("/Encoding")
+        if encoding is not None and not isinstance(encoding, str):
+            encoding = encoding.get_object()
+            if "/Differences" in encoding:
+                return None
+            encoding = encoding.get("/BaseEncoding")
+        if encoding not in _ASCII_ENCODINGS:
+            return None
+        widths = font["/Widths"].get_object()
+        first = int(font.get("/FirstChar", 0))
+        total = 0.0
+        for char in text:
+            code = ord(char) - first
+            if not 32 <= ord(char) < 127 or not 0 <= code < len(widths):
+                return None
+            total += float(widths[code])
+        return total / 1000
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+# Encodings that put the printable ASCII characters at their own codes (a TrueType font with
+# no /Encoding may not: it is read with the font's own).
+_ASCII_ENCODINGS = ("/WinAnsiEncoding", "/MacRomanEncoding", "/StandardEncoding")
 
 
 def _words_of_one_line(lines: list[Line]) -> list[Line]:
@@ -213,6 +252,18 @@ def place_table(page: PageLines, box: tuple[float, float, float, float], rows: t
     at = inside[0]
     page.lines = [x for i, x in enumerate(page.lines) if i not in set(inside)]
     page.lines[at:at] = new
+
+
+def place_figure_tables(page: PageLines) -> None:
+    """Tables drawn without rules under a header of figures (see tables.figure_tables), each
+    row with its headers, in place of their lines."""
+    for start, end, rows in reversed(figure_tables([x.text for x in page.lines])):
+        first = page.lines[start]
+        new = [
+            Line(text, first.x, (first.y or 0.0) - k * 0.01, first.size, [[Line(text)]])
+            for k, text in enumerate(rows)
+        ]
+        page.lines[start:end] = new
 
 
 def _words(text: str) -> list[str]:

@@ -57,3 +57,52 @@ def _with_header(row: list[str], header: list[str]) -> str:
 
 def _clean(cell: str | None) -> str:
     return " ".join((cell or "").split())
+
+
+MIN_FIGURE_COLUMNS = 3
+"""A header of fewer figures (a range, "2018 2019") is too little to say the lines are a table."""
+_CELL = re.compile(r"^[(£$€+\-–—]?\d[\d.,]*%?\)?$")
+
+
+def figure_tables(lines: list[str]) -> list[tuple[int, int, tuple[str, ...]]]:
+    """Tables drawn without rules whose columns are headed by figures (years, mostly) and
+    whose rows are a label then one figure a column:
+
+        2009 2010 2011 2012
+        Response rate 86% 83% 93% 91%
+
+    read as (first line, line after the last, each row with its headers:
+    `Response rate | 2009: 86% | 2010: 83% | ...`). A label wrapped over lines ("Organisational
+    objectives and" / "purpose 70% 63% ...") is joined. The header may be the last cell of a
+    row ("Department for Transport | 2016 2017 2018 2019"). At least two rows under a header of at
+    least MIN_FIGURE_COLUMNS figures; anything else is left as it is."""
+    found = []
+    i = 0
+    while i < len(lines):
+        header = lines[i].split(" | ")[-1].split()  # a row's last cell may head the figures
+        if len(header) < MIN_FIGURE_COLUMNS or not all(_CELL.match(t) for t in header):
+            i += 1
+            continue
+        rows, j, label = [], i + 1, []
+        while j < len(lines):
+            words = lines[j].split()
+            cells = words[-len(header) :]
+            if len(words) > len(header) and all(_CELL.match(c) for c in cells):
+                name = " ".join([*label, *words[: -len(header)]])
+                if _CELL.match(words[-len(header) - 1]):
+                    break  # more figures than the header has columns: not this table
+                rows.append([name, *cells])
+                label, j = [], j + 1
+            elif words and not label and not any(_CELL.match(w) for w in words) and len(words) <= 8:
+                label, j = words, j + 1  # a label wrapped onto the next line, perhaps
+            else:
+                break
+        end = j - (1 if label else 0)
+        if len(rows) >= 2:
+            before = lines[i].split(" | ")[:-1]  # what heads the row the figures end
+            table = rows_with_headers([["", *header], *rows], marked=True)
+            found.append((i, end, (" | ".join(before),) * bool(before) + table))
+            i = end
+        else:
+            i += 1
+    return found

@@ -130,6 +130,44 @@ def test_a_markdown_table_without_a_header_rule_keeps_its_cells(tmp_path: Path):
     assert "Royal Assent | 29 April 2015" in lines and "In force | 1 April 2016" in lines
 
 
+@pytest.mark.parametrize(
+    "title",
+    [
+        ["Department for", "International", "Development"],  # the first line ends on "for"
+        ["Department of Health", "and Social Care"],  # the next line starts in lower case
+    ],
+)
+def test_a_title_wrapped_over_short_lines_without_an_outline_is_one_heading(title):
+    """A page's title set in large type over two or three short lines, in a file with no
+    outline, heads the page's text whole, not its last line alone."""
+    from assistant.models import LoadedDocument, Page
+
+    body = (
+        "The department reported a response rate of 86 percent in 2019, the highest since "
+        "the survey began, and its engagement index rose by three points over the year."
+    )
+    before = "Scores by department follow, one department a page, with the response rate."
+    pages = (Page(1, before), Page(2, "\n".join([*title, body])))
+    doc = LoadedDocument("e" * 16, "e" * 64, "x.pdf", "X", "pdf", "lines", pages)
+    chunk = next(c for c in chunk_document(doc, count_tokens, 200) if "86 percent" in c.text)
+    assert chunk.section == " ".join(title)
+    assert chunk.text == body
+
+
+def test_a_wrapped_title_does_not_take_in_a_numbered_heading():
+    from assistant.models import LoadedDocument, Page
+
+    body = " ".join(
+        f"The committee took evidence from {n} witnesses and visited a launch site in Scotland."
+        for n in ("forty", "six", "ten", "twelve", "nine")
+    )
+    summary = body.replace("committee", "inquiry").replace("witnesses", "experts")
+    text = f"{summary}\nThe Space Economy: Act Now or\nChapter 1: Introduction\n{body}"
+    doc = LoadedDocument("e" * 16, "e" * 64, "x.pdf", "X", "pdf", "lines", (Page(1, text),))
+    chunk = next(c for c in chunk_document(doc, count_tokens, 200) if "forty witn" in c.text)
+    assert chunk.section == "Chapter 1: Introduction"
+
+
 def test_a_long_outline_heading_wrapped_over_lines_is_one_heading(tmp_path: Path):
     from assistant.models import LoadedDocument, Page
 

@@ -259,3 +259,46 @@ def test_a_page_drawn_one_word_a_line_is_read_as_prose(tmp_path: Path, blank_bet
 def test_normalising_text_keeps_a_footnote_call_in_superscript():
     text = "\ufb01ve boards\u00b9\u2075 and m\u00b2"
     assert normalise_text(text) == "five boards\u00b9\u2075 and m\u00b2"
+
+
+def test_figures_under_a_header_of_years_are_read_as_rows_with_their_years():
+    from assistant.tables import figure_tables
+
+    lines = [
+        "Chart notes: each line is one board.",
+        "Ferry board | 2016 2017 2018 2019",
+        "Response rate 86% 90% 95% 92%",
+        "Leadership and managing",
+        "change 41% 51% 57% 57%",
+        "The boards are compared on page 21.",
+    ]
+    assert figure_tables(lines) == [
+        (
+            1,
+            5,
+            (
+                "Ferry board",
+                "Response rate | 2016: 86% | 2017: 90% | 2018: 95% | 2019: 92%",
+                "Leadership and managing change | 2016: 41% | 2017: 51% | 2018: 57% | 2019: 57%",
+            ),
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # one row is not a table
+        ["2009 2010 2011", "Response rate 86% 83% 93%", "The rate rose."],
+        # two years are a range, not columns
+        ["2018 2019", "Response rate 86% 83%", "Pay 44% 34%"],
+        # a row with more figures than the header has columns
+        ["2009 2010 2011", "Aged 16 to 24 45% 50% 52%", "Aged 25 to 34 40% 41% 43%"],
+        # prose that ends in figures
+        ["Sailings in 2009 2010 2011", "were cut by 5% 6% 7%", "and by 8% 9% 10%"],
+    ],
+)
+def test_lines_that_are_not_a_table_under_figures_are_left_alone(lines):
+    from assistant.tables import figure_tables
+
+    assert figure_tables(lines) == []
