@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .acronyms import spell_out
 from .careful import CALIBRATION_PATH, Calibration, CarefulJudge
 from .citations import (
     MARKER,
@@ -212,7 +213,11 @@ class Assistant:
         (and, with a selector, its probability of answering). The eval suite and the
         selector's training read evidence through this same call."""
         analysis = analyse(question)
-        query = self.condense(analysis.proper, history)
+        # "DHSC" finds what the documents say of the Department of Health and Social Care.
+        lexical = self.retriever.lexical
+        query = spell_out(
+            self.condense(analysis.proper, history), lexical.acronyms, lexical.vocabulary
+        )
         vector = self.retriever.embedder.embed_query(query)
         k = k or self.settings.evidence_passages
         passages = self.retriever.retrieve(

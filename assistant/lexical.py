@@ -14,12 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .acronyms import acronym_table
 from .models import DocumentRecord, calls_as_spaces
 from .store import Store, StoredChunk
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 _TOKEN = re.compile(r"\w\w+|\d")
-SCHEME = "bm25-snowball-3"
+SCHEME = "bm25-snowball-4"
 """How chunk texts become index terms; an index made another way is rebuilt."""
 
 
@@ -72,6 +73,7 @@ class LexicalIndex:
         headings: Sequence[str] = (),
         vocabulary: Iterable[str] = (),
         frequencies: dict[str, int] | None = None,
+        acronyms: dict[str, str] | None = None,
     ):
         self._retriever = retriever
         self.chunk_ids = chunk_ids
@@ -82,6 +84,9 @@ class LexicalIndex:
         """Every word the indexed chunks contain, as written (lower-cased), not stemmed."""
         self.frequencies = frequencies or {}
         """How many chunks hold each stem: what makes a word rare, and so telling."""
+        self.acronyms = acronyms or {}
+        """The names the chunks give, by the acronyms they could be shortened to (see
+        acronyms.py)."""
         self._stop = stopwords()
 
     @classmethod
@@ -89,7 +94,8 @@ class LexicalIndex:
         import bm25s
 
         stop = stopwords()
-        words = [tokenize(lexical_text(c), stop) for c in chunks]
+        texts = [lexical_text(c) for c in chunks]
+        words = [tokenize(text, stop) for text in texts]
         corpus = [index_terms(w) or ["\u2205"] for w in words]
         retriever = bm25s.BM25()
         if corpus:
@@ -107,6 +113,7 @@ class LexicalIndex:
             headings,
             vocabulary,
             frequencies,
+            acronym_table(texts),
         )
 
     def save(self, folder: Path) -> None:
@@ -124,6 +131,7 @@ class LexicalIndex:
                     "headings": sorted(self.headings),
                     "vocabulary": sorted(self.vocabulary),
                     "frequencies": self.frequencies,
+                    "acronyms": self.acronyms,
                 }
             )
         )
@@ -152,6 +160,7 @@ class LexicalIndex:
             info.get("headings", []),
             info.get("vocabulary", []),
             info.get("frequencies", {}),
+            info.get("acronyms", {}),
         )
 
     def idf(self, stem: str) -> float:
