@@ -95,4 +95,7 @@ def spell_out(question: str, table: dict[str, str], known: Container[str] = ()) 
             return f"{match.group(0)} ({name})"
         return f"{name}{match.group(0)[len(acronym) :]}"
 
+    letters = [c for c in question if c.isalpha()]
+    if sum(c.isupper() for c in letters) > 0.5 * len(letters):
+        return question  # a question in capitals: its words are not acronyms
     return _ACRONYM.sub(named, question)

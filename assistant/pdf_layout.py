@@ -155,8 +155,8 @@ def text_width(font, text: str) -> float | None:
         if font is None or "/Widths" not in font or font.get("/Subtype") == "/Type0":
             return None
         encoding = font.get("/Encoding")
-        if encoding is not None and not isinstance(encoding, str):
-            encoding = encoding.get_object()
+        encoding = encoding.get_object() if hasattr(encoding, "get_object") else encoding
+        if isinstance(encoding, dict):  # an encoding dictionary: its base, unless re-coded
             if "/Differences" in encoding:
                 return None
             encoding = encoding.get("/BaseEncoding")

@@ -46,6 +46,7 @@ def test_what_the_documents_give_no_name_for_is_left_as_it_is():
         "Is the UK in it?",
         "Why did ONS (Office for National Statistics) say so?",
         "When did the Office meet?",
+        "WHEN DID DHSC PUBLISH ITS SCORES?",  # shouted: no word is taken for an acronym
     ]:
         assert spell_out(question, table) == question
 
