@@ -562,6 +562,13 @@ def _with_widths(path: Path) -> None:
     writer.write(str(path))
 
 
+SURVEY_ROWS = [
+    ("Response rate", ["86%", "83%", "93%", "91%"]),
+    ("Pay and benefits", ["44%", "34%", "29%", "28%"]),
+    ("Employee engagement index", ["62%", "57%", "56%", "60%"]),
+]
+
+
 def _survey_table(path: Path, header: list[str], rows: list[tuple[str, list[str]]]) -> None:
     """A table drawn as a survey's report draws it, with no rules: the title, a row of years,
     then each row's label and figures, every piece placed by a transformation of its own
@@ -593,12 +600,7 @@ def test_a_table_under_a_row_of_years_reads_each_figure_with_its_year(tmp_path):
     beyond its label's end, are apart by the font's own widths (by four fifths of an em a
     character they would touch); each row is then read with its years."""
     path = tmp_path / "survey.pdf"
-    rows = [
-        ("Response rate", ["86%", "83%", "93%", "91%"]),
-        ("Pay and benefits", ["44%", "34%", "29%", "28%"]),
-        ("Employee engagement index", ["62%", "57%", "56%", "60%"]),
-    ]
-    _survey_table(path, ["2009", "2010", "2011", "2012"], rows)
+    _survey_table(path, ["2009", "2010", "2011", "2012"], SURVEY_ROWS)
     lines = [x.strip() for x in load_file(path, 10**7, LAYOUT).pages[0].text.splitlines()]
     assert "Response rate | 2009: 86% | 2010: 83% | 2011: 93% | 2012: 91%" in lines
     assert "Pay and benefits | 2009: 44% | 2010: 34% | 2011: 29% | 2012: 28%" in lines
@@ -610,12 +612,7 @@ def test_a_table_under_years_is_evidence_row_by_row(tmp_path):
     """Asked for one year's figure, the answer quotes the row, which holds it with its year."""
     folder = tmp_path / "docs"
     folder.mkdir()
-    rows = [
-        ("Response rate", ["86%", "83%", "93%", "91%"]),
-        ("Pay and benefits", ["44%", "34%", "29%", "28%"]),
-        ("Employee engagement index", ["62%", "57%", "56%", "60%"]),
-    ]
-    _survey_table(folder / "survey.pdf", ["2009", "2010", "2011", "2012"], rows)
+    _survey_table(folder / "survey.pdf", ["2009", "2010", "2011", "2012"], SURVEY_ROWS)
     settings = Settings(index_dir=tmp_path / "index")
     assert not Ingester(settings).ingest([folder]).failed
     answer = Assistant(settings).ask("What was the ferry board's response rate in 2011?")
