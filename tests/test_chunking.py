@@ -162,7 +162,7 @@ def test_a_wrapped_title_does_not_take_in_a_numbered_heading():
         for n in ("forty", "six", "ten", "twelve", "nine")
     )
     summary = body.replace("committee", "inquiry").replace("witnesses", "experts")
-    text = f"{summary}\nThe Space Economy: Act Now or\nChapter 1: Introduction\n{body}"
+    text = f"{summary}\nIsland Ferries: Act Now or\nChapter 1: Introduction\n{body}"
     doc = LoadedDocument("e" * 16, "e" * 64, "x.pdf", "X", "pdf", "lines", (Page(1, text),))
     chunk = next(c for c in chunk_document(doc, count_tokens, 200) if "forty witn" in c.text)
     assert chunk.section == "Chapter 1: Introduction"
