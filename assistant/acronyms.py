@@ -14,12 +14,14 @@ _JOINING = frozenset({"of", "and", "for", "the", "on", "in", "&"})
 """Small words that may stand inside a name ("Department of Health and Social Care")."""
 _WORD = re.compile(r"[A-Za-z][\w'’-]*|&")
 _CAPITALISED = r"[A-Z][\w'’-]*"
-_RUN = re.compile(
-    rf"{_CAPITALISED}(?:(?:,?[ \n]+(?:(?:of|and|for|the|on|in|&)[ \n]+)*){_CAPITALISED})*"
-)
-_LIST = re.compile(r"(?:,|[ \n]+(?:and|&))[ \n]+the[ \n]+")
+# A name may not run over a line's end: a heading's last words and the next line's first are
+# two things ("Department for Transport" / "Overview").
+_RUN = re.compile(rf"{_CAPITALISED}(?:(?:,? +(?:(?:of|and|for|the|on|in|&) +)*){_CAPITALISED})*")
+_LIST = re.compile(r"(?:,| +(?:and|&)) +the +")
 _DEFINED = re.compile(r"\s*\(([A-Z][A-Za-z]{1,5})\)")
-_ACRONYM = re.compile(r"\b([A-Z][A-Za-z]{1,5})(?:['’]s)?\b")
+# Not inside an address or a file name ("www.DfT.gov.uk", "DfT/2024"): what is joined to it by
+# a dot or a slash is not a word of the question.
+_ACRONYM = re.compile(r"(?<![./@\w])([A-Z][A-Za-z]{1,5})(?:['’]s)?\b(?![./@]\w)")
 MAX_NAME_WORDS = 8
 DEFINED = 10
 """A name the documents define by its acronym counts as this many uses of it."""
@@ -62,22 +64,27 @@ def _initials(words: list[str]) -> tuple[str, str]:
 
 
 def acronym_table(texts: Iterable[str]) -> dict[str, str]:
-    """For each acronym the texts' names could be shortened to, the name met most often; a
-    name the texts define ("Office for National Statistics (ONS)") counts for more. A name
-    ends where its run of capitalised words ends ("Department for Environment" is not one
-    in "Department for Environment, Food and Rural Affairs")."""
+    """For each acronym the texts' names could be shortened to, the name met most often, if
+    no other is met as often; a name the texts define ("Office for National Statistics (ONS)")
+    counts for more. A name ends where its run of capitalised words ends ("Department for
+    Environment" is not one in "Department for Environment, Food and Rural Affairs")."""
     counts: dict[str, Counter[str]] = {}
     for text in texts:
         for run, defined in _names(text):
-            for a in (i for i, w in enumerate(run) if w[0].isupper()):
+            for a in range(max(0, len(run) - MAX_NAME_WORDS), len(run)):
                 words = run[a:]
-                if len(words) > MAX_NAME_WORDS:
+                if not words[0][0].isupper():
                     continue
                 name = " ".join(words)
                 for key in set(_initials(words)):
                     if MIN_LETTERS <= len(key) <= 6:
                         counts.setdefault(key, Counter())[name] += DEFINED if key == defined else 1
-    return {key: names.most_common(1)[0][0] for key, names in counts.items()}
+    table = {}
+    for key, names in counts.items():
+        (name, uses), *others = names.most_common(2)
+        if not others or uses > others[0][1]:
+            table[key] = name  # two names met as often: the acronym could be either
+    return table
 
 
 def spell_out(question: str, table: dict[str, str], known: Container[str] = ()) -> str:
@@ -95,7 +102,8 @@ def spell_out(question: str, table: dict[str, str], known: Container[str] = ()) 
             return f"{match.group(0)} ({name})"
         return f"{name}{match.group(0)[len(acronym) :]}"
 
-    letters = [c for c in question if c.isalpha()]
-    if sum(c.isupper() for c in letters) > 0.5 * len(letters):
+    words = _WORD.findall(question)
+    shouted = [w for w in words if w.isupper() and len(w) > 1]
+    if len(shouted) >= 3 and len(shouted) > 0.5 * len(words):
         return question  # a question in capitals: its words are not acronyms
     return _ACRONYM.sub(named, question)

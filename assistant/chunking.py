@@ -114,6 +114,7 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
     for number, title in document.outline:
         outline.setdefault(number, set()).add(title.lower().rstrip(" ."))
     vocabulary = _vocabulary(document)
+    set_alone = Counter(x.strip() for lines in pages for x in lines)
     lengths = sorted(len(x) for lines in pages for x in lines if len(x) >= 20)
     width = lengths[int(len(lengths) * 0.9)] if lengths else 80
     blocks: list[Block] = []
@@ -132,7 +133,7 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
         if page_outline:
             kept = _join_wrapped_headings(kept, page_outline)
         elif page_outline is None:
-            kept = _join_wrapped_titles(kept, width)
+            kept = _join_wrapped_titles(kept, width, set_alone)
         open_block: Block | None = None
         for i, line in enumerate(kept):
             following = kept[i + 1] if i + 1 < len(kept) else ""
@@ -165,12 +166,13 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
     return _merge_across_pages(blocks, vocabulary)
 
 
-def _join_wrapped_titles(lines: list[str], width: int) -> list[str]:
+def _join_wrapped_titles(lines: list[str], width: int, set_alone: Counter[str]) -> list[str]:
     """Rejoins a heading (guessed by its look, the file having no outline) that the page
     wrapped over two or three short lines ("Department for" / "International" /
     "Development"): a short line that would run on (it ends on "for", or the next starts in
     lower case) is joined with the short lines after it when together they read as a heading,
-    the most lines first."""
+    the most lines first. `set_alone` counts each line of the document as set: a line set on
+    its own more than once is a heading of its own, never a title's third line."""
     # A line that is a heading in its own right (numbered, or in capitals), a table row or
     # a line ending in a stop is not part of a wrapped one.
     short = [
@@ -181,18 +183,25 @@ def _join_wrapped_titles(lines: list[str], width: int) -> list[str]:
         and not _in_capitals(x)
         for x in lines
     ]
+
+    def runs_on(k: int) -> bool:
+        return k + 1 < len(lines) and (
+            lines[k].split()[-1].lower() in _FUNCTION_WORDS or lines[k + 1][:1].islower()
+        )
+
     out: list[str] = []
     i = 0
     while i < len(lines):
         line, joined = lines[i], None
-        runs_on = i + 1 < len(lines) and (
-            line.split()[-1].lower() in _FUNCTION_WORDS or lines[i + 1][:1].islower()
-        )
-        if short[i] and runs_on and not _BULLET.match(line):
+        if short[i] and runs_on(i) and not _BULLET.match(line):
             for j in (i + 2, i + 1):
-                # a line with a figure or a colon starts something of its own ("Chapter 1:")
+                # a line with a figure or a colon starts something of its own ("Chapter 1:"),
+                # and so does a line the document sets on its own elsewhere ("Overview")
                 plain = all(not re.search(r"[\d:]", x) for x in lines[i + 1 : j + 1])
-                if j < len(lines) and all(short[i : j + 1]) and plain:
+                alone = j == i + 2 and j < len(lines) and set_alone[lines[j].strip()] > 1
+                # short lines that run on after it are a narrow column of text, not a title
+                column = j + 1 < len(lines) and short[j + 1] and runs_on(j + 1)
+                if j < len(lines) and all(short[i : j + 1]) and plain and not alone and not column:
                     text = " ".join(lines[i : j + 1])
                     following = lines[j + 1] if j + 1 < len(lines) else ""
                     if _looks_like_heading(text, None, following):

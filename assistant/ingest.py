@@ -35,7 +35,11 @@ from .store import Store, StoreError, record_meta
 # pages (an address cut shorter, a foot that drops a word) is furniture.
 # chunks-11: a line drawn a word at a time, each space its own text object, read as one line.
 # chunks-12: pieces of a line each placed by a transformation of their own kept apart.
-SCHEME = "chunks-13"
+# chunks-13: figures under a header of years read as rows; cells apart by their fonts' widths;
+# a title wrapped over short lines is one heading.
+# chunks-14: a title's lines are not a narrow column of text, nor take in a line set alone
+# elsewhere; only whole numbers and years head figures.
+SCHEME = "chunks-14"
 
 
 def scheme(settings: Settings) -> str:

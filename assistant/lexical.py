@@ -20,7 +20,7 @@ from .store import Store, StoredChunk
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 _TOKEN = re.compile(r"\w\w+|\d")
-SCHEME = "bm25-snowball-4"
+SCHEME = "bm25-snowball-5"
 """How chunk texts become index terms; an index made another way is rebuilt."""
 
 
@@ -113,7 +113,7 @@ class LexicalIndex:
             headings,
             vocabulary,
             frequencies,
-            acronym_table(texts),
+            acronym_table(_named_texts(chunks)),
         )
 
     def save(self, folder: Path) -> None:
@@ -202,6 +202,14 @@ def named_paragraphs(text: str) -> list[str]:
     """The paragraph terms a question names: "paragraph 3.12", "recommendation 7", "footnote
     53" (a footnote is cited as `note 53`)."""
     return [paragraph_token(a or b or f"note {c}") for a, b, c in _NAMED_PARAGRAPH.findall(text)]
+
+
+def _named_texts(chunks: Sequence[StoredChunk]) -> Iterable[str]:
+    """What names are read from: each chunk's text, and each title and heading once (a heading
+    repeats on every chunk under it, and would otherwise run into the text after it)."""
+    yield from (c.text for c in chunks)
+    for field in ("doc_title", "section"):
+        yield from {str(c.metadata.get(field, "")) for c in chunks} - {""}
 
 
 def lexical_text(chunk: StoredChunk) -> str:

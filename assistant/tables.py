@@ -62,6 +62,9 @@ def _clean(cell: str | None) -> str:
 MIN_FIGURE_COLUMNS = 3
 """A header of fewer figures (a range, "2018 2019") is too little to say the lines are a table."""
 _CELL = re.compile(r"^[(£$€+\-–—]?\d[\d.,]*%?\)?$")
+# A column header among figures is a plain whole number or a span of years ("2019", "2019/20",
+# "2019-20"): a row of shares or amounts ("86% 83% 93%") is a row, never a header.
+_HEADER_CELL = re.compile(r"^\d{1,4}(?:[/–-]\d{2,4})?$")
 
 
 def figure_tables(lines: list[str]) -> list[tuple[int, int, tuple[str, ...]]]:
@@ -80,7 +83,7 @@ def figure_tables(lines: list[str]) -> list[tuple[int, int, tuple[str, ...]]]:
     i = 0
     while i < len(lines):
         header = lines[i].split(" | ")[-1].split()  # a row's last cell may head the figures
-        if len(header) < MIN_FIGURE_COLUMNS or not all(_CELL.match(t) for t in header):
+        if len(header) < MIN_FIGURE_COLUMNS or not all(_HEADER_CELL.match(t) for t in header):
             i += 1
             continue
         rows, j, label = [], i + 1, []

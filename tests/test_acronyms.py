@@ -51,6 +51,24 @@ def test_what_the_documents_give_no_name_for_is_left_as_it_is():
         assert spell_out(question, table) == question
 
 
+def test_two_names_met_as_often_leave_their_acronym_alone():
+    table = acronym_table(["The Rural Transport Board met.", "The Road Tax Bureau met."])
+    assert "RTB" not in table
+    assert spell_out("What did the RTB decide?", table) == "What did the RTB decide?"
+
+
+def test_a_name_does_not_run_over_the_end_of_a_line():
+    table = acronym_table(["Department for Transport\nOverview of the year"] * 2)
+    assert table["DfT"] == "Department for Transport"
+    assert "DfTO" not in table and "DTO" not in table
+
+
+def test_an_acronym_in_an_address_or_a_short_question_in_capitals():
+    table = acronym_table(TEXTS)
+    assert spell_out("Is it on www.DHSC.gov.uk?", table) == "Is it on www.DHSC.gov.uk?"
+    assert spell_out("DHSC pay?", table) == "Department of Health and Social Care pay?"
+
+
 def test_a_question_by_acronym_finds_the_passage_that_spells_the_name_out(tmp_path, embedder):
     """The documents never write "DRT"; asked by it, the search carries the name they use."""
     from assistant.chain import Assistant

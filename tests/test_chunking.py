@@ -154,6 +154,44 @@ def test_a_title_wrapped_over_short_lines_without_an_outline_is_one_heading(titl
     assert chunk.text == body
 
 
+def test_a_narrow_column_of_text_is_not_read_as_a_wrapped_title():
+    from assistant.models import LoadedDocument, Page
+
+    column = [
+        "sailings are cancelled in a storm.",
+        "The Harbour and Ferries Board",
+        "publishes Notices to Island Councils",
+        "Ahead of the Winter and the annual",
+        "report contains the sailing figures",
+        "for each route and each month.",
+    ]
+    wide = (
+        "The board said that the timetable for the coming winter would follow in September, "
+        "and that each island council would be told."
+    )
+    text = "\n".join([wide, wide, *column])  # the page's full width, then a narrow column
+    doc = LoadedDocument("e" * 16, "e" * 64, "x.pdf", "X", "pdf", "lines", (Page(1, text),))
+    (chunk,) = chunk_document(doc, count_tokens, 200)
+    assert "The Harbour and Ferries Board publishes Notices" in chunk.text.replace("\n", " ")
+
+
+def test_a_wrapped_title_leaves_a_heading_the_document_sets_alone_elsewhere():
+    """ "Overview" heads a page of its own elsewhere: it is not the title's third line."""
+    from assistant.models import LoadedDocument, Page
+
+    body = (
+        "The department reported a response rate of 86 percent in 2019, the highest since "
+        "the survey began, and its engagement index rose by three points over the year."
+    )
+    pages = (
+        Page(1, f"Overview\n{body}"),
+        Page(2, "\n".join(["Department for", "Transport", "Overview", body.replace("86", "84")])),
+    )
+    doc = LoadedDocument("e" * 16, "e" * 64, "x.pdf", "X", "pdf", "lines", pages)
+    chunk = next(c for c in chunk_document(doc, count_tokens, 200) if "84 percent" in c.text)
+    assert chunk.section == "Overview"
+
+
 def test_a_wrapped_title_does_not_take_in_a_numbered_heading():
     from assistant.models import LoadedDocument, Page
 

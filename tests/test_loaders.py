@@ -296,6 +296,9 @@ def test_figures_under_a_header_of_years_are_read_as_rows_with_their_years():
         ["2009 2010 2011", "Aged 16 to 24 45% 50% 52%", "Aged 25 to 34 40% 41% 43%"],
         # prose that ends in figures
         ["Sailings in 2009 2010 2011", "were cut by 5% 6% 7%", "and by 8% 9% 10%"],
+        # a row of shares is a row, never the header of the rows under it
+        ["86% 83% 93%", "Response rate 86% 83% 93%", "Pay 44% 34% 40%"],
+        ["£12 £14 £15", "Ferry fares 10 11 12", "Bus fares 2 3 4"],
     ],
 )
 def test_lines_that_are_not_a_table_under_figures_are_left_alone(lines):
