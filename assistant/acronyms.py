@@ -68,22 +68,25 @@ def acronym_table(texts: Iterable[str]) -> dict[str, str]:
     no other is met as often; a name the texts define ("Office for National Statistics (ONS)")
     counts for more. A name ends where its run of capitalised words ends ("Department for
     Environment" is not one in "Department for Environment, Food and Rural Affairs")."""
-    counts: dict[str, Counter[str]] = {}
+    counts: dict[str, Counter[tuple[str, ...]]] = {}
+    forms: dict[tuple[str, ...], Counter[str]] = {}
     for text in texts:
         for run, defined in _names(text):
             for a in range(max(0, len(run) - MAX_NAME_WORDS), len(run)):
                 words = run[a:]
                 if not words[0][0].isupper():
                     continue
-                name = " ".join(words)
+                # one name however its small words are spelt ("Culture, Media & Sport")
+                same = tuple(w.casefold() for w in words if w[0].isupper())
+                forms.setdefault(same, Counter())[" ".join(words)] += 1
                 for key in set(_initials(words)):
                     if MIN_LETTERS <= len(key) <= 6:
-                        counts.setdefault(key, Counter())[name] += DEFINED if key == defined else 1
+                        counts.setdefault(key, Counter())[same] += DEFINED if key == defined else 1
     table = {}
     for key, names in counts.items():
-        (name, uses), *others = names.most_common(2)
-        if not others or uses > others[0][1]:
-            table[key] = name  # two names met as often: the acronym could be either
+        (same, uses), *others = names.most_common(2)
+        if not others or uses > others[0][1]:  # two names met as often: it could be either
+            table[key] = forms[same].most_common(1)[0][0]
     return table
 
 

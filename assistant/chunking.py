@@ -114,9 +114,16 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
     for number, title in document.outline:
         outline.setdefault(number, set()).add(title.lower().rstrip(" ."))
     vocabulary = _vocabulary(document)
-    set_alone = Counter(x.strip() for lines in pages for x in lines)
     lengths = sorted(len(x) for lines in pages for x in lines if len(x) >= 20)
     width = lengths[int(len(lengths) * 0.9)] if lengths else 80
+    # Lines the document sets on their own: first on a page, or after a full line or a stop, not
+    # after a short line they may finish (a title's last line, wrapped the same way twice).
+    set_alone = Counter(
+        x.strip()
+        for lines in pages
+        for k, x in enumerate(lines)
+        if k == 0 or len(lines[k - 1]) >= 0.5 * width or lines[k - 1].rstrip().endswith(_TERMINAL)
+    )
     blocks: list[Block] = []
     for page, lines in zip(document.pages, pages, strict=True):
         kept: list[str] = []
@@ -169,15 +176,15 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
 def _join_wrapped_titles(lines: list[str], width: int, set_alone: Counter[str]) -> list[str]:
     """Rejoins a heading (guessed by its look, the file having no outline) that the page
     wrapped over two or three short lines ("Department for" / "International" /
-    "Development"): a short line that would run on (it ends on "for", or the next starts in
-    lower case) is joined with the short lines after it when together they read as a heading,
-    the most lines first. `set_alone` counts each line of the document as set: a line set on
-    its own more than once is a heading of its own, never a title's third line."""
+    "Development"): a short line that would run on (it ends on "for" or a comma, or the next
+    starts in lower case) is joined with the short lines after it when together they read as a heading,
+    the most lines first. `set_alone` counts the lines the document sets on their own: one
+    set so elsewhere is a heading of its own ("Overview"), never a title's third line."""
     # A line that is a heading in its own right (numbered, or in capitals), a table row or
     # a line ending in a stop is not part of a wrapped one.
     short = [
         len(x) < 0.5 * width
-        and not x.rstrip().endswith(_TERMINAL)
+        and not x.rstrip().rstrip(",").endswith(_TERMINAL)  # a comma may run on
         and " | " not in x
         and not _NUMBERED_HEADING.match(x)
         and not _in_capitals(x)
@@ -185,9 +192,13 @@ def _join_wrapped_titles(lines: list[str], width: int, set_alone: Counter[str]) 
     ]
 
     def runs_on(k: int) -> bool:
-        return k + 1 < len(lines) and (
-            lines[k].split()[-1].lower() in _FUNCTION_WORDS or lines[k + 1][:1].islower()
-        )
+        if k + 1 >= len(lines):
+            return False
+        last = lines[k].split()[-1].lower()
+        # a name listed with commas ("Ministry of Housing," / "Communities & Local"), not a
+        # field and its value ("Headquarters 70 Whitehall," / "London")
+        listed = last.endswith(",") and not re.search(r"\d", lines[k] + lines[k + 1])
+        return last in _FUNCTION_WORDS or listed or lines[k + 1][:1].islower()
 
     out: list[str] = []
     i = 0
@@ -198,7 +209,7 @@ def _join_wrapped_titles(lines: list[str], width: int, set_alone: Counter[str]) 
                 # a line with a figure or a colon starts something of its own ("Chapter 1:"),
                 # and so does a line the document sets on its own elsewhere ("Overview")
                 plain = all(not re.search(r"[\d:]", x) for x in lines[i + 1 : j + 1])
-                alone = j == i + 2 and j < len(lines) and set_alone[lines[j].strip()] > 1
+                alone = j == i + 2 and j < len(lines) and set_alone[lines[j].strip()] > 0
                 # short lines that run on after it are a narrow column of text, not a title
                 column = j + 1 < len(lines) and short[j + 1] and runs_on(j + 1)
                 if j < len(lines) and all(short[i : j + 1]) and plain and not alone and not column:

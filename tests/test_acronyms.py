@@ -57,6 +57,12 @@ def test_two_names_met_as_often_leave_their_acronym_alone():
     assert spell_out("What did the RTB decide?", table) == "What did the RTB decide?"
 
 
+def test_a_name_spelt_with_and_or_an_ampersand_is_one_name():
+    """Met once each way, it outweighs another name met once, not ties with it."""
+    table = acronym_table(["Rural Transport & Bus", "Rural Transport and Bus", "Road Tax Bureau"])
+    assert table["RTB"] == "Rural Transport & Bus"
+
+
 def test_a_name_does_not_run_over_the_end_of_a_line():
     table = acronym_table(["Department for Transport\nOverview of the year"] * 2)
     assert table["DfT"] == "Department for Transport"

@@ -135,6 +135,7 @@ def test_a_markdown_table_without_a_header_rule_keeps_its_cells(tmp_path: Path):
     [
         ["Department for", "International", "Development"],  # the first line ends on "for"
         ["Department of Health", "and Social Care"],  # the next line starts in lower case
+        ["Ministry of Ferries,", "Harbours & Island", "Transport"],  # a name listed with commas
     ],
 )
 def test_a_title_wrapped_over_short_lines_without_an_outline_is_one_heading(title):
