@@ -177,9 +177,10 @@ def _join_wrapped_titles(lines: list[str], width: int, set_alone: Counter[str]) 
     """Rejoins a heading (guessed by its look, the file having no outline) that the page
     wrapped over two or three short lines ("Department for" / "International" /
     "Development"): a short line that would run on (it ends on "for" or a comma, or the next
-    starts in lower case) is joined with the short lines after it when together they read as a heading,
-    the most lines first. `set_alone` counts the lines the document sets on their own: one
-    set so elsewhere is a heading of its own ("Overview"), never a title's third line."""
+    starts in lower case) is joined with the short lines after it when together they read as a
+    heading, the most lines first. `set_alone` counts the lines the document sets on their
+    own: one set so elsewhere is a heading of its own ("Overview"), never a title's third
+    line."""
     # A line that is a heading in its own right (numbered, or in capitals), a table row or
     # a line ending in a stop is not part of a wrapped one.
     short = [

@@ -38,7 +38,7 @@ from .store import Store, StoreError, record_meta
 # chunks-13: figures under a header of years read as rows; cells apart by their fonts' widths;
 # a title wrapped over short lines is one heading.
 # chunks-14: a title's lines are not a narrow column of text, nor take in a line set alone
-# elsewhere; only whole numbers and years head figures.
+# elsewhere; a name listed with commas is one title; only whole numbers and years head figures.
 SCHEME = "chunks-14"
 
 
