@@ -209,7 +209,7 @@ def _named_texts(chunks: Sequence[StoredChunk]) -> Iterable[str]:
     repeats on every chunk under it, and would otherwise run into the text after it)."""
     yield from (c.text for c in chunks)
     for field in ("doc_title", "section"):
-        yield from {str(c.metadata.get(field, "")) for c in chunks} - {""}
+        yield from sorted({str(c.metadata.get(field, "")) for c in chunks} - {""})
 
 
 def lexical_text(chunk: StoredChunk) -> str:
