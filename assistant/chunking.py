@@ -25,6 +25,8 @@ _PARAGRAPH = re.compile(
 _PAGE_NUMBER = re.compile(r"^(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$", re.I)
 _SENTENCE_END = re.compile(rf"[.!?][\"')\]{CALLS}]*(\s+)(?=[\"'(\[]?[A-Z0-9])")
 _TERMINAL = (".", "!", "?", ":", ";", ",")
+TITLE_LINE = 0.5
+"""A line of a wrapped title is shorter than this share of the page's text width."""
 _STOPS = (".", "!", "?", ":", ";")
 _MD_INLINE = re.compile(r"(\*\*|__|`)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
@@ -122,7 +124,9 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
         x.strip()
         for lines in pages
         for k, x in enumerate(lines)
-        if k == 0 or len(lines[k - 1]) >= 0.5 * width or lines[k - 1].rstrip().endswith(_TERMINAL)
+        if k == 0
+        or len(lines[k - 1]) >= TITLE_LINE * width
+        or lines[k - 1].rstrip().endswith(_TERMINAL)
     )
     blocks: list[Block] = []
     for page, lines in zip(document.pages, pages, strict=True):
@@ -184,7 +188,7 @@ def _join_wrapped_titles(lines: list[str], width: int, set_alone: Counter[str]) 
     # A line that is a heading in its own right (numbered, or in capitals), a table row or
     # a line ending in a stop is not part of a wrapped one.
     short = [
-        len(x) < 0.5 * width
+        len(x) < TITLE_LINE * width
         and not x.rstrip().rstrip(",").endswith(_TERMINAL)  # a comma may run on
         and " | " not in x
         and not _NUMBERED_HEADING.match(x)
