@@ -7,7 +7,15 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .models import CALLS, Chunk, LoadedDocument, superscript, without_calls
+from .models import (
+    CALLS,
+    FUNCTION_WORDS,
+    Chunk,
+    LoadedDocument,
+    stops_mid_sentence,
+    superscript,
+    without_calls,
+)
 from .tables import rows_with_headers
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
@@ -61,9 +69,6 @@ def _boilerplate_lines(pages: Sequence[Sequence[str]]) -> set[str]:
     return {line for line, n in counts.items() if n >= threshold and line}
 
 
-_FUNCTION_WORDS = {"of", "and", "the", "to", "for", "in", "on", "a", "an", "with", "by", "or", "at"}
-
-
 def _looks_like_heading(line: str, outline: set[str] | None, next_line: str = "") -> bool:
     """Whether a line is a heading: named in the outline (for this page), or by its look."""
     key = line.lower().rstrip(" .")
@@ -71,7 +76,7 @@ def _looks_like_heading(line: str, outline: set[str] | None, next_line: str = ""
         return key in outline
     if len(line) > 80 or len(line.split()) > 12 or without_calls(line).endswith(_TERMINAL):
         return False
-    if next_line[:1].islower() or line.split()[-1].lower() in _FUNCTION_WORDS:
+    if next_line[:1].islower() or line.split()[-1].lower() in FUNCTION_WORDS:
         return False  # the line runs on: a wrapped sentence or title, not a heading
     if _BULLET.match(line) and not _NUMBERED_HEADING.match(line):
         return False
@@ -170,8 +175,10 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
                 open_block = Block(line, page.number, page.number)
                 blocks.append(open_block)
             # A short line ends its paragraph, unless the next one plainly carries on from it
-            # (narrow columns beside an infobox or a figure wrap early).
-            runs_on = following[:1].islower() and not without_calls(line).endswith((".", "!", "?"))
+            # (narrow columns beside an infobox or a figure wrap early), or it stops where no
+            # sentence can.
+            carried = following[:1].islower() or stops_mid_sentence(line)
+            runs_on = carried and not without_calls(line).endswith((".", "!", "?"))
             if len(line) < 0.7 * width and not runs_on:
                 open_block = None
     return _merge_across_pages(blocks, vocabulary)
@@ -203,7 +210,7 @@ def _join_wrapped_titles(lines: list[str], width: int, set_alone: Counter[str]) 
         # a name listed with commas ("Ministry of Housing," / "Communities & Local"), not a
         # field and its value ("Headquarters 70 Whitehall," / "London")
         listed = last.endswith(",") and not re.search(r"\d", lines[k] + lines[k + 1])
-        return last in _FUNCTION_WORDS or listed or lines[k + 1][:1].islower()
+        return last in FUNCTION_WORDS or listed or lines[k + 1][:1].islower()
 
     out: list[str] = []
     i = 0

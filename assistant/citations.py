@@ -10,7 +10,7 @@ import numpy as np
 
 from .embeddings import Embedder
 from .lexical import tokenize
-from .models import CALLS, Citation, Passage, without_calls
+from .models import CALLS, Citation, Passage, stops_mid_sentence, without_calls
 
 MARKER = re.compile(r"\s*\[(\d+)\]")
 # A sentence ends at . ! ? followed by space and a capital, digit or quote; not after common
@@ -92,7 +92,7 @@ def _logical_lines(text: str) -> list[str]:
         if (
             lines
             and stripped
-            and _RUNS_ON.match(stripped)
+            and (_RUNS_ON.match(stripped) or stops_mid_sentence(lines[-1]))
             and not without_calls(lines[-1]).endswith(_ENDS_A_SENTENCE)
             and " | " not in lines[-1]
             and " | " not in stripped

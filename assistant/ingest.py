@@ -39,7 +39,8 @@ from .store import Store, StoreError, record_meta
 # a title wrapped over short lines is one heading.
 # chunks-14: a title's lines are not a narrow column of text, nor take in a line set alone
 # elsewhere; a name listed with commas is one title; only whole numbers and years head figures.
-SCHEME = "chunks-14"
+# chunks-15: a line that stops on a comma or a word such as "the" carries its sentence on.
+SCHEME = "chunks-15"
 
 
 def scheme(settings: Settings) -> str:

@@ -34,6 +34,20 @@ def without_calls(text: str) -> str:
     return text.rstrip().rstrip(CALLS).rstrip()
 
 
+FUNCTION_WORDS = frozenset(
+    {"of", "and", "the", "to", "for", "in", "on", "a", "an", "with", "by", "or", "at"}
+)
+"""English words a sentence does not end on: a line that ends on one runs on."""
+
+
+def stops_mid_sentence(line: str) -> bool:
+    """Whether a line stops where no sentence can: on a comma or a word such as "the"
+    ("... excluding the Office of the" / "Inspector General, was ..."), so the next line
+    carries it on even where that line starts with a capital."""
+    words = line.split()
+    return bool(words) and (words[-1] in FUNCTION_WORDS or words[-1].endswith(","))
+
+
 @dataclass(frozen=True)
 class Page:
     """One page of a document; `number` is 1-based, as a PDF reader prints it."""

@@ -227,3 +227,29 @@ def test_a_long_outline_heading_wrapped_over_lines_is_one_heading(tmp_path: Path
     chunk = chunk_document(doc, count_tokens, 200)[-1]
     assert chunk.section == "The sustainable development principle and the five ways of working"
     assert chunk.text == "Every body must take account of the five ways of working."
+
+
+def test_a_short_line_that_stops_on_a_word_like_the_carries_its_sentence_on():
+    """A column wraps early: "... excluding the Office of the" / "Inspector General, was ..."
+    is one sentence of one paragraph, though the second line starts with a capital; a chunk
+    that must end near it does not end between the two lines."""
+    from assistant.citations import split_sentences
+    from assistant.models import LoadedDocument, Page
+
+    wide = (
+        "The agency had five thousand staff in the year, and its gross budget, with its "
+        "revolving funds, came to more than two billion dollars."
+    )
+    lines = [
+        *[wide] * 4,
+        "Its discretionary budget, excluding the Office of the",
+        "Inspector General, was $265,655,000.",
+    ]
+    page = Page(1, "\n".join(lines))
+    doc = LoadedDocument("e" * 16, "e" * 64, "x.pdf", "X", "pdf", "lines", (page,))
+    (tokens,) = count_tokens(["\n".join(lines[:5])])
+    chunks = chunk_document(doc, count_tokens, tokens + 2)
+    assert any("Inspector" in c.text and "Office" in c.text for c in chunks)
+    for chunk in chunks:
+        for sentence in split_sentences(chunk.text):
+            assert "Office of the" not in sentence or sentence.endswith("$265,655,000.")

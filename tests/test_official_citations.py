@@ -161,3 +161,20 @@ def test_a_footnote_call_after_a_stop_ends_the_sentence_and_is_not_part_of_a_wor
 def test_a_question_can_name_a_footnote():
     assert named_paragraphs("What does footnote 53 say?") == ["para_note_53"]
     assert named_paragraphs("and note 7 of the report") == ["para_note_7"]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("the discretionary budget, excluding the Office of the", "Inspector General, was $2m."),
+        ("In April 2019,", "The agency ran a pulse survey of its leaders."),
+    ],
+)
+def test_a_sentence_broken_where_no_sentence_ends_is_one_sentence(first, second):
+    """A line that stops on a comma or on a word such as "the" runs on into the next, even
+    where that one starts with a capital; a line that stops on a full stop does not."""
+    assert split_sentences(f"{first}\n{second}") == [f"{first}\n{second}"]
+    assert split_sentences(f"The budget was agreed.\n{second}") == [
+        "The budget was agreed.",
+        second,
+    ]
