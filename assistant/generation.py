@@ -20,6 +20,9 @@ MAX_WORDS = 150
 MAX_SENTENCES = 6  # the lead and its supporting sentences, list items apart
 SUPPORT_SHARE = 0.3  # a supporting sentence is at least this likely, relative to the lead
 SUPPORT_FLOOR = 0.05  # and at least this likely to answer, whatever the lead's probability
+# A sentence of the lead's own document goes on with its subject: it may be less likely.
+OWN_SHARE = 0.1
+OWN_FLOOR = 0.03
 _MARKER = LIST_MARK  # a list item or numbered line
 LEAD_LOOKS = 5  # a lead that is not a sentence, or has no subject, gives way to the next of these
 _DIGIT = re.compile(r"\d")
@@ -83,13 +86,27 @@ class Composition:
 class Reach:
     """How much the extractive composer may say: at most `sentences` chosen sentences and
     about `words` words, each supporting sentence at least `share` as likely to answer as the
-    lead and at least `floor` likely. An answer keeps to the defaults; a briefing's evidence
-    reaches further."""
+    lead and at least `floor` likely, or for a sentence of the lead's own document `own_share`
+    and `own_floor` (the same as the others' where not given). An answer keeps to the
+    defaults; a briefing's evidence reaches further."""
 
     words: int = MAX_WORDS
     sentences: int = MAX_SENTENCES
     share: float = SUPPORT_SHARE
     floor: float = SUPPORT_FLOOR
+    own_share: float | None = None
+    own_floor: float | None = None
+
+    def floors(self, lead_p: float) -> tuple[float, float]:
+        """How likely a supporting sentence must be: (of the lead's document, of another)."""
+        own_share = self.share if self.own_share is None else self.own_share
+        own_floor = self.floor if self.own_floor is None else self.own_floor
+        return max(own_floor, own_share * lead_p), max(self.floor, self.share * lead_p)
+
+
+ANSWER_REACH = Reach(own_share=OWN_SHARE, own_floor=OWN_FLOOR)
+"""An answer: its lead, what its own document says beside it, and other documents' sentences
+only where they too are likely answers."""
 
 
 PART_REACH = Reach(share=0.5, floor=0.1)
@@ -249,7 +266,7 @@ class ExtractiveComposer:
         """The answer from sentences ranked by how likely each is to answer (best first): the
         best leads, with what completes it; others follow only if they too are likely answers,
         grouped by document, nothing said twice, at most about reach.words words."""
-        reach = reach or Reach()
+        reach = reach or ANSWER_REACH
         if not ranked:
             return Composition("", True, 0.0, self.name)
         # Headings, contents lines and captions are not sentences, and a sentence that leans
@@ -264,10 +281,12 @@ class ExtractiveComposer:
         run = self._list_run(lead)
         follows = {lead.sentence: run or self._follow_on(lead)}
         words = len(lead.sentence.split()) + sum(len(x.split()) for x in follows[lead.sentence])
-        floor = max(reach.floor, reach.share * lead_p)
+        own_floor, other_floor = reach.floors(lead_p)
         for candidate, p in ranked[1:]:
-            if len(chosen) == reach.sentences or p < floor:
+            if len(chosen) == reach.sentences or p < min(own_floor, other_floor):
                 break
+            if p < (own_floor if candidate.passage.doc_id == lead.passage.doc_id else other_floor):
+                continue
             if _not_a_claim(candidate):
                 continue  # a heading, contents line or a table's header row, not a claim
             if _aside(candidate.sentence):

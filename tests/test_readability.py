@@ -211,3 +211,31 @@ def test_a_note_or_a_numbered_line_without_a_verb_does_not_support_an_answer(emb
     assert "publishes its minutes" in text
     note_first = ExtractiveComposer(embedder).compose(ranked[2:]).text
     assert note_first.startswith("\u00b9 Evidence from the Harbour Trust")  # it may lead
+
+
+def test_a_less_likely_sentence_is_said_from_the_leads_own_document_only(embedder):
+    """Beside the lead, its own document may go on with its subject in a less likely
+    sentence; another document's sentence as unlikely would be a claim of its own on perhaps
+    another subject, so it is left out."""
+    import numpy as np
+
+    from assistant.generation import ExtractiveComposer
+    from assistant.models import Passage
+    from assistant.signals import Candidate
+
+    lead = "The harbour board meets four times a year in Oban."
+    own = "The board's budget for the coming year is 2.4 million pounds."
+    other = "The island council's budget for the coming year is 1.1 million pounds."
+
+    def candidate(n: int, doc_id: str, sentence: str) -> Candidate:
+        passage = Passage(n, f"c{n}", doc_id, doc_id, f"{doc_id}.pdf", n, n, "", sentence, 1.0)
+        return Candidate(passage, sentence, 0, np.asarray(embedder.embed_query(sentence)))
+
+    ranked = [
+        (candidate(1, "board", lead), 0.6),
+        (candidate(2, "council", other), 0.12),
+        (candidate(3, "board", own), 0.1),
+    ]
+    text = ExtractiveComposer(embedder).compose(ranked).text
+    assert text.startswith(lead[:-1]) and own[:-1] in text
+    assert "island council" not in text
