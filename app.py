@@ -395,6 +395,9 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                         layout="panel",
                         elem_id="chat",
                         render_markdown=False,
+                        # The new question is scrolled to the top (see HEAD), and stays there as
+                        # its answer comes in: a long answer is read from its first words.
+                        autoscroll=False,
                         examples=examples or None,
                         placeholder="Ask about the documents in the index, or start from an "
                         "example.",

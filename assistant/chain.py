@@ -444,7 +444,7 @@ class Assistant:
                     f"nothing the chat model wrote was supported ({len(removed)} sentences "
                     "discarded); answered extractively"
                 )
-                composition = self.extractive.compose(ranked(evidence), reach)
+                composition = self._extract(evidence, reach)
                 text, citations, removed = self.verify(
                     composition, evidence.passages, evidence.query
                 )
@@ -615,7 +615,7 @@ class Assistant:
     def _compose(self, evidence: Evidence, notes: list[str], stream: bool = True, reach=None):
         """Composes with the configured composer, streaming; falls back to extractive."""
         if isinstance(self.composer, ExtractiveComposer):
-            return self.composer.compose(ranked(evidence), reach)
+            return self._extract(evidence, reach)
         # The chat model reads the passages best first, as the selector ranks them.
         passages = passages_by_answer(evidence)[: self.settings.top_k]
         try:
@@ -624,7 +624,12 @@ class Assistant:
             return self.composer.compose(evidence.query, passages)
         except Exception as err:  # any model failure: the user still gets a checked answer
             notes.append(f"the chat model failed ({_one_line(err)}); answered extractively")
-            return self.extractive.compose(ranked(evidence), reach)
+            return self._extract(evidence, reach)
+
+    def _extract(self, evidence: Evidence, reach=None) -> Composition:
+        """The extractive answer, offering only sentences that speak to the question."""
+        speaks = self.verifier.speaks_to(evidence.query)
+        return self.extractive.compose(ranked(evidence), reach, speaks)
 
 
 STRONG = 0.75  # P(the evidence answers) from which an answer's evidence is called strong

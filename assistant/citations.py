@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -254,8 +254,7 @@ class Verifier:
         verdict = self._support(sentence, cited)
         if not verdict.supported or not question or not verdict.quote:
             return verdict
-        vectors = self.embedder.embed_documents([question, verdict.quote])
-        relevance = float(vectors[0] @ vectors[1])
+        relevance = self.relevance_of(verdict.quote, question)
         if relevance < self.relevance:
             return Check(
                 sentence,
@@ -267,6 +266,16 @@ class Verifier:
                 off_question=True,
             )
         return verdict
+
+    def relevance_of(self, quote: str, question: str) -> float:
+        """How near a quoted sentence is to the question: their vectors' cosine."""
+        vectors = self.embedder.embed_documents([question, quote])
+        return float(vectors[0] @ vectors[1])
+
+    def speaks_to(self, question: str) -> Callable[[str], bool]:
+        """Whether a sentence would pass as speaking to the question, for the composer to ask
+        before it offers a sentence the check would then remove."""
+        return lambda quote: self.relevance_of(quote, question) >= self.relevance
 
     def _support(self, sentence: str, cited: Sequence[Passage]) -> Check:
         claim = strip_markers(sentence)

@@ -261,11 +261,15 @@ class ExtractiveComposer:
         return spans[index - 1] if index > 0 else None
 
     def compose(
-        self, ranked: Sequence[tuple[Candidate, float]], reach: Reach | None = None
+        self,
+        ranked: Sequence[tuple[Candidate, float]],
+        reach: Reach | None = None,
+        speaks: Callable[[str], bool] | None = None,
     ) -> Composition:
         """The answer from sentences ranked by how likely each is to answer (best first): the
-        best leads, with what completes it; others follow only if they too are likely answers,
-        grouped by document, nothing said twice, at most about reach.words words."""
+        best leads, with what completes it; others follow only if they too are likely answers
+        and, given `speaks`, speak to the question as the verifier will judge it, grouped by
+        document, nothing said twice, at most about reach.words words."""
         reach = reach or ANSWER_REACH
         if not ranked:
             return Composition("", True, 0.0, self.name)
@@ -302,6 +306,8 @@ class ExtractiveComposer:
                 for c in chosen
             ):
                 continue  # says again what is already said
+            if speaks is not None and not speaks(candidate.sentence):
+                continue  # its document says it, but not to this question
             chosen.append(candidate)
             follows[candidate.sentence] = listed
             words += size

@@ -239,3 +239,33 @@ def test_a_less_likely_sentence_is_said_from_the_leads_own_document_only(embedde
     text = ExtractiveComposer(embedder).compose(ranked).text
     assert text.startswith(lead[:-1]) and own[:-1] in text
     assert "island council" not in text
+
+
+def test_a_sentence_that_does_not_speak_to_the_question_is_not_offered(embedder):
+    """The verifier removes a quote that does not speak to the question; the composer asks it
+    first, so such a sentence is never offered (and never reported as removed)."""
+    import numpy as np
+
+    from assistant.citations import Verifier
+    from assistant.generation import ExtractiveComposer
+    from assistant.models import Passage
+    from assistant.signals import Candidate
+
+    question = "How often does the harbour board meet?"
+    lead = "The harbour board meets four times a year in Oban."
+    off = "Early years: a record 75% of five-year-olds are ready to learn at school."
+    passage = Passage(1, "c1", "d", "Harbour", "h.pdf", 1, 1, "", f"{lead} {off}", 1.0)
+    ranked = [
+        (Candidate(passage, s, i, np.asarray(embedder.embed_query(s))), p)
+        for i, (s, p) in enumerate([(lead, 0.6), (off, 0.1)])
+    ]
+    verifier = Verifier(embedder, threshold=0.6)
+    assert (
+        verifier.relevance_of(off, question)
+        < verifier.relevance
+        <= verifier.relevance_of(lead, question)
+    )
+    composer = ExtractiveComposer(embedder)
+    assert "Early years" in composer.compose(ranked).text
+    text = composer.compose(ranked, speaks=verifier.speaks_to(question)).text
+    assert text.startswith(lead[:-1]) and "Early years" not in text
