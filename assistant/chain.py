@@ -47,7 +47,7 @@ REMOVED_NOTE = " (Sentences that their passages did not support were removed.)"
 PART_NOT_FOUND = "The indexed documents do not say."
 """What a part of a question that asks several things says when the documents do not answer it."""
 # Words that point back to an earlier turn's subject.
-_POINTING = r"\b(they|them|their|it|its|that|those|this|these|there|he|she|his|her)\b"
+_POINTING = r"\b(they|them|their|it|its|that|those|this|these|there|he|she|his|her|such(?! as))\b"
 _POINTS_BACK = re.compile(_POINTING, re.I)
 _FOLLOW_UP = re.compile(rf"^(and|but|also|what about|how about|so)\b|{_POINTING}", re.I)
 

@@ -309,6 +309,10 @@ def test_follow_up_carries_the_earlier_subject(assistant):
     assert assistant.condense("What is a Public Services Board?", history) == (
         "What is a Public Services Board?"
     )
+    # "such" points back as "that" does; "such as" introduces examples of its own.
+    assert "Liaison Committee" in assistant.condense("Why such a strategy?", history)
+    plain = "Which bodies, such as a Public Services Board, must report?"
+    assert assistant.condense(plain, history) == plain
 
 
 def test_a_follow_up_naming_its_own_subject_takes_the_rest_of_the_question():
