@@ -247,6 +247,7 @@ class Verifier:
         """The least cosine between the question and the quoted sentence: a claim its passage
         supports may still not speak to the question (an instruction planted in a document,
         obeyed by a chat model, is supported word for word)."""
+        self._relevances: dict[tuple[str, str], float] = {}
 
     def check(self, sentence: str, cited: Sequence[Passage], question: str = "") -> Check:
         """The verdict on one cited sentence; with the question, the quote must also speak to
@@ -268,9 +269,17 @@ class Verifier:
         return verdict
 
     def relevance_of(self, quote: str, question: str) -> float:
-        """How near a quoted sentence is to the question: their vectors' cosine."""
+        """How near a quoted sentence is to the question: their vectors' cosine (kept, since
+        the composer asks it of a sentence before the check asks it again)."""
+        key = (question, quote)
+        known = self._relevances.get(key)
+        if known is not None:
+            return known
+        if len(self._relevances) > 10_000:
+            self._relevances.clear()
         vectors = self.embedder.embed_documents([question, quote])
-        return float(vectors[0] @ vectors[1])
+        self._relevances[key] = relevance = float(vectors[0] @ vectors[1])
+        return relevance
 
     def speaks_to(self, question: str) -> Callable[[str], bool]:
         """Whether a sentence would pass as speaking to the question, for the composer to ask

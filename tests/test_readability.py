@@ -269,3 +269,25 @@ def test_a_sentence_that_does_not_speak_to_the_question_is_not_offered(embedder)
     assert "Early years" in composer.compose(ranked).text
     text = composer.compose(ranked, speaks=verifier.speaks_to(question)).text
     assert text.startswith(lead[:-1]) and "Early years" not in text
+
+
+def test_the_verifier_weighs_a_sentence_against_a_question_once(embedder):
+    """The composer asks whether a sentence speaks to the question, and the check asks again
+    of the sentence it then quotes: the second time costs no embedding, and gives the same."""
+    from assistant.citations import Verifier
+
+    calls = []
+
+    class Counting:
+        def embed_documents(self, texts):
+            calls.append(list(texts))
+            return embedder.embed_documents(texts)
+
+    verifier = Verifier(Counting(), threshold=0.6)
+    question = "How often does the harbour board meet?"
+    sentence = "The harbour board meets four times a year in Oban."
+    first = verifier.relevance_of(sentence, question)
+    assert verifier.speaks_to(question)(sentence)
+    assert verifier.relevance_of(sentence, question) == first and len(calls) == 1
+    verifier.relevance_of(sentence, "Who chairs the harbour board?")
+    assert len(calls) == 2
