@@ -767,6 +767,8 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
         demo,
         path="/",
         auth=logins,
+        # Gradio refuses a larger file as it arrives, before any of it is kept on disk.
+        max_file_size=int(settings.max_upload_mb * 1024 * 1024),
         css=CSS,
         head=HEAD,
         theme=THEME,

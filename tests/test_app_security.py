@@ -37,8 +37,16 @@ def app(tmp_path_factory):
     page.write_text(SCRIPTED_PAGE)
     secret = folder / "secret.md"
     secret.write_text("# Accounts\n\nThe treasury password is swordfish and it opens everything.\n")
-    with running_app(folder, [pdf, page], auth=f"{USER}:{PASSWORD}") as running:
+    uploads = folder / "gradio-uploads"
+    with running_app(
+        folder,
+        [pdf, page],
+        {"GRADIO_TEMP_DIR": str(uploads)},
+        auth=f"{USER}:{PASSWORD}",
+        max_upload_mb="1",
+    ) as running:
         running.secret = secret
+        running.uploads = uploads
         yield running
 
 
@@ -138,6 +146,29 @@ def test_a_file_that_was_never_uploaded_cannot_be_added(app):
     assert not uploads.exists() or not any(uploads.iterdir())
     code, _, content = _status(signed_in, f"{app.url}/gradio_api/file={app.secret}")
     assert code in (403, 404) and b"swordfish" not in content
+
+
+def test_a_file_over_the_upload_limit_is_refused_as_it_arrives(app):
+    signed_in = _opener(app, login=True)
+    boundary = "----limit"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+            'filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n'
+        ).encode()
+        + b"%PDF-1.4\n"
+        + b"0" * (2 * 1024 * 1024)
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    code, _, answer = _status(signed_in, f"{app.url}/gradio_api/upload", body, headers)
+    assert code == 413, (code, answer[:200])
+    kept = [p for p in app.uploads.rglob("*") if p.is_file() and p.stat().st_size > 1024 * 1024]
+    assert kept == []
+    # A file under the limit still goes through.
+    small = body.replace(b"0" * (2 * 1024 * 1024), b"0" * 1024)
+    code, _, answer = _status(signed_in, f"{app.url}/gradio_api/upload", small, headers)
+    assert code == 200 and b"big.pdf" in answer
 
 
 def test_failed_logins_are_slowed_down(app):
