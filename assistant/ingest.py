@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import ocr
 from .chunking import chunk_document
 from .citations import evidence_spans
 from .config import Settings, get_settings
@@ -44,10 +45,14 @@ SCHEME = "chunks-15"
 
 
 def scheme(settings: Settings) -> str:
-    """The scheme a document read under these settings is chunked by."""
-    if not settings.pdf_layout:
-        return SCHEME + "-plain"
-    return SCHEME + ("-notes" if settings.pdf_footnotes else "")
+    """The scheme a document read under these settings is chunked by: the settings that change
+    its chunks are in it, so that changing one reads the documents again."""
+    name = SCHEME + ("-plain" if not settings.pdf_layout else "")
+    name += "-notes" if settings.pdf_layout and settings.pdf_footnotes else ""
+    default_size = Settings.model_fields["chunk_tokens"].default
+    name += f"-size{settings.chunk_tokens}" if settings.chunk_tokens != default_size else ""
+    # A page with no text layer is read by OCR, or left out, so whether OCR runs counts too.
+    return name + ("" if settings.ocr and ocr.available() else "-no-ocr")
 
 
 # Documents are embedded together until they reach this many chunks, then committed one by one.
@@ -286,6 +291,13 @@ class Ingester:
         """What must be read of one file: None when it is unchanged (its fields are brought up
         to date) or cannot be read at all (the failure is recorded)."""
         source = str(path)
+        try:
+            source.encode("utf-8")
+        except UnicodeEncodeError:
+            # A name in another encoding (from an old archive) cannot be stored or shown as it is.
+            shown = source.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            report.failed.append(FileFailure(shown, "its name is not valid UTF-8; rename it"))
+            return None
         try:
             fields = document_fields(path, self.settings.manifest_name)
         except ManifestError as err:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -554,6 +555,36 @@ def test_turning_footnotes_on_reads_the_documents_again(settings, counting, tmp_
     report = Ingester(noted, embedder=counting).ingest([folder])
     assert len(report.updated) == len(report.updated + report.unchanged) > 0
     assert {r.scheme for r in open_store(settings).documents()} == {f"{SCHEME}-notes"}
+
+
+def test_changing_the_chunk_size_or_turning_ocr_off_reads_the_documents_again(
+    settings, counting, tmp_path
+):
+    folder = _corpus(tmp_path / "docs")
+    Ingester(settings, embedder=counting).ingest([folder])
+    smaller = settings.model_copy(update={"chunk_tokens": 64})
+    report = Ingester(smaller, embedder=counting).ingest([folder])
+    assert len(report.updated) == len(report.updated + report.unchanged) > 0
+    assert {r.scheme for r in open_store(settings).documents()} == {f"{SCHEME}-size64"}
+    unread = smaller.model_copy(update={"ocr": False})
+    report = Ingester(unread, embedder=counting).ingest([folder])
+    assert len(report.updated) == len(report.updated + report.unchanged) > 0
+    assert {r.scheme for r in open_store(settings).documents()} == {f"{SCHEME}-size64-no-ocr"}
+    assert len(Ingester(unread, embedder=counting).ingest([folder]).unchanged) == len(
+        report.updated
+    )
+
+
+def test_a_file_whose_name_is_not_utf8_fails_alone(settings, counting, tmp_path):
+    folder = _corpus(tmp_path / "docs")
+    odd = os.path.join(os.fsencode(folder), b"r\xe9sum\xe9.md")
+    with open(odd, "wb") as handle:
+        handle.write(b"# Resume\n\nA note whose name an old archive wrote in Latin-1.\n")
+    report = Ingester(settings, embedder=counting).ingest([folder])
+    assert [(Path(f.source).name, f.reason) for f in report.failed] == [
+        ("r\ufffdsum\ufffd.md", "its name is not valid UTF-8; rename it")
+    ]
+    assert set(_consistent(open_store(settings))) == set(TOPICS) | {"notes.md"}
 
 
 def test_a_document_chunked_again_into_smaller_chunks_keeps_no_sentence_its_chunks_lost(
