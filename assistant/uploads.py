@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import filecmp
+import hashlib
 import re
 import shutil
 from pathlib import Path
@@ -13,12 +15,18 @@ class UploadError(ValueError):
     """An upload that is refused; str() names the file and the reason."""
 
 
+MAX_STEM = 100
+
+
 def safe_name(name: str) -> str:
     """A file name that cannot leave the upload folder: no folders, no dots in front, no
-    characters outside letters, digits, dot, dash and underscore."""
+    characters outside letters, digits, dot, dash and underscore. The extension is kept
+    whatever the name's length or script ("Доклад.pdf" is "upload.pdf")."""
     base = Path(name.replace("\\", "/")).name
-    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).lstrip("._") or "upload"
-    return base[:120]
+    suffix = re.sub(r"[^A-Za-z0-9]+", "", Path(base).suffix)
+    stem = base[: -len(Path(base).suffix)] if Path(base).suffix else base
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).lstrip("._") or "upload"
+    return stem[:MAX_STEM] + (f".{suffix}" if suffix else "")
 
 
 def save_upload(
@@ -46,9 +54,17 @@ def save_upload(
         )
     folder.mkdir(parents=True, exist_ok=True)
     target = (folder / name).resolve()
+    if target.exists() and not _same_bytes(target, real):
+        # Another document went up under this name: it is kept, and this one saved beside it.
+        digest = hashlib.sha256(real.read_bytes()).hexdigest()[:8]
+        target = target.with_name(f"{target.stem}-{digest}{target.suffix}")
     if folder.resolve() not in target.parents:
         raise UploadError(f"{original_name}: not a name that can be saved")
     partial = target.with_name(f".{target.name}.part")
     shutil.copyfile(real, partial)
     partial.replace(target)
     return target
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    return filecmp.cmp(a, b, shallow=False)

@@ -56,8 +56,10 @@ def test_word_export_opens_with_a_numbered_sources_list():
         ("..\\\\windows\\\\evil.pdf", "evil.pdf"),
         ("/abs/path/report 2024 (final).pdf", "report_2024_final_.pdf"),
         (".hidden.md", "hidden.md"),
+        ("Доклад.pdf", "upload.pdf"),
+        ("A" * 130 + ".pdf", "A" * 100 + ".pdf"),
     ],
-    ids=["parent folders", "backslashes", "spaces and brackets", "leading dot"],
+    ids=["parent folders", "backslashes", "spaces and brackets", "leading dot", "script", "long"],
 )
 def test_an_uploaded_name_cannot_leave_the_upload_folder(name, safe, tmp_path):
     assert safe_name(name) == safe
@@ -66,6 +68,22 @@ def test_an_uploaded_name_cannot_leave_the_upload_folder(name, safe, tmp_path):
     source.write_bytes(b"%PDF-1.4 test")
     saved = save_upload(source, name, tmp_path / "uploads", 10**6, tmp_path / "in")
     assert saved.parent == (tmp_path / "uploads").resolve() and saved.name == safe
+
+
+def test_a_second_upload_of_the_same_name_is_kept_beside_the_first(tmp_path):
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    first, second = inbox / "a", inbox / "b"
+    first.write_bytes(b"%PDF-1.4 the Scotland note")
+    second.write_bytes(b"%PDF-1.4 the Wales note")
+    uploads = tmp_path / "uploads"
+    one = save_upload(first, "report.pdf", uploads, 10**6, inbox)
+    two = save_upload(second, "report.pdf", uploads, 10**6, inbox)
+    assert one.name == "report.pdf" and two != one and two.suffix == ".pdf"
+    assert one.read_bytes() == first.read_bytes() and two.read_bytes() == second.read_bytes()
+    # The same file sent again is the same upload, not a third.
+    assert save_upload(first, "report.pdf", uploads, 10**6, inbox) == one
+    assert sorted(p.name for p in uploads.iterdir()) == sorted([one.name, two.name])
 
 
 def test_uploads_refuse_wrong_types_and_sizes(tmp_path):
