@@ -181,11 +181,21 @@ _NUMBER_WORDS.update(thirty="30", forty="40", fifty="50", hundred="100")
 _NUMBER_WORD = re.compile(rf"\b({'|'.join(_NUMBER_WORDS)})\b", re.I)
 
 
+_BRACKETED_NUMBER = re.compile(r"\[(\d+)\]")
+
+
+def unmarked(text: str) -> str:
+    """A document's own bracketed numbers (a reference, "... in 2021 [2].") written "(2)", so
+    that neither the verifier nor a reader takes them for the answer's citations."""
+    return _BRACKETED_NUMBER.sub(r"(\1)", text)
+
+
 def readable(span: str) -> str:
-    """A span as an answer says it: on one line, and a table row `Label | value | value` reads
-    `Label: value; value.`, one whose cells carry their headers (`Year: 2018 | Outcomes: 11`)
-    reads `Year: 2018; Outcomes: 11.`; anything else is left as it is."""
-    span = span.replace("\n", " ")
+    """A span as an answer says it: on one line, its own bracketed numbers in round brackets
+    (see unmarked), and a table row `Label | value | value` reads `Label: value; value.`, one
+    whose cells carry their headers (`Year: 2018 | Outcomes: 11`) reads `Year: 2018;
+    Outcomes: 11.`; anything else is left as it is."""
+    span = unmarked(span.replace("\n", " "))
     if " | " not in span:
         return span
     label, *cells = [c.strip() for c in span.split(" | ")]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .citations import is_evidence, readable, split_sentences
+from .citations import is_evidence, readable, split_sentences, unmarked
 from .embeddings import Embedder
 from .models import CALLS, Passage
 from .readability import has_finite_verb, labelled, leans_back
@@ -350,7 +350,7 @@ class LLMComposer:
 
         blocks = "\n\n".join(
             f'<passage n="{p.n}" title="{escape_passage(p.title)}" pages="{p.pages}">\n'
-            f"{escape_passage(p.text)}\n</passage>"
+            f"{escape_passage(unmarked(p.text))}\n</passage>"
             for p in passages
         )
         return [

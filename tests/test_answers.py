@@ -405,6 +405,31 @@ def test_the_sentence_another_leans_on_stays_though_it_is_off_the_question(assis
     assert kept == text, notes
 
 
+def test_a_documents_own_bracketed_references_are_not_read_as_citations(tmp_path, embedder):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "harbour.md").write_text(
+        "# Harbour dredging review\n\n"
+        "The Port Authority dredged the main channel of Kelby harbour to 14 metres in 2021 [2]. "
+        "Silt returned to the channel within two years of each dredge [3]. "
+        "Dredging costs at Kelby rose to 3 million pounds a year after the channel was deepened "
+        "[4].\n"
+    )
+    for name, text in {
+        "lighthouse.md": "# Lighthouse history\n\nThe Kelby light was first lit in 1871.\n",
+        "fleet.md": "# Fishing fleet report\n\nThe Kelby fleet landed 800 tonnes in 2022.\n",
+        "ferry.md": "# Ferry timetable\n\nThe ferry to Kelby sails twice a day in summer.\n",
+    }.items():
+        (folder / name).write_text(text)
+    settings = Settings(index_dir=tmp_path / "index", progress=False)
+    assert Ingester(settings, embedder=embedder).ingest([folder]).ok
+    answer = Assistant(settings).ask("How deep was the main channel of Kelby harbour dredged?")
+    assert "14 metres" in answer.answer
+    assert {Path(c.source).name for c in answer.citations} == {"harbour.md"}
+    assert all(c.quote for c in answer.citations)
+    assert "2021 (2)" in answer.answer
+
+
 def test_an_answer_splits_into_its_claims():
     answer = "The Act (asp 2015 no. 6) sets outcomes [1]. \u2022 In Scotland, budgets lag [2]."
     assert split_claims(answer) == [
