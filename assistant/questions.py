@@ -88,45 +88,13 @@ _NOUN_TYPES = {noun: label for label, nouns in _BY_NOUN.items() for noun in noun
 _WH = ("what", "which", "who", "whom", "whose", "when", "where", "why", "how")
 # Words that ask rather than name: never carried into a follow-up, never part of what a
 # question asks about, never a sign of a language.
+# The verbs a question may open on ("Is ...", "Did ...", "Can ...").
+_AUXILIARY = frozenset(
+    ["is", "are", "was", "were", "do", "does", "did", "has", "have", "had", "can", "could"]
+    + ["will", "would", "should", "shall", "may", "might", "must"]
+)
 ASKING = frozenset(
-    [
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "is",
-        "are",
-        "was",
-        "were",
-        "do",
-        "does",
-        "did",
-        "has",
-        "have",
-        "had",
-        "can",
-        "could",
-        "will",
-        "would",
-        "should",
-        "shall",
-        "may",
-        "might",
-        "must",
-        "tell",
-        "list",
-        "describe",
-        "explain",
-        "often",
-        "much",
-        "many",
-        "long",
-    ]
+    [*_WH, *_AUXILIARY, "tell", "list", "describe", "explain", "often", "much", "many", "long"]
 )
 _CLAUSE_BREAK = re.compile(r"\s*(?:;|:|\s[-\u2013\u2014]\s|\.\.\.|\u2026)\s*")
 _FIGURE = re.compile(r"\b\d[\d,]*(?:\.\d+)?%?")
@@ -212,8 +180,13 @@ def _is_question(sentence) -> bool:
 
 
 def _last_clause(text: str) -> tuple[str, str]:
-    """Within one sentence, the asking clause after a break ("...; what did they say?")."""
+    """Within one sentence, the asking clause after a break ("...; what did they say?"). A
+    sentence that opens by asking is asked whole: a break inside it is part of what it asks
+    ("When was Our Plan: Doing What Matters Most published?")."""
     parts = _CLAUSE_BREAK.split(text)
+    opening = parts[0].split()[:1]
+    if opening and opening[0].lower().strip("\"'(\u201c\u2018") in ASKING - {"much", "many"}:
+        return "", text
     for i in range(len(parts) - 1, 0, -1):
         words = parts[i].split()
         asks = parts[i].rstrip().endswith("?")
