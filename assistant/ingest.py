@@ -41,7 +41,8 @@ from .store import Store, StoreError, record_meta
 # chunks-14: a title's lines are not a narrow column of text, nor take in a line set alone
 # elsewhere; a name listed with commas is one title; only whole numbers and years head figures.
 # chunks-15: a line that stops on a comma or a word such as "the" carries its sentence on.
-SCHEME = "chunks-15"
+# chunks-16: an initialism ("U.S. government") ends no sentence where a lower-case word follows.
+SCHEME = "chunks-16"
 
 
 def scheme(settings: Settings) -> str:

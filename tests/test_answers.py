@@ -436,6 +436,13 @@ def test_an_answer_splits_into_its_claims():
         "The Act (asp 2015 no. 6) sets outcomes [1].",
         "\u2022 In Scotland, budgets lag [2].",
     ]
+    # An initialism ends a sentence only where a capital starts the next.
+    answer = "In 2020 the U.K. government paid for dredging [1]. It went to the U.S. Then [2]."
+    assert split_claims(answer) == [
+        "In 2020 the U.K. government paid for dredging [1].",
+        "It went to the U.S.",
+        "Then [2].",
+    ]
 
 
 def test_a_sentence_with_an_abbreviation_is_verified_whole(assistant):

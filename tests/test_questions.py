@@ -32,8 +32,26 @@ from assistant.questions import analyse, plan
             "",
         ),
         ("List the recommendations on data.", "List the recommendations on data.", ""),
+        (
+            "When was Our Plan: Doing What Matters Most published?",
+            "When was Our Plan: Doing What Matters Most published?",
+            "",
+        ),
+        (
+            "What did Promoting national strategy - HC 31 - say about the Cabinet Office?",
+            "What did Promoting national strategy - HC 31 - say about the Cabinet Office?",
+            "",
+        ),
     ],
-    ids=["a sentence of situation", "a clause of situation", "an apology", "none", "a request"],
+    ids=[
+        "a sentence of situation",
+        "a clause of situation",
+        "an apology",
+        "none",
+        "a request",
+        "a title with a colon",
+        "a title with dashes",
+    ],
 )
 def test_the_question_proper_is_read_apart_from_the_askers_situation(asked, proper, context):
     analysis = analyse(asked)
