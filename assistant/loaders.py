@@ -553,10 +553,11 @@ def _html_rows(table) -> list[str]:
 def _load_docx(path: Path, data: bytes) -> tuple[str, list[Page]]:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from lxml.etree import LxmlError
 
     try:
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as err:
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, LxmlError) as err:
         raise LoadError(path, f"is not a readable Word document: {err}") from err
     pages: list[list[str]] = [[]]
     body = document.element.body

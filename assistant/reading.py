@@ -75,6 +75,8 @@ def serve(fd: int) -> None:
             result = (str(path), f"needs more than {limits.memory_mb:,} MB of memory to read")
         except RecursionError:
             result = (str(path), "is nested deeper than the reader can follow")
+        except Exception as err:  # a parser's own bug: this file fails, the reader goes on
+            result = (str(path), f"could not be read ({type(err).__name__}: {err})")
         conn.send(("done", i, result))
 
 
@@ -150,10 +152,11 @@ class BoundedReader:
                 i = sent[0]
                 outcome = self._wait(i, started)
                 if outcome is None:  # overran or crashed: the reader is restarted
+                    overran = i in started and time.monotonic() >= started[i] + self.limits.seconds
                     reason = (
                         f"took more than {self.limits.seconds:g} s to read and was stopped; "
                         "a file built to exhaust the reader?"
-                        if i in started
+                        if overran
                         else "stopped the reader (out of memory, or a crash in the parser)"
                     )
                     self._stop()

@@ -75,6 +75,31 @@ def test_a_file_that_reads_for_ever_is_stopped_and_the_next_is_read(tmp_path):
     assert results[1][1].pages[0].text.startswith("The Ferry Board")
 
 
+def test_a_damaged_word_file_is_named_as_damaged_not_as_too_slow(tmp_path):
+    import zipfile
+
+    import docx
+
+    whole = tmp_path / "whole.docx"
+    document = docx.Document()
+    document.add_paragraph("The Ferry Board runs eleven routes from Oban. " * 20)
+    document.save(whole)
+    damaged = tmp_path / "damaged.docx"
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "word/document.xml":
+                data = data[: len(data) // 2]  # cut inside an element
+            target.writestr(item, data)
+    good = make_pdf(tmp_path / "good.pdf", [[("p", "The Ferry Board runs eleven routes.")]])
+    reader = BoundedReader(Limits(10**8, max_pages=100, seconds=30, memory_mb=1024))
+    started = time.monotonic()
+    results = dict(reader.read([damaged, good]))
+    assert time.monotonic() - started < 20
+    assert "is not a readable Word document" in str(results[damaged])
+    assert results[good].pages[0].text.startswith("The Ferry Board")
+
+
 def test_a_bomb_in_a_folder_fails_alone_and_the_index_keeps_the_rest(settings, tmp_path):
     folder = tmp_path / "docs"
     folder.mkdir()
