@@ -422,6 +422,11 @@ class Ingester:
                     kept = store.sentence_ids(document.source, item.chunks, counts)
                     store.delete_sentences_except(document.source, document.doc_id, kept)
         if previous is not None:
+            if previous.doc_id != document.doc_id and not any(
+                r.doc_id == previous.doc_id for r in store.documents()
+            ):
+                # The old version's bytes go with it, as a removed document's do.
+                drop_copy(self.settings.documents_dir, previous.doc_id)
             report.updated.append(document.source)
             self.on_commit("updated", document.source)
         else:

@@ -265,6 +265,24 @@ def test_the_index_keeps_its_own_copy_of_each_document(settings, counting, tmp_p
     assert len(list(settings.documents_dir.iterdir())) == 4
 
 
+def test_a_changed_document_leaves_no_copy_of_its_old_version(settings, counting, tmp_path):
+    folder = _corpus(tmp_path / "docs")
+    twin = tmp_path / "elsewhere" / "notes.md"  # the same bytes indexed at a second path
+    twin.parent.mkdir()
+    twin.write_bytes((folder / "notes.md").read_bytes())
+    Ingester(settings, embedder=counting).ingest([folder, twin])
+    store = open_store(settings)
+    wales, notes = (store.record_for(str(folder / n)) for n in ("wales.pdf", "notes.md"))
+    make_pdf(folder / "wales.pdf", [[("p", "The Commissioner's office moved to Cardiff Bay.")]])
+    (folder / "notes.md").write_text("# Whitehall notes\n\nBoards meet every quarter.\n")
+    report = Ingester(settings, embedder=counting).ingest([folder, twin])
+    assert sorted(Path(s).name for s in report.updated) == ["notes.md", "wales.pdf"]
+    copies = {p.stem for p in settings.documents_dir.iterdir()}
+    assert wales.doc_id not in copies  # gone with its old version
+    assert notes.doc_id in copies  # still the twin's
+    assert {r.doc_id for r in store.documents()} == copies
+
+
 def test_links_that_lead_out_of_the_folder_are_not_followed(settings, counting, tmp_path):
     folder = _corpus(tmp_path / "docs")
     secret = tmp_path / "secret.txt"
