@@ -50,8 +50,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from .ingest import Ingester
 
     settings = get_settings()
-    if args.json or args.quiet or not sys.stderr.isatty():
-        settings = settings.model_copy(update={"progress": not (args.json or args.quiet)})
+    if args.json or args.quiet:
+        settings = settings.model_copy(update={"progress": False})
     # A kill should stop as cleanly as Ctrl-C: committed documents stay, the rest is redone.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:

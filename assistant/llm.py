@@ -244,6 +244,11 @@ def chat_model_from_settings(settings: Settings, setting: str = "llm") -> BaseCh
     try:
         from langchain.chat_models import init_chat_model
 
-        return init_chat_model(spec, temperature=0, timeout=settings.llm_timeout_s)
+        return init_chat_model(
+            spec,
+            temperature=0,
+            timeout=settings.llm_timeout_s,
+            max_tokens=settings.llm_max_tokens,
+        )
     except Exception as err:  # a missing provider package or a bad name, said in one line
         raise LLMError(f"{field}={spec!r} cannot be used: {err}") from err

@@ -57,6 +57,15 @@ def test_ingest_json_summary_and_failure_exit_code(tmp_path):
     assert plain.stdout.startswith("0 added, 0 updated, 3 unchanged, 0 removed, 0 failed")
 
 
+def test_progress_bars_follow_the_setting(tmp_path):
+    folder = _folder(tmp_path, n=1)
+    shown = _run(["ingest", str(folder)], tmp_path / "shown")
+    hidden = _run(["ingest", str(folder)], tmp_path / "hidden", ASSISTANT_PROGRESS="false")
+    assert shown.returncode == hidden.returncode == 0
+    assert "files read" in shown.stderr  # on by default, into a log as on a terminal
+    assert "files read" not in hidden.stderr and "%|" not in hidden.stderr
+
+
 def test_status_and_remove(tmp_path):
     folder = _folder(tmp_path, 2)
     index = tmp_path / "index"

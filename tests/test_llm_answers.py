@@ -162,6 +162,28 @@ def test_prompts_refuse_missing_or_unused_variables():
         render("answer_user", passages="...", question="?", colour="red")
 
 
+def test_a_hosted_model_is_held_to_the_answer_length_and_timeout(settings, monkeypatch):
+    """No provider can be reached here: LangChain's factory is replaced to see what it is given."""
+    import langchain.chat_models
+
+    from assistant.llm import chat_model_from_settings
+
+    given = {}
+    monkeypatch.setattr(
+        langchain.chat_models, "init_chat_model", lambda spec, **kw: given.update(kw, spec=spec)
+    )
+    tuned = settings.model_copy(
+        update={"llm": "openai:gpt-4o-mini", "llm_max_tokens": 123, "llm_timeout_s": 7}
+    )
+    chat_model_from_settings(tuned)
+    assert given == {
+        "spec": "openai:gpt-4o-mini",
+        "temperature": 0,
+        "timeout": 7,
+        "max_tokens": 123,
+    }
+
+
 @pytest.mark.slow
 def test_a_real_local_model_cannot_smuggle_in_unsupported_claims(settings):
     """SmolLM2-135M answers poorly; whatever it says, only checked sentences may survive."""
