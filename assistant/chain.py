@@ -244,6 +244,17 @@ class Assistant:
             )
         return evidence
 
+    def require_documents(self) -> None:
+        """Takes in what another process ingested or removed; raises StoreError when the index
+        holds no documents."""
+        if self.retriever.sync():
+            self.extractive.reset(self.retriever.lexical.headings)
+        if self.retriever.is_empty():
+            raise StoreError(
+                f"the index at {self.retriever.store.location} holds no documents: "
+                "run `assistant ingest corpus/` first"
+            )
+
     def check_question(self, question: str) -> str:
         """Returns the question tidied; raises QuestionError for one that cannot be asked."""
         question = re.sub(r"\s+", " ", question or "").strip()
@@ -373,13 +384,7 @@ class Assistant:
         places or bodies, side by side.
         """
         started = time.perf_counter()
-        if self.retriever.sync():  # another process ingested or removed documents
-            self.extractive.reset(self.retriever.lexical.headings)
-        if self.retriever.is_empty():
-            raise StoreError(
-                f"the index at {self.retriever.store.location} holds no documents: "
-                "run `assistant ingest corpus/` first"
-            )
+        self.require_documents()
         if self.selector is None:
             raise SelectorError(
                 "the answer selector's model is missing: rebuild it with `assistant train-selector`"

@@ -348,6 +348,7 @@ def brief(
 ) -> Briefing:
     """A briefing note on `topic`: the evidence side by side per jurisdiction, the questions a
     reader asks next, the curated lessons it bears out, and what the documents do not say."""
+    assistant.require_documents()
     topic = _tidy_topic(assistant, topic)
     documents = assistant.documents()
     pool = _Pool()
@@ -398,6 +399,7 @@ def compare(
     """`question` answered once per jurisdiction or per document, a row each."""
     if across not in ACROSS:
         raise QuestionError(f"--across must be one of {', '.join(ACROSS)}, not {across!r}")
+    assistant.require_documents()
     question = assistant.check_question(question)
     documents = assistant.documents()
     elsewhere: list[str] = []

@@ -222,6 +222,11 @@ def test_no_index_empty_index_and_a_server_that_is_down(tmp_path):
     assert _run(["ingest", str(empty_corpus), "--quiet"], empty).returncode == 0
     result = _run(["ask", "What are the five ways of working?"], empty)
     assert result.returncode == 1 and "holds no documents" in result.stderr
+    for draft in ("brief", "compare"):
+        out = tmp_path / f"{draft}.md"
+        drafted = _run([draft, "What is the duty?", "--out", str(out)], empty)
+        assert drafted.returncode == 1 and "holds no documents" in drafted.stderr, draft
+        assert not out.exists()
     port = free_port()
     down = _run(["ask", "What?"], tmp_path / "x", ASSISTANT_CHROMA_URL=f"http://127.0.0.1:{port}")
     assert down.returncode == 1 and "is not reachable" in down.stderr
