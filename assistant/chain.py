@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -258,6 +259,8 @@ class Assistant:
     def check_question(self, question: str) -> str:
         """Returns the question tidied; raises QuestionError for one that cannot be asked."""
         question = re.sub(r"\s+", " ", question or "").strip()
+        # A control character is no text (a pasted terminal escape), nor can a Word file hold it.
+        question = "".join(c for c in question if unicodedata.category(c) != "Cc")
         if not question:
             raise QuestionError("the question is empty")
         if len(question) > MAX_QUESTION_CHARS:
@@ -286,7 +289,11 @@ class Assistant:
         """A standalone query: the chat model rewrites a follow-up where there is one; without
         one (or when it fails) the follow-up takes what it leaves out of the earlier question
         (see carried_subject)."""
-        earlier = [t.get("content", "") for t in history or [] if t.get("role") == "user"]
+        earlier = [
+            t["content"]
+            for t in history or []
+            if t.get("role") == "user" and isinstance(t.get("content"), str)
+        ]
         if not earlier or not _FOLLOW_UP.search(question) or len(question.split()) > 14:
             return question
         if self.llm is not None:

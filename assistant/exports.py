@@ -29,23 +29,30 @@ class Turn:
     answer: Answer
 
 
-def _sources(answer: Answer) -> list[Citation]:
-    seen: dict[int, Citation] = {}
+def _sources(answer: Answer) -> list[list[Citation]]:
+    """Each source an answer cites, in order, with every distinct quote the answer took from it."""
+    seen: dict[int, dict[str, Citation]] = {}
     for citation in answer.citations:
-        seen.setdefault(citation.n, citation)
-    return [seen[n] for n in sorted(seen)]
+        seen.setdefault(citation.n, {}).setdefault(citation.quote, citation)
+    return [list(seen[n].values()) for n in sorted(seen)]
 
 
-def _numbered(turns: Sequence[Turn]) -> list[tuple[Turn, str, list[tuple[int, Citation]]]]:
+def _quotes(citations: Sequence[Citation]) -> str:
+    return " ".join(_quote(c) for c in citations)
+
+
+def _numbered(
+    turns: Sequence[Turn],
+) -> list[tuple[Turn, str, list[tuple[int, list[Citation]]]]]:
     """Renumbers every turn's [n] into one running list of sources for the whole export."""
     out, counter = [], 0
     for turn in turns:
         mapping: dict[int, int] = {}
         sources = []
-        for citation in _sources(turn.answer):
+        for quoted in _sources(turn.answer):
             counter += 1
-            mapping[citation.n] = counter
-            sources.append((counter, citation))
+            mapping[quoted[0].n] = counter
+            sources.append((counter, quoted))
         text = MARKER.sub(
             lambda m, new=mapping: f" [{new.get(int(m.group(1)), m.group(1))}]",
             turn.answer.answer,
@@ -112,14 +119,14 @@ def to_markdown(
         f"Every claim cites its source. {QUOTE_CHECK_MEANING}",
         "",
     ]
-    all_sources: list[tuple[int, Citation]] = []
+    all_sources: list[tuple[int, list[Citation]]] = []
     for turn, text, sources in _numbered(turns):
         lines += [f"## {turn.question}", "", text.strip(), ""]
         all_sources += sources
     if all_sources:
         lines += ["## Sources", ""]
-        for n, c in all_sources:
-            lines.append(f"{n}. {_cited(c)}: {_quote(c)}")
+        for n, quoted in all_sources:
+            lines.append(f"{n}. {_cited(quoted[0])}: {_quotes(quoted)}")
         lines.append("")
     for record in records:
         lines += _record_lines(record)
@@ -198,7 +205,7 @@ def to_docx(
     for turn, text, sources in _numbered(turns):
         document.add_heading(turn.question, level=1)
         document.add_paragraph(re.sub(r"\s+", " ", text).strip())
-        all_sources += [(n, _cited(c), _quote(c)) for n, c in sources]
+        all_sources += [(n, _cited(quoted[0]), _quotes(quoted)) for n, quoted in sources]
     _word_sources(document, all_sources)
     for record in records:
         _word_record(document, record)

@@ -338,6 +338,14 @@ def test_questions_that_cannot_be_asked(assistant, question, reason):
         assistant.ask(question)
 
 
+def test_a_control_character_or_an_empty_turn_is_no_part_of_a_question(assistant):
+    assert assistant.check_question("Who chairs\x1b[2J the Liaison Committee?\x08") == (
+        "Who chairs[2J the Liaison Committee?"
+    )
+    turns = [{"role": "user", "content": None}, {"role": "user"}]
+    assert assistant.condense("And what does it say?", turns) == "And what does it say?"
+
+
 def test_verification_removes_what_the_passages_do_not_support(assistant):
     passages = assistant.retriever.retrieve("Future Generations Commissioner term of office")
     wales = next(

@@ -49,6 +49,17 @@ def test_word_export_opens_with_a_numbered_sources_list():
     assert sources[1] == "[2] Doc 2, pp. 2-3, Sec. \u201cLong-term first.\u201d"
 
 
+def test_every_quote_taken_from_a_source_is_listed_with_it():
+    answer = _answer("Five ways [1]. Long-term first [1].", {1: "Five ways."})
+    second = Citation(1, "d1", "Doc 1", "/x/1.pdf", 1, 1, "Sec", "Long-term first.", 0.5, True)
+    answer.citations.append(second)
+    text = to_markdown([Turn("What are the ways of working?", answer)])
+    assert "1. Doc 1, p. 1, Sec: \u201cFive ways.\u201d \u201cLong-term first.\u201d" in text
+    document = docx.Document(io.BytesIO(to_docx([Turn("What are the ways?", answer)])))
+    listed = [p.text for p in document.paragraphs if p.style.name == "List Number"]
+    assert listed == ["[1] Doc 1, p. 1, Sec. \u201cFive ways.\u201d \u201cLong-term first.\u201d"]
+
+
 @pytest.mark.parametrize(
     ("name", "safe"),
     [
