@@ -565,10 +565,14 @@ class Assistant:
         """One Answer from the parts: each part's passages numbered apart, the sources then
         numbered in the order the answer first cites them."""
         pieces, citations, passages = [], [], []
-        offset = 0
+        numbered: dict[str, int] = {}  # a passage found for two parts is one source
         for label, part in parts:
-            shift = {p.n: p.n + offset for p in part.evidence.passages}
-            passages += [replace(p, n=shift[p.n]) for p in part.evidence.passages]
+            shift = {}
+            for p in part.evidence.passages:
+                if p.chunk_id not in numbered:
+                    numbered[p.chunk_id] = len(passages) + 1
+                    passages.append(replace(p, n=numbered[p.chunk_id]))
+                shift[p.n] = numbered[p.chunk_id]
             citations += [replace(c, n=shift[c.n]) for c in part.citations if c.n in shift]
             text = MARKER.sub(lambda m, s=shift: f" [{s.get(int(m.group(1)), 0)}]", part.text)
             if part.composer == "extractive":
@@ -580,7 +584,6 @@ class Assistant:
                     else PART_NOT_FOUND
                 )
             pieces.append(f"{label}: {text}" if label else text)
-            offset += len(part.evidence.passages)
         refused = not any(part.text for _, part in parts)
         first = parts[0][1]
         confidence = round(min(part.evidence.answers or 0.0 for _, part in parts), 3)

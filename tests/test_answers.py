@@ -558,3 +558,13 @@ def test_two_places_the_documents_also_name_apart_stay_two_sides(assistant):
     answer = assistant.ask("Compare how Scotland and Wales put wellbeing into law")
     labels = [p.split(":", 1)[0] for p in answer.answer.split("\n\n")]
     assert labels[:2] == ["Scotland", "Wales"]
+
+
+def test_a_passage_found_for_two_sides_is_one_source(assistant):
+    answer = assistant.ask("How do Scotland and Wales measure progress?")
+    assert len(answer.answer.split("\n\n")) >= 2  # side by side
+    chunks = [p.chunk_id for p in answer.passages]
+    assert len(chunks) == len(set(chunks))
+    assert sorted(p.n for p in answer.passages) == list(range(1, len(chunks) + 1))
+    by_n = {p.n: p.chunk_id for p in answer.passages}
+    assert all(c.n in by_n for c in answer.citations)
