@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -379,11 +380,34 @@ class LLMComposer:
         return self._finish(str(reply.content))
 
     def stream(self, question: str, passages: Sequence[Passage]):
-        """Yields the model's text as it comes; returns the Composition at the end."""
+        """Yields the model's text as it comes; returns the Composition at the end. The whole
+        answer must come within the timeout, as in compose; raises TimeoutError otherwise."""
+        import queue
+        import threading
+
+        came: queue.Queue = queue.Queue()
+        end = object()
+
+        def read() -> None:
+            try:
+                for chunk in self.model.stream(self.messages(question, passages)):
+                    came.put(str(chunk.content))
+                came.put(end)
+            except Exception as err:  # said where the answer is awaited
+                came.put(err)
+
+        threading.Thread(target=read, daemon=True, name="llm-stream").start()
+        deadline = time.monotonic() + self.timeout_s
         pieces = []
-        for chunk in self.model.stream(self.messages(question, passages)):
-            text = str(chunk.content)
+        while True:
+            try:
+                text = came.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise TimeoutError(f"no answer within {self.timeout_s:g} s") from None
+            if text is end:
+                return self._finish("".join(pieces))
+            if isinstance(text, Exception):
+                raise text
             if text:
                 pieces.append(text)
                 yield text
-        return self._finish("".join(pieces))

@@ -123,18 +123,25 @@ class _Slow(GenericFakeChatModel):
         time.sleep(5)
         return super()._generate(*args, **kwargs)
 
+    def _stream(self, *args, **kwargs):
+        yield from super()._stream(*args, **kwargs)
+        time.sleep(5)  # a first word, then nothing more: a model that stalls mid-answer
+
 
 @pytest.mark.parametrize(
     ("model", "stream", "said"),
     [
         (_Broken(messages=iter([])), True, "connection refused"),
         (_Slow(messages=iter([AIMessage(content="late [1].")])), False, "no answer within 2 s"),
+        (_Slow(messages=iter([AIMessage(content="late [1].")])), True, "no answer within 2 s"),
     ],
-    ids=["model errors", "model times out"],
+    ids=["model errors", "model times out", "model stalls while streaming"],
 )
 def test_a_failing_model_falls_back_to_the_extractive_composer(settings, model, stream, said):
     tuned = settings.model_copy(update={"llm_stream": stream})
+    started = time.monotonic()
     answer = Assistant(tuned, llm=model).ask(QUESTION)
+    assert time.monotonic() - started < 4.5
     assert answer.composer == "extractive" and not answer.refused
     assert answer.answer == Assistant(settings).ask(QUESTION).answer
     assert any(said in note and "answered extractively" in note for note in answer.notes)
