@@ -32,7 +32,7 @@ from .generation import PART_REACH, Composition, ExtractiveComposer, LLMComposer
 from .ingest import Ingester, copy_path, open_store
 from .lexical import named_paragraphs, paragraph_token, stopwords
 from .models import Answer, DocumentRecord, IngestReport, Passage
-from .questions import ASKING, Analysis, analyse, plan
+from .questions import ASKING, Analysis, analyse, nlp, plan
 from .readability import claim_leans_back
 from .retrieval import HybridRetriever
 from .selector import AnswerSelector, SelectorError, default_selector
@@ -50,7 +50,31 @@ PART_NOT_FOUND = "The indexed documents do not say."
 # Words that point back to an earlier turn's subject.
 _POINTING = r"\b(they|them|their|it|its|that|those|this|these|there|he|she|his|her|such(?! as))\b"
 _POINTS_BACK = re.compile(_POINTING, re.I)
-_FOLLOW_UP = re.compile(rf"^(and|but|also|what about|how about|so)\b|{_POINTING}", re.I)
+_CONTINUES = re.compile(r"^(and|but|also|what about|how about|so)\b", re.I)
+
+
+def points_back(question: str) -> bool:
+    """Whether a question leans on an earlier turn: it goes on from it ("And ...", "What
+    about ...") or has a word pointing back to nothing in the question itself. A possessive
+    after a noun ("Does the Commission publish its reports?") and a relative "that" point
+    within the question."""
+    if _CONTINUES.match(question):
+        return True
+    found = list(_POINTS_BACK.finditer(question))
+    if not found:
+        return False
+    doc = nlp()(question)
+    at = {t.idx: t for t in doc}
+    for match in found:
+        token = at.get(match.start())
+        if token is None:
+            return True
+        within = token.tag_ == "WDT" or (
+            token.tag_ == "PRP$" and any(t.pos_ in ("NOUN", "PROPN") for t in doc[: token.i])
+        )
+        if not within:
+            return True
+    return False
 
 
 def carried_subject(earlier: str, follow_up: str) -> str:
@@ -294,7 +318,7 @@ class Assistant:
             for t in history or []
             if t.get("role") == "user" and isinstance(t.get("content"), str)
         ]
-        if not earlier or not _FOLLOW_UP.search(question) or len(question.split()) > 14:
+        if not earlier or len(question.split()) > 14 or not points_back(question):
             return question
         if self.llm is not None:
             rewritten = self._condense_with_llm(question, history or [])

@@ -324,6 +324,17 @@ def test_a_follow_up_naming_its_own_subject_takes_the_rest_of_the_question():
     ) == ("Liaison Committee recommend")
 
 
+def test_a_question_whose_pointing_word_points_within_it_stands_alone(assistant):
+    history = [{"role": "user", "content": "Who chairs the Liaison Committee?"}]
+    for standing in (
+        "How many national outcomes does Scotland's framework set out in its 2018 version?",
+        "What is the duty that applies to public bodies?",
+    ):
+        assert assistant.condense(standing, history) == standing
+    for leaning in ("Who leads its board?", "What did the committee say about it?"):
+        assert assistant.condense(leaning, history) != leaning
+
+
 @pytest.mark.parametrize(
     ("question", "reason"),
     [
