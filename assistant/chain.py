@@ -360,6 +360,15 @@ class Assistant:
                 )
                 continue
             check = self.verifier.check(sentence, [by_n[n] for n in numbers], question)
+            holding = [n for n in numbers if check.quote and check.quote in by_n[n].text]
+            if check.supported and holding and len(holding) < len(numbers):
+                # Cited with passages that do not hold it: it keeps only those that do.
+                alone = MARKER.sub("", sentence).rstrip()
+                end = alone[-1] if alone.endswith((".", "!", "?")) else ""
+                alone = alone.removesuffix(end) + "".join(f" [{n}]" for n in holding) + end
+                recheck = self.verifier.check(alone, [by_n[n] for n in holding], question)
+                if recheck.supported:
+                    sentence, numbers, check = alone, holding, recheck
             checked.append((sentence, {by_n[n].doc_id for n in numbers}, check))
         said: set[str] = set()  # the documents of the sentences kept so far
         for i, (sentence, documents, check) in enumerate(checked):

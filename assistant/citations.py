@@ -339,6 +339,21 @@ class Verifier:
         best = int(np.argmax(similarities))
         similarity = float(similarities[best])
         quote = spans[best]
+        # A figure stands in the sentences the claim rests on (the nearest, and any as near as
+        # a supported claim must be), not anywhere in the passage: "14 million" is not "3
+        # million", though "14 metres" is two sentences on.
+        resting = [quote, *(f"{p.title} {p.section}" for p in cited)]
+        resting += [x for x, y in zip(spans, similarities, strict=True) if y >= self.threshold]
+        astray = numbers_in(claim) - numbers_in(" ".join(resting))
+        if astray:
+            return Check(
+                sentence,
+                numbers,
+                False,
+                f"its figures {', '.join(sorted(astray))} are not in the sentences it rests on",
+                quote,
+                similarity,
+            )
         if negated(claim) != negated(quote):
             return Check(
                 sentence, numbers, False, "it turns round what the passage says", quote, similarity

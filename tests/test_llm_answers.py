@@ -13,6 +13,7 @@ from langchain_core.messages import AIMessage
 
 from assistant.chain import Assistant
 from assistant.config import Settings
+from assistant.generation import Composition
 from assistant.ingest import Ingester
 from assistant.prompts import PromptError, render
 from tests.pdfs import make_pdf
@@ -85,6 +86,43 @@ def test_invented_figures_and_dangling_citations_are_removed(settings):
     assert answer.answer.endswith("(Sentences that their passages did not support were removed.)")
     reasons = " ".join(answer.notes)
     assert "figures 12" in reasons and "[42]" in reasons and "no citation" in reasons
+
+
+@pytest.fixture(scope="module")
+def harbour(tmp_path_factory, embedder) -> Settings:
+    folder = tmp_path_factory.mktemp("harbour-llm")
+    (folder / "harbour.md").write_text(
+        "# Harbour dredging review\n\n"
+        "The Port Authority dredged the main channel of Kelby harbour to 14 metres in 2021. "
+        "Silt returned to the channel within two years of each dredge. "
+        "Dredging costs at Kelby rose to 3 million pounds a year after the channel was deepened.\n"
+    )
+    (folder / "lighthouse.md").write_text(
+        "# Lighthouse history\n\nThe Kelby light was first lit in 1871 and automated in 1988.\n"
+    )
+    settings = Settings(index_dir=folder / "index", progress=False, llm_timeout_s=5)
+    assert Ingester(settings, embedder=embedder).ingest([folder]).ok
+    return settings
+
+
+def test_a_claim_keeps_only_the_citations_that_hold_it_and_its_own_figures(harbour):
+    question = "What did dredging cost at Kelby harbour?"
+    probe = Assistant(harbour)
+    costs = _passage_with(probe, question, "3 million pounds")
+    light = _passage_with(probe, question, "1871")
+    over = f"Dredging at Kelby came to 3 million pounds a year once deepened [{light}] [{costs}]."
+    answer = _assistant(harbour, _fake(over)).ask(question)
+    assert "3 million pounds" in answer.answer and answer.composer == "llm"
+    assert {c.title for c in answer.citations} == {"Harbour dredging review"}
+    assert all(c.quote for c in answer.citations)
+    astray = f"Dredging at Kelby came to 14 million pounds a year once deepened [{costs}]."
+    answer = _assistant(harbour, _fake(astray)).ask(question)
+    assert "14 million" not in answer.answer and answer.composer == "extractive"
+    passages = probe.retriever.retrieve(question)
+    kept, _, notes = probe.verify(Composition(astray, False, 1.0, "llm"), passages, question)
+    assert kept == "" and notes == [
+        "removed an unsupported sentence (its figures 14 are not in the sentences it rests on)"
+    ]
 
 
 def test_an_answer_with_no_supported_claim_gives_way_to_the_passages(settings):
