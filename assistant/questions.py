@@ -86,13 +86,13 @@ _BY_NOUN = {
 }
 _NOUN_TYPES = {noun: label for label, nouns in _BY_NOUN.items() for noun in nouns}
 _WH = ("what", "which", "who", "whom", "whose", "when", "where", "why", "how")
-# Words that ask rather than name: never carried into a follow-up, never part of what a
-# question asks about, never a sign of a language.
 # The verbs a question may open on ("Is ...", "Did ...", "Can ...").
 _AUXILIARY = frozenset(
     ["is", "are", "was", "were", "do", "does", "did", "has", "have", "had", "can", "could"]
     + ["will", "would", "should", "shall", "may", "might", "must"]
 )
+# Words that ask rather than name: never carried into a follow-up, never part of what a
+# question asks about, never a sign of a language.
 ASKING = frozenset(
     [*_WH, *_AUXILIARY, "tell", "list", "describe", "explain", "often", "much", "many", "long"]
 )
