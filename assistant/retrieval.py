@@ -19,7 +19,7 @@ from .config import Settings
 from .embeddings import Embedder
 from .lexical import LexicalIndex, ensure_lexical
 from .models import MetaValue, Passage
-from .store import Store, StoredChunk, chunk_fields, source_key
+from .store import Store, StoredChunk, StoreError, chunk_fields, source_key
 
 FILTER_FIELDS = {
     "document": "doc_id",
@@ -115,8 +115,13 @@ class HybridRetriever:
         if time.monotonic() - self._checked < every_s:
             return False
         self._checked = time.monotonic()
-        if self.store.version() == self.version:
-            return False
+        try:
+            if self.store.version() == self.version:
+                return False
+        except StoreError:
+            # The collections it holds are gone (the index was rebuilt by another process, or
+            # a Chroma server came back with other data): it opens them afresh below, once.
+            pass
         self.store.reopen()
         self.refresh()
         return True

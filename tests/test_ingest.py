@@ -465,6 +465,19 @@ def test_rebuild_starts_afresh(settings, counting, tmp_path):
     assert all("docs2" in r.source for r in open_store(settings).documents())
 
 
+def test_a_searcher_open_while_the_index_is_rebuilt_finds_the_new_one(settings, embedder, tmp_path):
+    folder = _corpus(tmp_path / "docs")
+    Ingester(settings, embedder=embedder).ingest([folder])
+    retriever = HybridRetriever(open_store(settings), embedder, settings)
+    assert retriever.retrieve("national outcomes", k=1)[0].title == "Scotland summary"
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "ferries.md").write_text("# Ferry note\n\nThe ferry to Mull sails hourly.\n")
+    Ingester(settings, embedder=embedder).ingest([other], rebuild=True)  # as another process
+    assert retriever.sync(every_s=0)
+    assert [p.title for p in retriever.retrieve("ferry to Mull", k=5)] == ["Ferry note"]
+
+
 @pytest.mark.parametrize(
     ("built_with", "remedy"),
     [
