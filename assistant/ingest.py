@@ -355,11 +355,15 @@ class Ingester:
             report.unchanged.append(previous.source)
             return
         title = str(fields.get("title") or previous.meta.get("detected_title") or previous.title)
+        # What was read from the file itself (its title, author, date, format) stays.
+        read = {
+            k: v for k, v in previous.meta.items() if k.startswith("detected_") or k == "format"
+        }
         record = DocumentRecord(
             **{
                 **previous.to_dict(),
                 "title": title,
-                "meta": {**fields, "detected_title": previous.meta.get("detected_title", title)},
+                "meta": {**fields, **read, "detected_title": read.get("detected_title", title)},
             }
         )
         self.store.update_document_meta(record.source, record.doc_id, record_meta(record))

@@ -148,6 +148,8 @@ def test_manifest_change_updates_fields_without_embedding(settings, counting, tm
     folder = _corpus(tmp_path / "docs")
     ingester = Ingester(settings, embedder=counting)
     ingester.ingest([folder])
+    read = open_store(settings).record_for(str(folder / "scotland.pdf")).meta
+    assert {"format", "detected_author", "detected_title"} <= set(read)
     before = counting.embedded
     (folder / "scotland.pdf.meta.yaml").write_text(
         "jurisdiction: Scotland\ntitle: Scotland's NPF\n"
@@ -155,6 +157,9 @@ def test_manifest_change_updates_fields_without_embedding(settings, counting, tm
     report = ingester.ingest([folder])
     assert counting.embedded == before and report.updated == [str(folder / "scotland.pdf")]
     store = open_store(settings)
+    # what was read from the file itself (author, date, format) stays beside the new fields
+    kept = store.record_for(str(folder / "scotland.pdf")).meta
+    assert {k: v for k, v in kept.items() if k in read} == read
     chunks = [
         c for c in store.committed_chunks() if c.metadata["doc_source"].endswith("scotland.pdf")
     ]
