@@ -8,7 +8,7 @@ import logging
 import math
 import re
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -176,11 +176,20 @@ class LexicalIndex:
             return np.zeros(len(self.chunk_ids), dtype=np.float32)
         return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)
 
-    def search(self, query: str, k: int) -> list[tuple[str, float]]:
-        """Returns up to k (chunk id, score) pairs with a positive score, best first."""
+    def search(
+        self, query: str, k: int, documents: Collection[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """Returns up to k (chunk id, score) pairs with a positive score, best first; with
+        `documents`, only chunks of those documents (by doc id)."""
         scores = self.scores(query)
         if not len(scores):
             return []
+        if documents is not None:
+            # A stored chunk's id is "<source key>-<doc id>-<position>".
+            owners = np.array(
+                [c.rsplit("-", 2)[-2] if c.count("-") >= 2 else c for c in self.chunk_ids]
+            )
+            scores = np.where(np.isin(owners, list(documents)), scores, 0.0)
         top = np.argsort(-scores, kind="stable")[:k]
         return [(self.chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0]
 

@@ -51,8 +51,9 @@ def _matches(meta: Mapping[str, MetaValue], filters: Mapping[str, Sequence[str]]
         stored = meta.get(FILTER_FIELDS[name])
         if stored is None:
             return False
+        values = [values] if isinstance(values, str) else values  # one value, not its letters
         if name == "document":
-            if not any(str(stored).startswith(v) for v in values):
+            if not any(str(stored).casefold().startswith(str(v).casefold()) for v in values):
                 return False
         elif str(stored).casefold() not in {str(v).casefold() for v in values}:
             return False
@@ -165,7 +166,12 @@ class HybridRetriever:
     def lexical_hits(
         self, query: str, n: int, filters: Mapping[str, Sequence[str]]
     ) -> list[tuple[StoredChunk, float]]:
-        ranked = self.lexical.search(query, n * (3 if filters else 1))
+        where = self._narrowed(filters)
+        if where == {}:
+            return []
+        # Narrowed before ranking, so that a document's own matches are not crowded out.
+        documents = where["doc_id"]["$in"] if where else None
+        ranked = self.lexical.search(query, n * (3 if filters else 1), documents)
         chunks = {c.chunk_id: c for c in self.store.get([cid for cid, _ in ranked])}
         hits = [(chunks[cid], s) for cid, s in ranked if cid in chunks]
         hits = [(c, s) for c, s in hits if self._is_committed(c) and _matches(c.metadata, filters)]
@@ -221,13 +227,15 @@ class HybridRetriever:
                 [(dense, half), (sentences, half), (lexical, 1 - self.settings.dense_weight)]
             )
         # Ties fall to the document and position, not the chunk id, which carries the file's
-        # path: the same documents rank the same wherever they are.
+        # path: the same documents rank the same wherever they are. Only the same file at two
+        # paths falls to its path, so that which copy is cited does not change from run to run.
         order = sorted(
             fused,
             key=lambda cid: (
                 -fused[cid],
                 str(chunks[cid].metadata.get("doc_id")),
                 int(chunks[cid].metadata.get("position", 0)),
+                str(chunks[cid].metadata.get("doc_source")),
             ),
         )
         per_doc: Counter[str] = Counter()
