@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -55,6 +56,8 @@ def fingerprint(records: Iterable[DocumentRecord]) -> str:
     """Names the set of committed documents; the lexical index is valid only for this one."""
     parts = sorted(
         f"{r.source}:{r.doc_id}:{r.chunks}:{r.title}:{json.dumps(r.meta, sort_keys=True)}"
+        # a document chunked anew (another scheme, the same number of chunks) is another index
+        f":{r.scheme}:{r.content_hash}:{r.ingested_at}"
         for r in records
     )
     parts.append(SCHEME)
@@ -117,7 +120,14 @@ class LexicalIndex:
         )
 
     def save(self, folder: Path) -> None:
-        """Writes the index beside a file naming its fingerprint, swapped in as one rename."""
+        """Writes the index beside a file naming its fingerprint, swapped in as one rename;
+        one writer at a time (the app and an ingest may both write it)."""
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        with open(folder.with_name(folder.name + ".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._save(folder)
+
+    def _save(self, folder: Path) -> None:
         partial = folder.with_name(folder.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -519,6 +520,41 @@ def test_the_same_file_at_two_paths_is_cited_from_the_same_one_in_every_run(sett
         assert run.returncode == 0, run.stderr[-2000:]
         cited.add(run.stdout.strip())
     assert cited == {str(tmp_path / "docs" / "a" / "ferry.md")}
+
+
+def test_the_keyword_index_is_written_by_one_writer_at_a_time(settings, counting, tmp_path):
+    import threading
+
+    Ingester(settings, embedder=counting).ingest([_corpus(tmp_path / "docs")])
+    store = open_store(settings)
+    failures = []
+
+    def write() -> None:
+        for _ in range(15):
+            try:
+                ensure_lexical(store, rebuild=True)
+            except OSError as err:  # a half-swapped folder
+                failures.append(err)
+
+    writers = [threading.Thread(target=write) for _ in range(3)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    assert failures == []
+    assert ensure_lexical(store).search("national outcomes", 1)
+
+
+def test_a_document_chunked_anew_into_as_many_chunks_makes_a_new_keyword_index(
+    settings, counting, tmp_path
+):
+    from assistant.lexical import fingerprint
+
+    folder = _corpus(tmp_path / "docs")
+    Ingester(settings, embedder=counting).ingest([folder])
+    records = open_store(settings).documents()
+    again = [r if i else replace(r, scheme="chunks-0") for i, r in enumerate(records)]
+    assert fingerprint(again) != fingerprint(records)
 
 
 def test_a_searcher_open_while_the_index_is_rebuilt_finds_the_new_one(settings, embedder, tmp_path):
