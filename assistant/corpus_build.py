@@ -211,6 +211,8 @@ def build_corpus(corpus_dir: Path) -> list[tuple[Path, int]]:
     for source in sorted((corpus_dir / "sources").glob("*.md")):
         target = corpus_dir / f"{source.stem}.pdf"
         entry = entries.get(target.name, {})
+        if isinstance(entry, Exception):  # the manifest's entry for it is wrong
+            raise entry
         official = entry.get("official_source")
         subject = f"A summary of: {official}" if official else ""
         built.append((target, build_pdf(source, target, subject)))

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import json
 from functools import cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -35,7 +35,9 @@ class ManifestError(Exception):
 def _scalar(value: Any) -> MetaValue | None:
     if value is None:
         return None
-    if isinstance(value, bool | int | float | str):
+    if isinstance(value, str):
+        return " ".join(value.split())  # "Scotland " is Scotland, as a filter names it
+    if isinstance(value, bool | int | float):
         return value
     if isinstance(value, dt.date):
         return value.isoformat()
@@ -53,9 +55,10 @@ def _fields(raw: dict[str, Any], where: str) -> dict[str, MetaValue]:
                 raise ManifestError(f"{where}: field {key!r} must be a single value, not {value!r}")
             continue
         fields[str(key)] = scalar
-    if "year" not in fields and isinstance(fields.get("date"), str):
-        year = str(fields["date"])[:4]
-        if year.isdigit():
+    date = fields.get("date")
+    if "year" not in fields and isinstance(date, str | int) and not isinstance(date, bool):
+        year = str(date)[:4]  # "2015-03-01", or a year alone (2015)
+        if year.isdigit() and len(year) == 4:
             fields["year"] = int(year)
     return fields
 
@@ -72,15 +75,20 @@ def _read_yaml(path: Path, mtime_ns: int) -> Any:
         raise ManifestError(f"{path}: cannot be read: {err}") from err
 
 
-def read_manifest(path: Path) -> dict[str, dict[str, MetaValue]]:
-    """Returns the manifest's fields per file name (relative to the manifest's folder)."""
-    out: dict[str, dict[str, MetaValue]] = {}
+def read_manifest(path: Path) -> dict[str, dict[str, MetaValue] | ManifestError]:
+    """Returns the manifest's fields per file name (relative to the manifest's folder), or
+    the error in that file's own entry: a bad entry fails its own file, not the others."""
+    out: dict[str, dict[str, MetaValue] | ManifestError] = {}
     for section in ("documents", "official"):
         for where, entry in _entries(path, section):
-            if section == "official":
-                out[official_file(entry)] = _fields(entry, where)
-            elif entry.get("file"):
-                out[str(entry["file"])] = _fields(entry, where)
+            name = official_file(entry) if section == "official" else entry.get("file")
+            if not name:
+                continue
+            try:
+                fields: dict[str, MetaValue] | ManifestError = _fields(entry, where)
+            except ManifestError as err:
+                fields = err
+            out[PurePosixPath(str(name)).as_posix()] = fields  # "./a.md" is "a.md"
     return out
 
 
@@ -117,6 +125,8 @@ def document_fields(file: Path, manifest_name: str = "manifest.yaml") -> dict[st
         manifest = folder / manifest_name
         if manifest.is_file():
             entry = read_manifest(manifest).get(file.relative_to(folder).as_posix())
+            if isinstance(entry, ManifestError):
+                raise entry
             if entry is not None:
                 fields.update(entry)
                 break

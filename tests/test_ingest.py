@@ -625,6 +625,32 @@ def test_broken_manifest_fails_its_files_and_keeps_them(settings, counting, tmp_
     assert len(_consistent(open_store(settings))) == 4
 
 
+def test_manifest_values_are_read_as_a_filter_names_them(settings, counting, tmp_path):
+    folder = _corpus(tmp_path / "docs")
+    (folder / "manifest.yaml").write_text(
+        "documents:\n"
+        "  - {file: ./wales.pdf, jurisdiction: 'Wales  ', date: 2015}\n"
+        "  - {file: scotland.pdf, jurisdiction: [Scotland, England]}\n"
+        "  - {file: ni.pdf, jurisdiction: Northern   Ireland, date: 2021-06-01}\n"
+    )
+    report = Ingester(settings, embedder=counting).ingest([folder])
+    assert [(Path(f.source).name, f.reason) for f in report.failed] == [
+        (
+            "scotland.pdf",
+            f"its metadata cannot be read: {folder / 'manifest.yaml'} documents entry 2: field "
+            "'jurisdiction' must be a single value, not ['Scotland', 'England']",
+        )
+    ]
+    store = open_store(settings)
+    wales = store.record_for(str(folder / "wales.pdf")).meta
+    assert wales["jurisdiction"] == "Wales" and wales["year"] == 2015
+    ni = store.record_for(str(folder / "ni.pdf")).meta
+    assert ni["jurisdiction"] == "Northern Ireland" and ni["year"] == 2021
+    retriever = HybridRetriever(store, counting, settings)
+    found = retriever.retrieve("Commissioner", filters={"year": ["2015"]})
+    assert {p.title for p in found} == {"Wales summary"}
+
+
 def test_ingestignore_skips_matching_files(settings, counting, tmp_path):
     folder = _corpus(tmp_path / "docs")
     (folder / "drafts").mkdir()
