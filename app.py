@@ -224,11 +224,14 @@ def render_answer(answer: Answer) -> str:
         sure = f" (P = {answer.confidence:.2f})" if answer.confidence is not None else ""
         sure += f"; {answer.judgement()}" if answer.judged is not None else ""
         lines += ["", f"Evidence: {answer.strength}{sure}"]
-    listed: dict[int, str] = {}
+    places: dict[int, dict[str, None]] = {}  # each source with every place it is quoted at
+    titles: dict[int, str] = {}
     for c in answer.citations:
-        listed.setdefault(c.n, f"[{c.n}] {c.title}, {c.where}")
-    if listed:
-        lines += ["", "Sources:", *(listed[n] for n in sorted(listed))]
+        places.setdefault(c.n, {})[c.where] = None
+        titles.setdefault(c.n, c.title)
+    if places:
+        listed = [f"[{n}] {titles[n]}, {'; '.join(places[n])}" for n in sorted(places)]
+        lines += ["", "Sources:", *listed]
     elif answer.passages:
         nearest = dict.fromkeys(f"{p.title}, {p.pages}" for p in answer.passages[:4])
         lines += ["", "What the documents nearest to it cover (they do not answer it):"]
@@ -542,7 +545,7 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                 yield messages, past, done, gr.update(), "", gr.update()
                 return
             messages += [
-                {"role": "user", "content": message},
+                {"role": "user", "content": as_text(message)},  # shown as typed, never as markup
                 {"role": "assistant", "content": "Searching the documents..."},
             ]
             # The box is emptied as the question is taken, and not touched after, so that the
@@ -566,6 +569,9 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                 problem = f"{err}."
                 said = as_text(f"Cannot answer that: {problem}")
                 messages[-1] = {"role": "assistant", "content": said}
+                # Every message pair has its turn, so that a rating or a click on a later
+                # answer finds that answer; this one has none.
+                done = [*done, Turn(message, None)]
                 # The question stays in the box, to be put right; no earlier answer's sources.
                 yield messages, past, done, render_sources(None, problem), message, gr.update()
                 return
@@ -592,7 +598,7 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
 
         def select(done, event: gr.SelectData):
             index = event.index if isinstance(event.index, int) else event.index[0]
-            if index % 2 == 1 and index // 2 < len(done):
+            if index % 2 == 1 and index // 2 < len(done) and done[index // 2].answer is not None:
                 return render_sources(done[index // 2].answer)
             return gr.update()
 
@@ -604,6 +610,8 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
             if index // 2 >= len(done):
                 return "", gr.update(), ""
             turn = done[index // 2]
+            if turn.answer is None:
+                return "Nothing saved: that message was not an answer.", gr.update(), ""
             entry = record(
                 settings.feedback_file,
                 turn.question,
@@ -627,13 +635,28 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
         for trigger in (send_comment.click, comment.submit):
             trigger(commented, [rated, comment], [rating_status, comment])
 
+        # A new conversation starts afresh: no filter from the last one narrows it unseen.
         new.click(
-            lambda: ([], [], [], render_sources(None), gr.update(value=None, visible=False), ""),
+            lambda: (
+                [],
+                [],
+                [],
+                render_sources(None),
+                gr.update(value=None, visible=False),
+                "",
+                [],
+                [],
+                "",
+                "",
+                "",
+            ),
             None,
-            [chat, history, turns, sources, download, export_status],
+            [chat, history, turns, sources, download, export_status, where, which]
+            + [comment, rated, rating_status],
         )
 
         def export(done, what, kind):
+            done = [t for t in done or [] if t.answer is not None]
             if not done:
                 return "There is nothing to export yet: ask a question first.", gr.update(
                     value=None, visible=False
