@@ -72,3 +72,14 @@ def test_a_new_conversation_clears_the_filters(handlers):
     ]
     cleared = dict(zip((o.label or o.elem_id for o in start.outputs), start.fn(), strict=True))
     assert cleared["Jurisdictions (none: all)"] == [] and cleared["Documents (none: all)"] == []
+
+
+def test_a_source_quoted_at_two_pages_lists_both():
+    from assistant.models import Answer, Citation
+
+    def quoted(page: int, quote: str) -> Citation:
+        return Citation(1, "d1", "Wales Act summary", "/x/w.pdf", page, page, "", quote, 0.5, True)
+
+    answer = Answer("?", "?", "Seven goals [1]. 46 indicators [1].", False, [], [], "extractive")
+    answer.citations += [quoted(5, "Seven goals."), quoted(6, "46 indicators.")]
+    assert "[1] Wales Act summary, p. 5; p. 6" in web.render_answer(answer)
