@@ -38,7 +38,12 @@ def _sources(answer: Answer) -> list[list[Citation]]:
 
 
 def _quotes(citations: Sequence[Citation]) -> str:
-    return " ".join(_quote(c) for c in citations)
+    """Each quote of one source, with its own page or paragraph where that differs from the
+    first's."""
+    first = citations[0]
+    return " ".join(
+        _quote(c) + (f" ({c.where})" if c.where != first.where else "") for c in citations
+    )
 
 
 def _numbered(
@@ -75,11 +80,7 @@ def _quote(c: Citation) -> str:
 def _source_text(source: Source) -> tuple[str, str]:
     """(where, quotes) of a pooled source: the first quote's place, then each quote, with
     its own page or paragraph where that differs."""
-    first = source.first
-    quotes = [_quote(first)]
-    for c in source.citations[1:]:
-        quotes.append(_quote(c) + (f" ({c.where})" if c.where != first.where else ""))
-    return _cited(first), " ".join(quotes)
+    return _cited(source.first), _quotes(source.citations)
 
 
 def _prepared(when: dt.datetime) -> str:
@@ -204,7 +205,9 @@ def to_docx(
     all_sources: list[tuple[int, str, str]] = []
     for turn, text, sources in _numbered(turns):
         document.add_heading(turn.question, level=1)
-        document.add_paragraph(re.sub(r"\s+", " ", text).strip())
+        for block in text.split("\n\n"):  # each part, and each document's evidence, apart
+            if block.strip():
+                document.add_paragraph(re.sub(r"\s+", " ", block).strip())
         all_sources += [(n, _cited(quoted[0]), _quotes(quoted)) for n, quoted in sources]
     _word_sources(document, all_sources)
     for record in records:

@@ -58,6 +58,23 @@ def test_every_quote_taken_from_a_source_is_listed_with_it():
     document = docx.Document(io.BytesIO(to_docx([Turn("What are the ways?", answer)])))
     listed = [p.text for p in document.paragraphs if p.style.name == "List Number"]
     assert listed == ["[1] Doc 1, p. 1, Sec. \u201cFive ways.\u201d \u201cLong-term first.\u201d"]
+    # a quote from another page of the same source says its own page
+    answer.citations.append(
+        Citation(1, "d1", "Doc 1", "/x/1.pdf", 4, 4, "Sec", "Seven goals.", 0.5, True)
+    )
+    text = to_markdown([Turn("What are the ways of working?", answer)])
+    assert "\u201cLong-term first.\u201d \u201cSeven goals.\u201d (p. 4)" in text
+
+
+def test_a_word_export_keeps_each_part_of_an_answer_apart():
+    answer = _answer(
+        "Who audits it?: The indexed documents do not say.\n\nHow often?: Every five years [1].",
+        {1: "Every five years."},
+    )
+    document = docx.Document(io.BytesIO(to_docx([Turn("Who audits it, and how often?", answer)])))
+    said = [p.text for p in document.paragraphs if p.style.name == "Normal"]
+    assert "Who audits it?: The indexed documents do not say." in said
+    assert "How often?: Every five years [1]." in said
 
 
 @pytest.mark.parametrize(
