@@ -23,6 +23,7 @@ from .chain import PART_NOT_FOUND, REMOVED_NOTE, STRONG, Assistant, QuestionErro
 from .citations import MARKER, short_title, split_claims
 from .generation import Reach
 from .models import Answer, Citation, DocumentRecord
+from .readability import claim_leans_back
 from .record import answer_record
 
 NOT_FOUND = "Not found in the indexed documents."
@@ -261,7 +262,11 @@ def _names(claim: str, side: str, alone: bool = False) -> bool:
     text = MARKER.sub("", claim)
     for match in re.finditer(rf"(?<!\w){re.escape(side)}(?!\w)", text):
         before = re.search(r"(\w[\w'\u2019-]*)\s+$", text[: match.start()])
-        if not alone or before is None or before.start() == 0 or not before.group(1)[0].isupper():
+        # The sentence's first word comes after a bullet or a document's name, if any.
+        first = before is not None and not re.search(
+            r"\w", text[: before.start()].rsplit(": ", 1)[-1]
+        )
+        if not alone or before is None or first or not before.group(1)[0].isupper():
             return True
     return False
 
@@ -281,13 +286,19 @@ def regroup(sides: Sequence[Side], pool: _Pool) -> int:
         paragraphs = []
         for paragraph in side.text.split("\n\n"):
             kept = []
+            went = ""  # where the claim before went, if it was moved
             for claim in split_claims(paragraph):
                 named = [o for o in others if _names(claim, o, alone=True)]
+                follows = bool(went) and not named and claim_leans_back(claim)
+                if follows:
+                    named = [went]  # "It also created ..." goes with what "It" is
                 if _names(claim, side.name) or len(named) != 1:
                     kept.append(claim)
+                    went = ""
                     continue
+                went = named[0]
                 numbers = [int(n) for n in MARKER.findall(claim)]
-                title = titles.get(numbers[0], "") if numbers else ""
+                title = titles.get(numbers[0], "") if numbers and not follows else ""
                 moved[named[0]].append(
                     claim if not title or claim.startswith(f"{title}: ") else f"{title}: {claim}"
                 )

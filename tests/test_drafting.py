@@ -284,3 +284,18 @@ def test_a_claim_about_another_jurisdiction_moves_to_it_and_sources_are_renumber
     # A claim naming its own side, or two others, stays where it is.
     both = Side("UK", None, "Scotland and Wales differ from the UK [1].")
     assert regroup([both, Side("Wales", None, "")], pool) == 0
+    # A bullet before the sentence's first word leaves it the first word; a claim that leans
+    # back goes with the claim it leans on.
+    listed = Side(
+        "UK",
+        None,
+        "\u2022 In Scotland, budgets stayed annual [1]. Wales wrote five ways into law [2]. "
+        "It also created a Commissioner [2]. Ministers set missions [3].",
+    )
+    sides = [listed, Side("Scotland", None, ""), Side("Wales", None, "")]
+    assert regroup(sides, pool) == 3
+    assert sides[0].text == "Ministers set missions [3]."
+    assert "\u2022 In Scotland, budgets stayed annual [1]." in sides[1].text
+    assert sides[2].text.endswith(
+        "Wales wrote five ways into law [2]. It also created a Commissioner [2]."
+    )
