@@ -122,12 +122,12 @@ def to_markdown(
     ]
     all_sources: list[tuple[int, list[Citation]]] = []
     for turn, text, sources in _numbered(turns):
-        lines += [f"## {turn.question}", "", text.strip(), ""]
+        lines += [f"## {turn.question}", "", _as_written(text.strip()), ""]
         all_sources += sources
     if all_sources:
         lines += ["## Sources", ""]
         for n, quoted in all_sources:
-            lines.append(f"{n}. {_cited(quoted[0])}: {_quotes(quoted)}")
+            lines.append(f"{n}. {_as_written(f'{_cited(quoted[0])}: {_quotes(quoted)}')}")
         lines.append("")
     for record in records:
         lines += _record_lines(record)
@@ -188,6 +188,12 @@ def _save(document) -> bytes:
 
 def _flat(text: str) -> str:
     return re.sub(r"[ \t]+", " ", text).strip()
+
+
+def _as_written(text: str) -> str:
+    """Words from a document in Markdown, as the document wrote them: its asterisks,
+    underscores and backticks shown, never taken for emphasis or code."""
+    return re.sub(r"([\\`*_])", r"\\\1", text)
 
 
 def to_docx(
@@ -281,10 +287,10 @@ def briefing_markdown(b: Briefing) -> str:
         level = "###" if heading.startswith("## ") else "##"
         lines += [f"{level} {heading.removeprefix('## ')}", ""]
         if bullets:
-            lines += [f"- {p}" for p in paragraphs] + [""]
+            lines += [f"- {_as_written(p)}" for p in paragraphs] + [""]
         else:
             for paragraph in paragraphs:
-                lines += [paragraph, ""]
+                lines += [_as_written(paragraph), ""]
     lines += _markdown_sources(b.sources)
     lines += _record_lines(b.record)
     return "\n".join(lines).rstrip() + "\n"
@@ -296,7 +302,7 @@ def _markdown_sources(sources: Sequence[Source]) -> list[str]:
     lines = ["## Sources", ""]
     for s in sources:
         where, quotes = _source_text(s)
-        lines.append(f"{s.n}. {where}: {quotes}")
+        lines.append(f"{s.n}. {_as_written(f'{where}: {quotes}')}")
     return lines + [""]
 
 
@@ -331,7 +337,7 @@ def _row_evidence(side, sources: Sequence[Source]) -> str:
 
 def comparison_markdown(c: Comparison) -> str:
     def cell(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", " ")
+        return _as_written(text).replace("|", "\\|").replace("\n", " ")
 
     lines = [
         f"# {c.title}",

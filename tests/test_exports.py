@@ -165,3 +165,10 @@ def test_a_comment_follows_its_rating_by_the_ratings_id(tmp_path):
     kept = json.loads(path.read_text().splitlines()[-1])
     assert kept["comment_on"] == first["id"] and kept["comment"] == "Cites the right paragraph."
     assert "liked" not in kept  # a comment is not a second rating
+
+
+def test_a_documents_asterisks_and_underscores_are_shown_not_taken_for_markdown():
+    answer = _answer("It lists *late sailings* by route_name [1].", {1: "It lists *late* ones."})
+    text = to_markdown([Turn("How is punctuality reported?", answer)])
+    assert "It lists \\*late sailings\\* by route\\_name [1]." in text
+    assert "\u201cIt lists \\*late\\* ones.\u201d" in text
