@@ -581,7 +581,9 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                 {"role": "user", "content": message},
                 {"role": "assistant", "content": answer.answer},
             ]
-            done = [*done, Turn(message, answer)]
+            # Its record is kept now: an export later says what it was made from, not what
+            # the index holds by then.
+            done = [*done, Turn(message, answer, assistant.record("answer", message, [answer]))]
             # The documents' list has done its work once there is an answer: it folds away.
             yield messages, past, done, render_sources(answer), gr.update(), gr.update(open=False)
 
@@ -663,7 +665,7 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                 )
             done = done[-1:] if what == "Last answer" else done
             folder = outbox.folder()
-            records = [assistant.record("answer", t.question, [t.answer]) for t in done]
+            records = [t.record or assistant.record("answer", t.question, [t.answer]) for t in done]
             if kind == "md":
                 path = folder / "briefing.md"
                 path.write_text(to_markdown(done, records=records), encoding="utf-8")

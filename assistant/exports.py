@@ -26,7 +26,10 @@ class Turn:
     """One exchange of a conversation: the question asked and the answer given."""
 
     question: str
-    answer: Answer
+    answer: Answer | None
+    """None for a question that could not be asked (the chat keeps its place)."""
+    record: dict[str, Any] | None = None
+    """What the answer was made from, kept when it was made (see record.answer_record)."""
 
 
 def _sources(answer: Answer) -> list[list[Citation]]:

@@ -53,28 +53,30 @@ def answer_record(
     assistant: Assistant, kind: str, asked: str, answers: Sequence[Answer]
 ) -> dict[str, Any]:
     """The record of `answers` given to `asked` (kind: answer, briefing or comparison)."""
-    records = {r.doc_id: r for r in assistant.retriever.store.documents()}
+    # The same file may be indexed at two paths: each cited passage names its own.
+    records = {(r.doc_id, r.source): r for r in assistant.retriever.store.documents()}
     passages: dict[str, dict[str, Any]] = {}
-    cited_docs: dict[str, None] = {}
+    cited_docs: dict[tuple[str, str], None] = {}
     for answer in answers:
         cited = {c.n for c in answer.citations}
         for p in answer.passages:
             if p.n not in cited:
                 continue
-            cited_docs.setdefault(p.doc_id)
+            cited_docs.setdefault((p.doc_id, p.source))
             passages.setdefault(
                 p.chunk_id,
                 {"chunk_id": p.chunk_id, "doc_id": p.doc_id, "pages": p.pages},
             )
     documents = []
-    for doc_id in cited_docs:
-        r = records.get(doc_id)
+    for doc_id, source in cited_docs:
+        r = records.get((doc_id, source))
         documents.append(
             {
                 "doc_id": doc_id,
                 "title": r.title if r else "",
-                "file": Path(r.source).name if r else "",
+                "file": Path(source).name,
                 "content_hash": r.content_hash if r else "",
+                "scheme": r.scheme if r else "",  # how it was read and chunked
             }
         )
     made = made_with(assistant)

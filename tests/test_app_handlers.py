@@ -83,3 +83,12 @@ def test_a_source_quoted_at_two_pages_lists_both():
     answer = Answer("?", "?", "Seven goals [1]. 46 indicators [1].", False, [], [], "extractive")
     answer.citations += [quoted(5, "Seven goals."), quoted(6, "46 indicators.")]
     assert "[1] Wales Act summary, p. 5; p. 6" in web.render_answer(answer)
+
+
+def test_an_answer_keeps_the_record_of_what_it_was_made_from(handlers):
+    settings, found = handlers
+    _, _, turns = _ask(found["respond"][0], WALES, ([], [], []))
+    (turn,) = turns
+    assert turn.record["question"] == WALES and turn.record["documents"]
+    cited = {c.doc_id for c in turn.answer.citations}
+    assert {d["doc_id"] for d in turn.record["documents"]} == cited

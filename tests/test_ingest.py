@@ -557,6 +557,23 @@ def test_a_document_chunked_anew_into_as_many_chunks_makes_a_new_keyword_index(
     assert fingerprint(again) != fingerprint(records)
 
 
+def test_the_answer_record_names_the_file_its_citation_came_from(settings, tmp_path):
+    from assistant.chain import Assistant
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    note = "# Ferry note\n\nThe ferry subsidy was 4 million pounds in 2023.\n"
+    (folder / "ferry.md").write_text(note)
+    (folder / "zz-ferry-copy.md").write_text(note)
+    Ingester(settings).ingest([folder])
+    assistant = Assistant(settings)
+    answer = assistant.ask("How much was the ferry subsidy?")
+    cited = {Path(c.source).name for c in answer.citations}
+    record = assistant.record("answer", "How much was the ferry subsidy?", [answer])
+    assert {d["file"] for d in record["documents"]} == cited
+    assert {d["scheme"] for d in record["documents"]} == {SCHEME}
+
+
 def test_a_searcher_open_while_the_index_is_rebuilt_finds_the_new_one(settings, embedder, tmp_path):
     folder = _corpus(tmp_path / "docs")
     Ingester(settings, embedder=embedder).ingest([folder])
