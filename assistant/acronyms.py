@@ -86,7 +86,11 @@ def acronym_table(texts: Iterable[str]) -> dict[str, str]:
     for key, names in counts.items():
         (same, uses), *others = names.most_common(2)
         if not others or uses > others[0][1]:  # two names met as often: it could be either
-            table[key] = forms[same].most_common(1)[0][0]
+            # its commonest spelling; of two as common, the first in order, whatever order
+            # the documents came in ("Media & Sport" and "Media and Sport")
+            spellings = forms[same].most_common()
+            top = spellings[0][1]
+            table[key] = min(form for form, n in spellings if n == top)
     return table
 
 

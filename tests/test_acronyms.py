@@ -61,6 +61,11 @@ def test_a_name_spelt_with_and_or_an_ampersand_is_one_name():
     """Met once each way, it outweighs another name met once, not ties with it."""
     table = acronym_table(["Rural Transport & Bus", "Rural Transport and Bus", "Road Tax Bureau"])
     assert table["RTB"] == "Rural Transport & Bus"
+    # Its spelling does not depend on the order the documents came in.
+    backwards = acronym_table(
+        ["Rural Transport and Bus", "Rural Transport & Bus", "Road Tax Bureau"]
+    )
+    assert backwards["RTB"] == "Rural Transport & Bus"
 
 
 def test_a_name_does_not_run_over_the_end_of_a_line():
