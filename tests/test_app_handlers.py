@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from types import SimpleNamespace
 
 import pytest
@@ -18,8 +19,11 @@ MISSIONS = "What are the UK government's five missions?"
 
 @pytest.fixture(scope="module")
 def handlers(starter_settings, tmp_path_factory):
+    # The app writes into its index (examples, feedback): a copy, as the shared one is read-only.
+    index = tmp_path_factory.mktemp("app-handlers") / "index"
+    shutil.copytree(starter_settings.index_dir, index)
     settings = starter_settings.model_copy(
-        update={"feedback_file": tmp_path_factory.mktemp("feedback") / "feedback.jsonl"}
+        update={"index_dir": index, "feedback_file": index.parent / "feedback.jsonl"}
     )
     _, demo = web.build(settings)
     found: dict[str, list] = {}
