@@ -714,11 +714,15 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                 report = assistant.add(saved)
                 problems += [f"{Path(f.source).name}: {f.reason}" for f in report.failed]
             lines = []
-            if report is not None:
+            if report is not None and (report.added or report.updated):
                 lines.append(
                     f"Added {len(report.added) + len(report.updated)} document(s), "
                     f"{report.pages} pages; they are searchable now."
                 )
+            if report is not None and report.unchanged:
+                # The same file sent again: nothing new, and the index says so.
+                names = ", ".join(Path(s).name for s in report.unchanged)
+                lines.append(f"Already in the index, unchanged: {names}.")
             lines += [f"- not added: {p}" for p in problems]
             return ("\n".join(lines), *_filters(jurisdictions, docs))
 

@@ -96,3 +96,16 @@ def test_an_answer_keeps_the_record_of_what_it_was_made_from(handlers):
     assert turn.record["question"] == WALES and turn.record["documents"]
     cited = {c.doc_id for c in turn.answer.citations}
     assert {d["doc_id"] for d in turn.record["documents"]} == cited
+
+
+def test_a_file_sent_again_is_said_to_be_in_the_index_already(handlers, tmp_path, monkeypatch):
+    _, found = handlers
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))
+    sent = tmp_path / "upload-1" / "ferry.md"
+    sent.parent.mkdir()
+    sent.write_text("# Ferry note\n\nThe ferry to Mull sails every hour in summer.\n")
+    (add,) = found["add"]
+    first = add([str(sent)], [], [], progress=lambda *a, **k: None)[0]
+    again = add([str(sent)], [], [], progress=lambda *a, **k: None)[0]
+    assert first.startswith("Added 1 document(s)")
+    assert again == "Already in the index, unchanged: ferry.md."
