@@ -10,7 +10,7 @@ import math
 import re
 import shutil
 from collections.abc import Collection, Iterable, Sequence
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import numpy as np
@@ -186,6 +186,11 @@ class LexicalIndex:
             return np.zeros(len(self.chunk_ids), dtype=np.float32)
         return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)
 
+    @cached_property
+    def _owners(self) -> np.ndarray:
+        """Each chunk's doc id, read once from its stored id ("<source key>-<doc id>-<n>")."""
+        return np.array([c.rsplit("-", 2)[-2] if c.count("-") >= 2 else c for c in self.chunk_ids])
+
     def search(
         self, query: str, k: int, documents: Collection[str] | None = None
     ) -> list[tuple[str, float]]:
@@ -195,11 +200,7 @@ class LexicalIndex:
         if not len(scores):
             return []
         if documents is not None:
-            # A stored chunk's id is "<source key>-<doc id>-<position>".
-            owners = np.array(
-                [c.rsplit("-", 2)[-2] if c.count("-") >= 2 else c for c in self.chunk_ids]
-            )
-            scores = np.where(np.isin(owners, list(documents)), scores, 0.0)
+            scores = np.where(np.isin(self._owners, list(documents)), scores, 0.0)
         top = np.argsort(-scores, kind="stable")[:k]
         return [(self.chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
