@@ -17,12 +17,11 @@ from .models import Answer
 if TYPE_CHECKING:
     from .chain import Assistant
 
-# The settings that change what an answer says (not where the app listens, nor paths).
+# The settings that change what an answer says (not where the app listens, nor paths). Those
+# that change how a document is read and chunked are not the process's to report: the index
+# may have been built under others, and each cited document's `scheme` says which.
 SHAPING = (
     "embedding_backend",
-    "chunk_tokens",
-    "pdf_layout",
-    "ocr",
     "evidence_passages",
     "candidates",
     "dense_weight",

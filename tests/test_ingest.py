@@ -572,6 +572,12 @@ def test_the_answer_record_names_the_file_its_citation_came_from(settings, tmp_p
     record = assistant.record("answer", "How much was the ferry subsidy?", [answer])
     assert {d["file"] for d in record["documents"]} == cited
     assert {d["scheme"] for d in record["documents"]} == {SCHEME}
+    # Asked under another chunk size, the record does not claim the index was chunked by it.
+    other = Assistant(settings.model_copy(update={"chunk_tokens": 100}))
+    answer = other.ask("How much was the ferry subsidy?")
+    record = other.record("answer", "How much was the ferry subsidy?", [answer])
+    assert "chunk_tokens" not in record["settings"]
+    assert {d["scheme"] for d in record["documents"]} == {SCHEME}
 
 
 def test_a_searcher_open_while_the_index_is_rebuilt_finds_the_new_one(settings, embedder, tmp_path):
