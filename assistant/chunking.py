@@ -169,7 +169,14 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
                 open_block is None
                 or without_calls(open_block.text).rstrip("\"')\u201d\u2019").endswith(_STOPS)
             )
-            if open_block is not None and not _BULLET.match(line) and not numbered:
+            # A number that opens a line after one that stops on a word such as "to" carries
+            # the sentence on ("... aged 20 to" / "64. Carers ..."); it is no list item.
+            item = _BULLET.match(line) and not (
+                open_block is not None
+                and line[:1].isdigit()
+                and open_block.text.split()[-1].lower() in FUNCTION_WORDS
+            )
+            if open_block is not None and not item and not numbered:
                 open_block.text = _join(open_block.text, line, vocabulary)
             else:
                 open_block = Block(line, page.number, page.number)

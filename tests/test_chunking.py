@@ -253,3 +253,21 @@ def test_a_short_line_that_stops_on_a_word_like_the_carries_its_sentence_on():
     for chunk in chunks:
         for sentence in split_sentences(chunk.text):
             assert "Office of the" not in sentence or sentence.endswith("$265,655,000.")
+
+
+def test_a_number_that_carries_a_sentence_over_a_line_is_not_a_list_item():
+    from assistant.models import LoadedDocument, Page
+
+    text = "\n".join(
+        [
+            "The scheme paid a weekly allowance to carers of working age, that is those aged 20 to",
+            "64. Carers over that age were paid from the pension budget instead, the report says.",
+            "1. Health",
+            "2. Education",
+        ]
+    )
+    doc = LoadedDocument("f" * 16, "f" * 64, "x.pdf", "X", "pdf", "lines", (Page(1, text),))
+    lines = "\n".join(c.text for c in chunk_document(doc, count_tokens, 200)).splitlines()
+    assert any("aged 20 to 64. Carers over" in line for line in lines)
+    # A numbered list still has an item a line.
+    assert "1. Health" in lines and "2. Education" in lines
