@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .models import (
     CALLS,
@@ -574,4 +574,25 @@ def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: in
         current.append(block)
         used += n + 1
     flush()
-    return chunks
+    return _without_repeats(chunks)
+
+
+REPEATS = 3
+"""A chunk met word for word this many times in one document is a template's (a chart's labels
+and notes on every slide), kept once."""
+
+
+def _without_repeats(chunks: list[Chunk]) -> list[Chunk]:
+    """The chunks with each one the document repeats word for word REPEATS times or more kept
+    only where it is first met: the copies say nothing it does not, and each would take a
+    place among a search's results."""
+    key = [" ".join(c.text.split()) for c in chunks]
+    met = Counter(key)
+    kept, seen = [], set()
+    for c, k in zip(chunks, key, strict=True):
+        if met[k] < REPEATS or k not in seen:
+            kept.append(c)
+        seen.add(k)
+    if len(kept) == len(chunks):
+        return chunks
+    return [replace(c, chunk_id=f"{c.doc_id}-{i:05d}", position=i) for i, c in enumerate(kept)]

@@ -42,7 +42,8 @@ from .store import Store, StoreError, record_meta
 # elsewhere; a name listed with commas is one title; only whole numbers and years head figures.
 # chunks-15: a line that stops on a comma or a word such as "the" carries its sentence on.
 # chunks-16: an initialism ("U.S. government") ends no sentence where a lower-case word follows.
-# chunks-17: a number opening a line after "to" or "of" carries the sentence on, no list item.
+# chunks-17: a number opening a line after "to" or "of" carries the sentence on, no list item;
+# a chunk a document repeats word for word three times or more is kept once.
 SCHEME = "chunks-17"
 
 

@@ -271,3 +271,21 @@ def test_a_number_that_carries_a_sentence_over_a_line_is_not_a_list_item():
     assert any("aged 20 to 64. Carers over" in line for line in lines)
     # A numbered list still has an item a line.
     assert "1. Health" in lines and "2. Education" in lines
+
+
+def test_a_chunk_repeated_word_for_word_in_a_document_is_kept_once(tmp_path: Path):
+    notes = "Each chart shows trend lines for the main departments; bold lines mark this one."
+    md = tmp_path / "survey.md"
+    md.write_text(
+        "".join(
+            f"## Department {n}\n\nDepartment {n} had a response rate of {60 + n} percent.\n\n"
+            f"## Chart notes\n\n{notes}\n\n"
+            for n in range(1, 5)
+        )
+    )
+    chunks = chunk_document(load_file(md, MB), count_tokens, 200)
+    texts = [c.text for c in chunks]
+    assert sum(notes in t for t in texts) == 1
+    assert all(any(f"rate of {60 + n} percent" in t for t in texts) for n in range(1, 5))
+    assert [c.position for c in chunks] == list(range(len(chunks)))
+    assert len({c.chunk_id for c in chunks}) == len(chunks)
