@@ -77,6 +77,7 @@ def _check_type(partial: Path, expected: str) -> None:
             "html": "an HTML page",
             "text": "plain text",
             "zip": "a ZIP archive",
+            "ole": "an Office file",
             "image": "an image",
             "binary": "binary data",
         }

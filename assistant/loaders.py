@@ -103,13 +103,22 @@ def prose_from_words(text: str) -> str:
     return "\n".join(" ".join(p) for p in paragraphs)
 
 
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+"""How a compound file opens: Word 97-2003's .doc, and any Office file locked by a password."""
+_LOCKED = "EncryptedPackage".encode("utf-16-le")
+"""The name of the stream a password-locked Office file keeps its real (zipped) file in."""
+
+
 def sniff(data: bytes) -> str:
-    """Names what the bytes are, whatever the file's name says: pdf, zip, html, text or binary."""
+    """Names what the bytes are, whatever the file's name says: pdf, zip, ole (an older or a
+    locked Office file), image, html, text or binary."""
     head = data[:2048]
     if b"%PDF-" in head[:1024]:
         return "pdf"
     if head.startswith(b"PK\x03\x04"):
         return "zip"
+    if head.startswith(_OLE):
+        return "ole"
     if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*")):
         return "image"
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
@@ -153,9 +162,14 @@ def _check_type(path: Path, data: bytes) -> None:
         return
     if suffix == ".pdf" and kind == "binary":
         raise LoadError(path, "is not a readable PDF: it has no PDF header (corrupt or truncated)")
+    if kind == "ole" and _LOCKED in data:
+        raise LoadError(path, "is encrypted: it needs a password to be read; save it without one")
+    if suffix == ".docx" and kind == "ole":
+        raise LoadError(path, "is an older Word file (.doc), not a .docx; save it as .docx")
     names = {
         "pdf": "a PDF",
         "zip": "a ZIP archive",
+        "ole": "an older Office file",
         "image": "an image",
         "html": "HTML",
         "text": "plain text",

@@ -125,6 +125,10 @@ def _truncated(tmp_path: Path) -> Path:
     return cut
 
 
+RESOURCES = Path(__file__).parent / "resources"
+_OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
+
+
 def _write(path: Path, data: str | bytes) -> Path:
     if isinstance(data, str):
         path.write_text(data)
@@ -153,6 +157,14 @@ BAD_INPUTS = {
     "PDF posing as text": (
         lambda d: make_pdf(d / "x.txt", [[("p", "words")]]),
         "content is a PDF, not what its .txt extension says",
+    ),
+    "Word file locked by a password": (
+        lambda d: _write(d / "locked.docx", (RESOURCES / "locked.docx").read_bytes()),
+        "is encrypted: it needs a password to be read",
+    ),
+    "Word 97-2003 file named .docx": (
+        lambda d: _write(d / "old.docx", _OLE_MAGIC + bytes(504)),
+        "is an older Word file (.doc), not a .docx",
     ),
     "missing file": (lambda d: d / "nowhere.pdf", "cannot be read"),
     "broken link": (
