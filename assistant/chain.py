@@ -604,7 +604,8 @@ class Assistant:
             for p in part.evidence.passages:
                 if p.chunk_id not in numbered:
                     numbered[p.chunk_id] = len(passages) + 1
-                    passages.append(replace(p, n=numbered[p.chunk_id]))
+                    rank = numbered[p.chunk_id]  # renumbering by citation keeps it
+                    passages.append(replace(p, n=rank, rank=rank))
                 shift[p.n] = numbered[p.chunk_id]
             citations += [replace(c, n=shift[c.n]) for c in part.citations if c.n in shift]
             text = MARKER.sub(lambda m, s=shift: f" [{s.get(int(m.group(1)), 0)}]", part.text)

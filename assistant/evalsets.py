@@ -49,9 +49,36 @@ class Question:
     """Search only here (SQuAD's questions are asked of their own paragraph)."""
 
 
+def _listed(raw: Any, where: str, name: str) -> list:
+    """A field that holds a list, given as one (a single value stands for a list of one, not
+    for its characters)."""
+    if raw is None or raw == "":
+        return []
+    if isinstance(raw, (str, int, float)) and not isinstance(raw, bool):
+        return [raw]
+    if not isinstance(raw, (list, tuple)):
+        raise QuestionFileError(f"{where}: {name} must be a list")
+    return list(raw)
+
+
+def _flag(entry: dict, name: str, default: bool, where: str) -> bool:
+    value = entry.get(name, default)
+    if not isinstance(value, bool):
+        raise QuestionFileError(f"{where}: {name} must be true or false, not {value!r}")
+    return value
+
+
+def _mapping(raw: Any, where: str, name: str) -> dict:
+    if raw is None or raw == "":
+        return {}
+    if not isinstance(raw, dict):
+        raise QuestionFileError(f"{where}: {name} must be a mapping of field to values")
+    return raw
+
+
 def _terms(raw: Any, where: str) -> tuple[tuple[str, ...], ...]:
     terms = []
-    for term in raw or ():
+    for term in _listed(raw, where, "answer_terms"):
         alternatives = term if isinstance(term, list) else [term]
         if not alternatives or not all(isinstance(a, (str, int, float)) for a in alternatives):
             raise QuestionFileError(f"{where}: answer_terms must be strings or lists of strings")
@@ -64,14 +91,14 @@ def _question(entry: Any, where: str) -> Question:
         raise QuestionFileError(f"{where}: each question needs an id and a question")
     where = f"{where}: {entry['id']}"
     kind = str(entry.get("kind", "question"))
-    answerable = bool(entry.get("answerable", kind not in UNANSWERABLE_KINDS))
+    answerable = _flag(entry, "answerable", kind not in UNANSWERABLE_KINDS, where)
     history = entry.get("history") or ()
     if not isinstance(history, (list, tuple)) or not all(
         isinstance(t, dict) and t.get("role") in ("user", "assistant") for t in history
     ):
         raise QuestionFileError(f"{where}: history must be a list of {{role, content}}")
     try:
-        pages = tuple(int(p) for p in entry.get("pages") or ())
+        pages = tuple(int(p) for p in _listed(entry.get("pages"), where, "pages"))
     except (TypeError, ValueError) as err:
         raise QuestionFileError(f"{where}: pages must be page numbers") from err
     return Question(
@@ -79,17 +106,20 @@ def _question(entry: Any, where: str) -> Question:
         question=str(entry["question"]),
         answerable=answerable,
         kind=kind,
-        documents=tuple(str(d) for d in entry.get("documents") or ()),
+        documents=tuple(str(d) for d in _listed(entry.get("documents"), where, "documents")),
         pages=pages,
         answer_terms=_terms(entry.get("answer_terms", entry.get("key_points")), where),
         evidence=str(entry.get("evidence") or ""),
         history=tuple(history),
         split=str(entry.get("split", "tuning")),
-        context=bool(entry.get("context", False)),
+        context=_flag(entry, "context", False, where),
         variant_of=str(entry.get("variant_of") or ""),
-        lessons=tuple(entry.get("lessons") or ()),
+        lessons=tuple(str(x) for x in _listed(entry.get("lessons"), where, "lessons")),
         expected_answer=str(entry.get("expected_answer") or ""),
-        filters={k: [str(x) for x in v] for k, v in (entry.get("filters") or {}).items()},
+        filters={
+            str(k): [str(x) for x in _listed(v, where, f"filters: {k}")]
+            for k, v in _mapping(entry.get("filters"), where, "filters").items()
+        },
     )
 
 

@@ -69,6 +69,19 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("\u2019", "'")).casefold()
 
 
+def _holds(text: str, term: str) -> bool:
+    """Whether the text holds the term as words and whole figures: "17" is not in "2017",
+    "40%" not in "140%", "ten" (10) not in "2010", "3" not in "3.5"."""
+    if not term:
+        return False
+    pattern = rf"(?<!\w){re.escape(term)}"
+    if term[0].isdigit():
+        pattern = r"(?<!\d[.,])" + pattern
+    # a figure may run into its unit ("1.2bn", "17th"), a word not into a longer word
+    pattern += r"(?!\d)(?![.,]\d)" if term[-1].isdigit() else r"(?!\w)"
+    return re.search(pattern, text) is not None
+
+
 def _name(passage: Passage) -> str:
     return Path(passage.source).name
 
@@ -104,7 +117,10 @@ class Scorer:
         found = []
         for alternatives in question.answer_terms:
             point = alternatives[0]
-            if any(_norm(a) in text or _norm(digits_for_words(a)) in text for a in alternatives):
+            if any(
+                _holds(text, _norm(a)) or _holds(text, _norm(digits_for_words(a)))
+                for a in alternatives
+            ):
                 found.append({"point": point, "matched": "text"})
                 continue
             if not re.search(r"\d", point) and len(vectors):
@@ -116,7 +132,12 @@ class Scorer:
         return found
 
     def score(self, question: Question, answer: Answer) -> dict[str, Any]:
-        passages = answer.passages[: self.k]
+        # Retrieval is scored in the order the search found the passages, not the order the
+        # answer numbers them (cited first).
+        found = sorted(answer.passages, key=lambda p: p.rank) if all(
+            p.rank for p in answer.passages
+        ) else answer.passages
+        passages = found[: self.k]
         expected = set(question.documents)
         by_n = {p.n: p for p in answer.passages}
         cited = [by_n[c.n] for c in answer.citations if c.n in by_n]
@@ -167,7 +188,7 @@ class Scorer:
             row["evidence_quoted"] = float(not answer.refused and best >= EVIDENCE_COVERAGE)
         if question.expected_answer and not answer.refused:
             wanted = set(words(question.expected_answer)) - stopwords()
-            said = set(words(answer.answer))
+            said = set(words(MARKER.sub("", answer.answer)))
             row["answer_recall"] = len(wanted & said) / len(wanted) if wanted else 0.0
         elif question.expected_answer:
             row["answer_recall"] = 0.0

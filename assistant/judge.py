@@ -22,7 +22,8 @@ from .prompts import escape_passage, render
 
 QUESTIONS = 3  # questions written back from each answer, as in ragas
 _VERDICT = re.compile(r"^\s*\(?(\d+)[).:]?\s*[:\-]?\s*(yes|no)\b", re.I)
-_BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s*")
+# a bullet or a number that opens a list item, with a space after it: not "3.5 million" or "-2%"
+_BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 
 
 def _lines(text: str) -> list[str]:

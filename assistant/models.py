@@ -229,6 +229,9 @@ class Passage:
     """The lowest OCR confidence of its pages read by OCR; 0 when its text layer was read."""
     page_spans: tuple[tuple[int, int, int, str, str], ...] = ()
     """(offset, first page, last page, labels) of each block where it runs over pages."""
+    rank: int = 0
+    """Its place in what the search found (1: first), whatever number the answer gives it;
+    0 where it was not set (the passages' order is then the search's)."""
 
     def pages_of(self, start: int, end: int) -> tuple[int, int, str, str]:
         """The pages (and their printed labels) that characters start:end of the text are on."""

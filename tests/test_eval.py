@@ -109,6 +109,74 @@ def test_key_points_match_by_text_or_meaning_but_figures_only_by_text(embedder):
     assert matched["7"] == "text" and matched["8"] is None
 
 
+@pytest.mark.parametrize(
+    ("term", "said", "held"),
+    [
+        ("17", "The Act came into force in 2017", False),
+        ("40%", "Turnout was 140% of the estimate", False),
+        ("ten", "The strategy was published in 2010", False),
+        ("one", "The board has 21 members", False),
+        ("3", "It grew by 3.5 per cent", False),
+        ("17", "It came into force on 17 May", True),
+        ("1.2", "The scheme cost \u00a31.2bn", True),
+        ("ten", "It has ten members", True),
+        ("Commission", "The Commissioner reports", False),
+    ],
+)
+def test_an_answer_term_is_found_only_as_whole_words_and_figures(embedder, term, said, held):
+    answer = _answer(f"{said} [1].", [_citation(1, f"{said}.")], [_passage(1, "a.pdf", said)])
+    row = Scorer(embedder).score(_question(answer_terms=((term,),)), answer)
+    assert row["answered_correctly"] == float(held)
+
+
+def test_retrieval_is_scored_in_the_order_the_search_found_the_passages(embedder):
+    from dataclasses import replace
+
+    # The answer lists the passage it cites first; the search found it second, the right
+    # document's passage only sixth.
+    found = [_passage(n, "b.pdf", f"Text {n}.") for n in range(1, 6)]
+    found.append(_passage(6, "a.pdf", "Wales has 46 national indicators.", (4, 4)))
+    listed = [found[1], found[0], *found[2:]]
+    passages = [replace(p, n=i + 1, rank=p.n) for i, p in enumerate(listed)]
+    answer = _answer("Text 2 [1].", [_citation(1, "Text 2.")], passages)
+    row = Scorer(embedder).score(_question(answer_terms=(("2",),), pages=(4,)), answer)
+    assert row["hit_at_5"] == 0.0 and row["mrr"] == 0.0 and row["page_hit"] == 0.0
+    cites_gold = _answer(
+        "Wales has 46 national indicators [1].",
+        [_citation(1, "Wales has 46 national indicators.")],
+        [replace(p, n=i + 1, rank=p.n) for i, p in enumerate([found[5], *found[:5]])],
+    )
+    row = Scorer(embedder).score(_question(answer_terms=(("46",),), pages=(4,)), cites_gold)
+    assert row["answered_correctly"] == 1.0 and row["hit_at_5"] == 0.0
+
+
+def test_an_answer_s_citation_markers_are_not_its_words(embedder):
+    passages = [_passage(n, "a.pdf", "Staff get 5 days of leave.") for n in (1, 2, 3)]
+    question = _question(expected_answer="3 days")
+    rows = [
+        Scorer(embedder).score(
+            question,
+            _answer(
+                f"Staff get 5 days of leave [{n}].", [_citation(n, "Staff get 5 days.")], passages
+            ),
+        )
+        for n in (1, 3)
+    ]
+    assert rows[0]["answer_recall"] == rows[1]["answer_recall"] == 0.5
+
+
+def test_a_judge_keeps_a_claim_that_opens_with_a_figure():
+    from assistant.judge import _lines
+
+    reply = "3.5 million people live in Wales.\n-2% was the change.\n12) Twelve boards met.\n- A"
+    assert _lines(reply) == [
+        "3.5 million people live in Wales.",
+        "-2% was the change.",
+        "Twelve boards met.",
+        "A",
+    ]
+
+
 def test_refusals_are_scored_by_whether_the_question_can_be_answered(embedder):
     refused = _answer("Not found.", [], [_passage(1, "a.pdf", "x")], refused=True)
     scorer = Scorer(embedder)
@@ -157,6 +225,19 @@ def test_question_files_in_both_forms_and_their_errors(tmp_path):
         yaml.safe_dump({"questions": [{"id": "x", "question": "Q?", "history": "hi"}]})
     )
     with pytest.raises(QuestionFileError, match="c.yaml: x: history must be"):
+        load_questions(tmp_path)
+
+
+def test_a_question_file_field_given_as_one_value_is_a_list_of_one(tmp_path):
+    entry = {"id": "x", "question": "Q?", "answer_terms": "Ofcom", "documents": "report.pdf"}
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump({"questions": [{**entry, "pages": "12"}]}))
+    (question,) = load_questions(tmp_path)
+    assert question.answer_terms == (("Ofcom",),) and question.documents == ("report.pdf",)
+    assert question.pages == (12,)
+    (tmp_path / "a.yaml").write_text(
+        yaml.safe_dump({"questions": [{**entry, "answerable": "false"}]})
+    )
+    with pytest.raises(QuestionFileError, match="a.yaml: x: answerable must be true or false"):
         load_questions(tmp_path)
 
 
@@ -467,3 +548,14 @@ def test_eval_can_ask_each_question_of_the_fold_selector_that_never_saw_its_docu
         assert "none.json" in capsys.readouterr().err
     finally:
         get_settings.cache_clear()
+
+
+def test_an_answer_keeps_the_order_the_search_found_its_passages_in(starter_settings):
+    from assistant.chain import Assistant
+
+    assistant = Assistant(starter_settings)
+    question = "How many public bodies are covered by the well-being duty in Wales?"
+    answer = assistant.ask(question)
+    assert not answer.refused
+    found = [p.chunk_id for p in assistant.evidence(question).passages]
+    assert [p.chunk_id for p in sorted(answer.passages, key=lambda p: p.rank)] == found
