@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from .citations import ends_in_abbreviation
 from .models import (
     CALLS,
     FUNCTION_WORDS,
@@ -23,8 +24,10 @@ TokenCounter = Callable[[Sequence[str]], list[int]]
 _MARK = r"[-*\u2022\u25aa\u25cf\u2013\u25e6]"
 _ENUM = r"\(?(\d{1,2}|[a-z]|[ivx]{1,4})"
 _BULLET = re.compile(rf"^({_MARK}\s*|{_ENUM}[.)]\s+)")
+_UNDERLINE = re.compile(r"^(=+|-+)$")
+_RULE = re.compile(r"^([-*_]\s*){3,}$")
 _LONE_MARKER = re.compile(rf"^({_MARK}|{_ENUM}[.)]?)$")
-_NUMBERED_HEADING = re.compile(r"^(\d+(\.\d+)*\.?|part \d+|chapter \d+|section \d+)\s+[A-Z]", re.I)
+_NUMBERED_HEADING = re.compile(r"^(\d+(\.\d+)*\.?|(?i:part|chapter|section) \d+)\s+[A-Z]")
 # The number a committee or inquiry report gives its paragraphs, or a recommendation's.
 _PARAGRAPH = re.compile(
     r"^(?:(?P<number>\d{1,3}(?:\.\d{1,3}){0,2})\.?\s+(?=[A-Z\u201c\"'(])"
@@ -169,13 +172,7 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
                 open_block is None
                 or without_calls(open_block.text).rstrip("\"')\u201d\u2019").endswith(_STOPS)
             )
-            # A number that opens a line after one that stops on a word such as "to" carries
-            # the sentence on ("... aged 20 to" / "64. Carers ..."); it is no list item.
-            item = _BULLET.match(line) and not (
-                open_block is not None
-                and line[:1].isdigit()
-                and open_block.text.split()[-1].lower() in FUNCTION_WORDS
-            )
+            item = _opens_item(line, open_block.text if open_block else "")
             if open_block is not None and not item and not numbered:
                 open_block.text = _join(open_block.text, line, vocabulary)
             else:
@@ -189,6 +186,19 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
             if len(line) < 0.7 * width and not runs_on:
                 open_block = None
     return _merge_across_pages(blocks, vocabulary)
+
+
+def _opens_item(line: str, before: str) -> bool:
+    """Whether a line opens a list item: a bullet, or an enumerator ("3.", "b)", "iv.") unless
+    the text before stops on a word such as "to" or "by", which the line's figure or
+    abbreviation carries on ("... aged 20 to" / "64. Carers ...", "... as required by" /
+    "s. 3 of the Act ...")."""
+    if not _BULLET.match(line):
+        return False
+    if re.match(_MARK, line):
+        return True
+    words = before.split()
+    return not (words and words[-1].lower() in FUNCTION_WORDS)
 
 
 def _join_wrapped_titles(lines: list[str], width: int, set_alone: Counter[str]) -> list[str]:
@@ -335,7 +345,13 @@ def _blocks_of(para: str, page: int) -> list[Block]:
         line = lines[at]
         at += 1
         units: list[Block] = []
-        if re.match(r"^#{1,6}\s", line):
+        underlined = at < len(lines) and _UNDERLINE.match(lines[at]) and not _BULLET.match(line)
+        if _RULE.match(line):
+            continue  # a horizontal rule ("---", "* * *") is no text
+        if underlined:  # a heading underlined with "===" or "---"
+            units = [Block(_clean_markdown(line), page, page, heading=True)]
+            at += 1
+        elif re.match(r"^#{1,6}\s", line):
             units = [Block(_clean_markdown(line.lstrip("#")), page, page, heading=True)]
         elif line.startswith("|"):
             end = at
@@ -344,7 +360,7 @@ def _blocks_of(para: str, page: int) -> list[Block]:
             rows = _markdown_rows(lines[at - 1 : end])
             units = [Block(_clean_markdown(row), page, page) for row in rows]
             at = end
-        elif _BULLET.match(line) or " | " in line:
+        elif _opens_item(line, " ".join(running)) or " | " in line:
             units = [Block(_clean_markdown(line), page, page)]
         if not units:
             running.append(line)
@@ -370,21 +386,44 @@ def _markdown_rows(lines: list[str]) -> tuple[str, ...]:
 
 
 def _split_long(text: str, limit: int, count: TokenCounter) -> list[str]:
-    """Splits a block that is too long for one chunk at sentence ends, then at words."""
+    """Splits a block that is too long for one chunk at sentence ends (not after "Dr." or
+    "e.g."), then a sentence still too long at words, so that no piece is over the limit."""
     sentences, start = [], 0
     for end in _SENTENCE_END.finditer(text):  # a closing quote or bracket stays with its sentence
+        if ends_in_abbreviation(text[start : end.start(1)], text[end.end(1) :]):
+            continue
         sentences.append(text[start : end.start(1)])
         start = end.end(1)
     sentences = [s for s in [*sentences, text[start:]] if s.strip()]
     pieces: list[str] = []
     for sentence, n in zip(sentences, count(sentences), strict=True):
-        if n <= limit:
-            pieces.append(sentence)
-            continue
-        words = sentence.split()
-        step = max(1, int(len(words) * limit / n * 0.9))
-        pieces.extend(" ".join(words[i : i + step]) for i in range(0, len(words), step))
+        pieces.extend([sentence] if n <= limit else _by_words(sentence, limit, count))
     return pieces
+
+
+def _by_words(sentence: str, limit: int, count: TokenCounter) -> list[str]:
+    """A sentence cut at words into pieces of at most `limit` tokens, each word counted (long
+    names take many); a word longer than that alone (an address) is cut within itself."""
+    words: list[str] = []
+    for word, n in zip(sentence.split(), count(sentence.split()), strict=True):
+        parts = max(1, -(-n // limit))
+        while True:
+            size = -(-len(word) // parts)
+            cut = [word[i : i + size] for i in range(0, len(word), size)]
+            if parts >= len(word) or max(count(cut)) <= limit:
+                break
+            parts += 1
+        words += cut
+    pieces: list[str] = []
+    piece: list[str] = []
+    used = 0
+    for word, n in zip(words, count(words), strict=True):
+        if piece and used + n > limit:
+            pieces.append(" ".join(piece))
+            piece, used = [], 0
+        piece.append(word)
+        used += n
+    return [*pieces, " ".join(piece)] if piece else pieces
 
 
 def _headings_with_text(blocks: list[Block]) -> list[Block]:
@@ -552,7 +591,10 @@ def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: in
         new_section = heading.text != current_section and not fragment
         # Text read by OCR is never in a chunk with text from a text layer: its citation says so.
         switch = bool(current) and (block.page_start in ocr) != (current[0].page_start in ocr)
-        if current and (new_section or switch or used + n > max_tokens):
+        # A fragment under another heading brings the heading's words with it: they count too.
+        joining = fragment and bool(heading.text) and placed is not heading
+        extra = count([heading.text])[0] + 1 if joining and not switch else 0
+        if current and (new_section or switch or used + n + extra > max_tokens):
             flush()
             used = 0
             placed = None

@@ -58,7 +58,7 @@ PERSON_NAME = re.compile(
 _MARKERS_AT_START = re.compile(r"^([\u2022*-]|\d{1,2}[.)]?)\s+")
 
 
-def _ends_in_abbreviation(candidate: str, following: str = "") -> bool:
+def ends_in_abbreviation(candidate: str, following: str = "") -> bool:
     """Whether a piece ends on an abbreviation rather than a sentence: "no.", "e.g.", an
     initial, or an initialism ("U.K.", "p.a.") that the next word does not start afresh from
     with a capital ("the U.K. government", not "... the U.K. The report")."""
@@ -74,7 +74,7 @@ def _split_at(text: str, ends: re.Pattern[str]) -> list[str]:
     for match in ends.finditer(text):
         end = match.end("close") if "close" in ends.groupindex else match.start()
         candidate = text[start:end].strip()
-        if _ends_in_abbreviation(candidate, text[match.end() :].lstrip("\"'(\u201c\u2018")):
+        if ends_in_abbreviation(candidate, text[match.end() :].lstrip("\"'(\u201c\u2018")):
             continue
         out.append(candidate)
         start = match.end()

@@ -289,3 +289,82 @@ def test_a_chunk_repeated_word_for_word_in_a_document_is_kept_once(tmp_path: Pat
     assert all(any(f"rate of {60 + n} percent" in t for t in texts) for n in range(1, 5))
     assert [c.position for c in chunks] == list(range(len(chunks)))
     assert len({c.chunk_id for c in chunks}) == len(chunks)
+
+
+def _plain(text: str, layout: str = "paragraphs"):
+    from assistant.models import LoadedDocument, Page
+
+    return LoadedDocument("g" * 16, "g" * 64, "x.txt", "X", "txt", layout, (Page(1, text),))
+
+
+@pytest.mark.parametrize("limit", [100, 200])
+def test_no_chunk_is_over_its_size_however_long_its_words(limit):
+    welsh = "the board met and it said that " * 20 + "Llanfairpwllgwyngyllgogerychwyrndrobwll " * 15
+    address = "See https://example.org/" + "/".join(f"x{i}y{i}z" for i in range(200))
+    for text in (welsh.strip(), address):
+        chunks = chunk_document(_plain(text), count_tokens, limit)
+        assert max(count_tokens([c.text for c in chunks])) <= limit
+        assert "".join("".join(c.text.split()) for c in chunks) == "".join(text.split())
+
+
+def test_a_fragment_that_brings_its_heading_still_fits_the_chunk():
+    from assistant.models import LoadedDocument, Page
+
+    sentence = "The operator reported that the ferry sailed on time on most days in the winter"
+    words = (sentence + " months of the year and ").split() * 20
+    heading = "Ferry Services Winter Timetable Review Findings"
+    for size in range(150, 200, 2):
+        body = []
+        while count_tokens([" ".join(body)])[0] < size:
+            body.append(words[len(body)])
+        lines = [""]
+        for word in f"{' '.join(body)}.".split():  # wrapped as a page wraps it
+            wrap = len(lines[-1]) + len(word) + 1 > 88
+            lines[-1:] = [lines[-1], word] if wrap else [f"{lines[-1]} {word}".strip()]
+        text = "\n".join(["Overview", "Short intro text here.", heading, *lines])
+        doc = LoadedDocument("e" * 16, "e" * 64, "x.pdf", "X", "pdf", "lines", (Page(1, text),))
+        chunks = chunk_document(doc, count_tokens, 200)
+        assert max(count_tokens([c.text for c in chunks])) <= 200, size
+
+
+def test_a_long_paragraph_is_not_cut_after_an_abbreviation():
+    said = "The committee heard evidence from many witnesses over the course of the inquiry. "
+    text = said * 3 + "The chair thanked Dr. Smith for her evidence on ferries. " + said * 3
+    for limit in range(40, 80, 3):
+        chunks = chunk_document(_plain(text.strip()), count_tokens, limit)
+        assert not any(c.text.rstrip().endswith("Dr.") for c in chunks)
+
+
+@pytest.mark.parametrize("layout", ["paragraphs", "lines"])
+def test_a_line_opening_on_an_abbreviation_carries_its_sentence_on(layout):
+    text = (
+        "Every public body must publish its well-being objectives and steps, as required by\n"
+        "s. 3 of the Act, and must report each year on the progress it has made towards them."
+    )
+    (chunk,) = chunk_document(_plain(text, layout), count_tokens, 200)
+    assert "as required by s. 3 of the Act" in chunk.text
+
+
+def test_a_wrapped_line_opening_on_a_figure_is_no_heading():
+    lines = [
+        "The board has agreed a new plan for the ferry services to the islands, after a review",
+        "that took evidence from councils, operators and passengers over two winters and found",
+        "that fares are high. It has set out what it will do first. Over the next",
+        "12 months the board will write to Transport",
+        "Scotland and to each island council about the timetable, the fares and the vessels.",
+    ]
+    (chunk,) = chunk_document(_plain("\n".join(lines), "lines"), count_tokens, 200)
+    assert chunk.section == "" and "Over the next 12 months the board" in chunk.text
+
+
+def test_headings_underlined_and_rules_in_markdown(tmp_path: Path):
+    md = tmp_path / "review.md"
+    md.write_text(
+        "Ferry Review\n============\n\nThe board met in Oban.\n\n---\n\n"
+        "Fares\n-----\n\nFares rose by 4% in 2023.\n\n* * *\n\nThe end of the report.\n"
+    )
+    chunks = chunk_document(load_file(md, MB), count_tokens, 200)
+    assert [(c.section, c.text) for c in chunks] == [
+        ("Ferry Review", "The board met in Oban."),
+        ("Fares", "Fares rose by 4% in 2023.\nThe end of the report."),
+    ]
