@@ -240,7 +240,7 @@ def load_sets(path: Path, root: Path, work: Path) -> dict[str, EvalSet]:
     return sets
 
 
-_WORD = re.compile(r"[a-z0-9]+")
+_WORD = re.compile(r"[^\W_]+")  # letters of any script: "dŵr" is one word
 
 
 def words(text: str) -> list[str]:

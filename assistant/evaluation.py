@@ -444,9 +444,13 @@ def check(results: dict[str, dict[str, Any]], thresholds: dict[str, Any]) -> lis
                 )
         for rule in limits.get("ahead") or ():
             metric, baseline = rule["metric"], rule["of"]
-            ours = result["configs"].get("assistant", {}).get("overall", {}).get(metric)
-            theirs = result["configs"].get(baseline, {}).get("overall", {}).get(metric)
+            configs = result["configs"]
+            if "assistant" not in configs or baseline not in configs:
+                continue  # the run did not ask both
+            ours = configs["assistant"]["overall"].get(metric)
+            theirs = configs[baseline]["overall"].get(metric)
             if ours is None or theirs is None:
+                failures.append(f"{name}: {metric} is missing, so assistant cannot be ahead")
                 continue
             better = ours < theirs if metric in LOWER_IS_BETTER else ours > theirs
             if not better:

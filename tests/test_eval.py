@@ -289,7 +289,11 @@ def test_thresholds_name_each_metric_that_falls_short():
                         "splits": {"test": {"minimum": {"answered_correctly": 0.5}}, "x": {}},
                     }
                 },
-                "ahead": [{"metric": "answered_correctly", "of": "plain"}],
+                "ahead": [
+                    {"metric": "answered_correctly", "of": "plain"},
+                    {"metric": "answered_corectly", "of": "plain"},
+                    {"metric": "answered_correctly", "of": "not asked"},
+                ],
             },
             "absent": {"configs": {"assistant": {"minimum": {"mrr": 1}}}},
         }
@@ -299,7 +303,16 @@ def test_thresholds_name_each_metric_that_falls_short():
         "real/assistant: false_refusal_rate is 0.2, above its threshold 0.1",
         "real/assistant: the x split has no questions",
         "real: assistant answered_correctly 0.7 is not ahead of plain 0.8",
+        "real: answered_corectly is missing, so assistant cannot be ahead",
     ]
+
+
+def test_evidence_in_any_script_is_matched_word_for_word():
+    from assistant.evaluation import evidence_coverage
+
+    assert evidence_coverage("Mae dŵr Cymru yn lân.", "Mae dŵr Cymru yn lân.") == 1.0
+    assert evidence_coverage("Mae dŵr Cymru yn lân.", "Mae d r Cymru yn lân.") < 1.0
+    assert evidence_coverage("Το νερό είναι καθαρό.", "Το νερό είναι καθαρό.") == 1.0
 
 
 SMALL = {
