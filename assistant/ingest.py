@@ -46,7 +46,10 @@ from .store import Store, StoreError, record_meta
 # a chunk a document repeats word for word three times or more is kept once.
 # chunks-18: no chunk over its size however long its words; no cut after "Dr."; a line opening
 # on an abbreviation after "by" carries its sentence on; Markdown's underlined headings.
-SCHEME = "chunks-18"
+# chunks-19: numbered footnotes and headings at a page's edge are text unless their figure
+# rises with the page; a table's title row and header of years kept; a row label's number is
+# no year's figure; a scan drawn through a form is read by OCR; a note beside a row kept.
+SCHEME = "chunks-19"
 
 
 def scheme(settings: Settings) -> str:

@@ -222,9 +222,14 @@ def load_file(path: str | Path, max_bytes: int, bounds: Bounds | None = None) ->
     labels: tuple[str, ...] = ()
     notes: list[str] = []
     if suffix == ".pdf":
-        title, pages, outline, author, created, labels = _load_pdf(path, data, bounds)
+        title, pages, outline, author, created, labels, late = _load_pdf(path, data, bounds)
         cleaned = bounds.layout
         pages, notes = _ocr_pages(path, data, pages, bounds)
+        if late:
+            notes.append(
+                f"{_pages_named(late)}: tables read as drawn, without their headers (the "
+                f"{bounds.seconds:g} s for reading ran out)"
+            )
         layout: Layout = "lines"
     elif suffix == ".docx":
         title, pages = _load_docx(path, data)
@@ -346,7 +351,7 @@ def _page_count(reader) -> int | None:
 
 def _load_pdf(
     path: Path, data: bytes, bounds: Bounds
-) -> tuple[str, list[Page], list[tuple[int, str]], str, str, tuple[str, ...]]:
+) -> tuple[str, list[Page], list[tuple[int, str]], str, str, tuple[str, ...], list[int]]:
     import time
 
     from pypdf import PdfReader
@@ -379,8 +384,9 @@ def _load_pdf(
                     f"of {total:,}); a file built to exhaust the reader?",
                 )
             drawn.append(pdf_layout.read_page(page, bounds.layout, bounds.footnotes))
+        late: list[int] = []  # pages whose tables the time left no room to read
         if bounds.layout:
-            _place_tables(data, drawn)
+            late = _place_tables(data, drawn, bounds.deadline)
             for page in drawn:
                 pdf_layout.place_figure_tables(page)
             texts = pdf_layout.arrange(drawn, bounds.footnotes)
@@ -428,24 +434,28 @@ def _load_pdf(
         raise LoadError(path, f"is not a readable PDF (corrupt or truncated): {err}") from err
     except Exception as err:  # pypdf raises many kinds on damaged files
         raise LoadError(path, f"is not a readable PDF (corrupt or truncated): {err}") from err
-    return title, pages, outline, author, created, labels
+    return title, pages, outline, author, created, labels, late
 
 
-def _place_tables(data: bytes, drawn: list[pdf_layout.PageLines]) -> None:
+def _place_tables(
+    data: bytes, drawn: list[pdf_layout.PageLines], deadline: float | None = None
+) -> list[int]:
     """Tables on the pages that show rows, each row with its headers, in place of the cells
-    as pypdf read them. A page pdfplumber cannot read keeps pypdf's rows."""
-    from .pdf_tables import find_tables
+    as pypdf read them. A page pdfplumber cannot read keeps pypdf's rows, and so do the pages
+    left when the deadline (time.monotonic()) passes: those are returned (1-based)."""
+    from .pdf_tables import read_tables
 
     wanted = [i + 1 for i, page in enumerate(drawn) if pdf_layout.has_rows(page)]
     if not wanted:
-        return
+        return []
     try:
-        found = find_tables(data, wanted)
+        found, left = read_tables(data, wanted, deadline)
     except Exception:  # pdfplumber's parser fails on some damaged files that pypdf reads
-        return
+        return []
     for number, tables in found.items():
         for table in tables:
             pdf_layout.place_table(drawn[number - 1], table.box, table.lines)
+    return left
 
 
 def _page_labels(reader, count: int) -> tuple[str, ...]:
@@ -466,9 +476,33 @@ def _has_images(reader, pages: int = 50) -> bool:
 
 
 def _draws_image(page) -> bool:
+    """Whether the page draws an image: an image of its own resources, one drawn through a form
+    (a scan wrapped in a Form XObject, as many scanners and tools write it; forms within forms
+    to a few deep, each form once), or an image inline in the page's or a form's content."""
+    inline = re.compile(rb"(?:^|[\s\]>)])BI\s*/")
+
+    def draws(resources, depth: int, seen: set) -> bool:
+        resources = resources.get_object() if resources is not None else None
+        objects = resources.get("/XObject") if resources else None
+        for ref in (objects.get_object() if objects is not None else {}).values():
+            xobject = ref.get_object()
+            if xobject.get("/Subtype") == "/Image":
+                return True
+            key = (ref.idnum, ref.generation) if hasattr(ref, "idnum") else id(xobject)
+            if xobject.get("/Subtype") != "/Form" or depth >= 8 or key in seen:
+                continue
+            seen.add(key)
+            if inline.search(xobject.get_data()):
+                return True
+            if draws(xobject.get("/Resources"), depth + 1, seen):
+                return True
+        return False
+
     try:
-        objects = page.get("/Resources", {}).get("/XObject", {})
-        return any(o.get_object().get("/Subtype") == "/Image" for o in objects.values())
+        if draws(page.get("/Resources"), 0, set()):
+            return True
+        contents = page.get_contents()
+        return contents is not None and bool(inline.search(contents.get_data()))
     except Exception:  # a damaged resource dictionary: say it may be a scan
         return True
 

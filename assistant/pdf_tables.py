@@ -8,6 +8,7 @@ already showed rows of cells (see pdf_layout) are given to it.
 from __future__ import annotations
 
 import io
+import time
 from dataclasses import dataclass
 
 from .tables import rows_with_headers
@@ -22,13 +23,19 @@ class Table:
     lines: tuple[str, ...]
 
 
-def find_tables(data: bytes, numbers: list[int]) -> dict[int, list[Table]]:
-    """The tables on the given pages (1-based) of the PDF in `data`."""
+def read_tables(
+    data: bytes, numbers: list[int], deadline: float | None = None
+) -> tuple[dict[int, list[Table]], list[int]]:
+    """The tables on the given pages (1-based) of the PDF in `data`, and the pages left unread
+    because the deadline (time.monotonic()) passed first: it is looked at before each page, so
+    that a file whose text was read in time is not lost to its tables."""
     import pdfplumber
 
     found: dict[int, list[Table]] = {}
     with pdfplumber.open(io.BytesIO(data)) as pdf:
-        for number in numbers:
+        for k, number in enumerate(numbers):
+            if deadline is not None and time.monotonic() > deadline:
+                return found, numbers[k:]
             page = pdf.pages[number - 1]
             tables = []
             for table in page.find_tables():
@@ -39,4 +46,4 @@ def find_tables(data: bytes, numbers: list[int]) -> dict[int, list[Table]]:
             if tables:
                 found[number] = tables
             page.close()
-    return found
+    return found, []

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 _FIGURE = re.compile(r"^[\s\d.,%£$€()+\-–—]*$")
+_YEAR = re.compile(r"^(19|20)\d\d(?:[/–-]\d{2,4})?$")
 MAX_EMPTY = 0.6
 """A grid more empty than this is a chart's axes or a box around text, not a table."""
 
@@ -37,12 +38,20 @@ def rows_with_headers(grid: list[list[str | None]], marked: bool = False) -> tup
         return ()  # two columns: the first names the row, and `name | value` reads as it is
     start = cells.index(filled[0])
     header = filled[0]
-    if any(c and _FIGURE.match(c) for c in header):
+    # the rows above the first of two cells or more (a merged title row, a caption) as they are
+    out = [" ".join(c for c in row if c) for row in cells[:start]]
+    if _data(header):
         header = [""] * len(header)  # a row of figures is data: the table has no header row
         start -= 1
-    out = [" ".join(c for c in row if c) for row in cells[: max(start, 0)]]
     out += [_with_header(row, header) for row in cells[start + 1 :]]
     return tuple(out)
+
+
+def _data(row: list[str]) -> bool:
+    """Whether a row is figures alone (every cell that is filled), other than a header of years
+    ("2017 | 2018 | 2019"), which heads the figures under it."""
+    filled = [c for c in row if c]
+    return all(_FIGURE.match(c) for c in filled) and not all(_YEAR.match(c) for c in filled)
 
 
 def _with_header(row: list[str], header: list[str]) -> str:
@@ -89,23 +98,45 @@ def figure_tables(lines: list[str]) -> list[tuple[int, int, tuple[str, ...]]]:
         rows, j, label = [], i + 1, []
         while j < len(lines):
             words = lines[j].split()
-            cells = words[-len(header) :]
-            if len(words) > len(header) and all(_CELL.match(c) for c in cells):
-                name = " ".join([*label, *words[: -len(header)]])
-                if _CELL.match(words[-len(header) - 1]):
-                    break  # more figures than the header has columns: not this table
-                rows.append([name, *cells])
+            run = _trailing_figures(words)
+            if run == len(header) and len(words) > run:
+                rows.append([" ".join([*label, *words[:-run]]), *words[-run:]])
+                label, j = [], j + 1
+            elif run > len(header):
+                break  # more figures than the header has columns: not this table
+            elif rows and len(words) > run >= max(2, len(header) - 1):
+                # a row that lacks a figure: which year's is not known, so it stays as drawn
+                rows.append(" ".join([*label, *words]))
                 label, j = [], j + 1
             elif words and not label and not any(_CELL.match(w) for w in words) and len(words) <= 8:
                 label, j = words, j + 1  # a label wrapped onto the next line, perhaps
             else:
                 break
         end = j - (1 if label else 0)
-        if len(rows) >= 2:
+        if sum(isinstance(row, list) for row in rows) >= 2:
             before = lines[i].split(" | ")[:-1]  # what heads the row the figures end
-            table = rows_with_headers([["", *header], *rows], marked=True)
+            table = tuple(
+                _with_header(row, ["", *header]) if isinstance(row, list) else row for row in rows
+            )
             found.append((i, end, (" | ".join(before),) * bool(before) + table))
             i = end
         else:
             i += 1
     return found
+
+
+def _trailing_figures(words: list[str]) -> int:
+    """How many figures of one kind end a row: its shares, its sums of money or its counts. A
+    number of another kind before them is its label's (`Grade 7 61% 62%`, `aged under 25 48%`),
+    never one of its figures."""
+    run = 0
+    for word in reversed(words):
+        if not _CELL.match(word) or _kind(word) != _kind(words[-1]):
+            break
+        run += 1
+    return run
+
+
+def _kind(figure: str) -> tuple[bool, bool]:
+    """A share (`45%`), a sum of money (`£12`), or neither (a count, a number)."""
+    return "%" in figure, figure.lstrip("(+-–—")[:1] in "£$€"

@@ -7,7 +7,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from assistant.loaders import LoadError, load_file, normalise_text
+from assistant.loaders import Bounds, LoadError, load_file, normalise_text
 from tests.pdfs import make_pdf, make_scanned_pdf
 
 MB = 1024 * 1024
@@ -304,8 +304,9 @@ def test_figures_under_a_header_of_years_are_read_as_rows_with_their_years():
         ["2009 2010 2011", "Response rate 86% 83% 93%", "The rate rose."],
         # two years are a range, not columns
         ["2018 2019", "Response rate 86% 83%", "Pay 44% 34%"],
-        # a row with more figures than the header has columns
-        ["2009 2010 2011", "Aged 16 to 24 45% 50% 52%", "Aged 25 to 34 40% 41% 43%"],
+        # rows with more figures of one kind than the header has columns
+        ["2009 2010 2011", "Response rate 80% 86% 83% 93%", "Pay 40% 44% 34% 40%"],
+        ["2009 2010 2011", "Aged 16 to 24 45 50 52", "Aged 25 to 34 40 41 43"],
         # prose that ends in figures
         ["Sailings in 2009 2010 2011", "were cut by 5% 6% 7%", "and by 8% 9% 10%"],
         # a row of shares is a row, never the header of the rows under it
@@ -317,3 +318,96 @@ def test_lines_that_are_not_a_table_under_figures_are_left_alone(lines):
     from assistant.tables import figure_tables
 
     assert figure_tables(lines) == []
+
+
+def test_a_number_in_a_row_label_is_never_read_as_a_years_figure():
+    """A label may end in a number of another kind than the row's figures (`Grade 7`, `aged
+    under 25` before shares): the row's figures are the run of one kind at its end. A row with
+    a figure too few keeps its line as drawn, since which year lacks one is not known."""
+    from assistant.tables import figure_tables
+
+    lines = [
+        "2016 2017 2018 2019",
+        "All staff 58% 59% 61% 62%",
+        "Grade 7 61% 62% 63% 64%",
+        "Apprentices aged under 25 48% 52% 55%",
+        "Fast stream 64% 66% 65% 67%",
+        "Aged 16 to 24 45% 50% 52% 54%",
+    ]
+    assert figure_tables(lines) == [
+        (
+            0,
+            6,
+            (
+                "All staff | 2016: 58% | 2017: 59% | 2018: 61% | 2019: 62%",
+                "Grade 7 | 2016: 61% | 2017: 62% | 2018: 63% | 2019: 64%",
+                "Apprentices aged under 25 48% 52% 55%",
+                "Fast stream | 2016: 64% | 2017: 66% | 2018: 65% | 2019: 67%",
+                "Aged 16 to 24 | 2016: 45% | 2017: 50% | 2018: 52% | 2019: 54%",
+            ),
+        )
+    ]
+
+
+def test_a_table_keeps_its_title_row_and_uses_a_header_of_years():
+    """A merged title row above the header, or captions above rows of figures, stay as lines;
+    a header row whose cells are a label and years heads the figures under it."""
+    from assistant.tables import rows_with_headers
+
+    grid = [
+        ["Staff engagement", None, None, None],
+        ["Department", "2017", "2018", "2019"],
+        ["HMRC", "50%", "51%", "52%"],
+        ["DfT", "51%", "52%", "53%"],
+    ]
+    assert rows_with_headers(grid) == (
+        "Staff engagement",
+        "Department: HMRC | 2017: 50% | 2018: 51% | 2019: 52%",
+        "Department: DfT | 2017: 51% | 2018: 52% | 2019: 53%",
+    )
+    years = [["", "2017", "2018", "2019"], ["HMRC", "50%", "51%", "52%"], ["DfT", "1%", "2%", "3%"]]
+    assert rows_with_headers(years)[0] == "HMRC | 2017: 50% | 2018: 51% | 2019: 52%"
+    captions = [
+        ["Table 3", None, None],
+        ["Source: ONS", None, None],
+        ["10%", "20%", "30%"],
+        ["40%", "50%", "60%"],
+    ]
+    assert rows_with_headers(captions) == (
+        "Table 3",
+        "Source: ONS",
+        "10% | 20% | 30%",
+        "40% | 50% | 60%",
+    )
+
+
+@pytest.mark.parametrize("drawn", ["through a form", "inline"])
+def test_a_scan_drawn_through_a_form_or_inline_is_seen_as_an_image(tmp_path: Path, drawn: str):
+    """A page's picture wrapped in a Form XObject (forms within forms too), or drawn inline in
+    its content, makes it a scan to OCR, not an empty page."""
+    from PIL import Image, ImageDraw
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    image = Image.new("L", (200, 280), 255)
+    ImageDraw.Draw(image).rectangle((20, 20, 180, 40), fill=0)
+    path = tmp_path / "scan.pdf"
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    if drawn != "inline":
+        pdf.beginForm("scan")
+        pdf.drawImage(ImageReader(image), 72, 100, width=400, height=560)
+        pdf.endForm()
+        pdf.beginForm("page")
+        pdf.doForm("scan")
+        pdf.endForm()
+    for _ in range(2):
+        if drawn == "inline":
+            pdf.drawInlineImage(image, 72, 100, width=400, height=560)
+        else:
+            pdf.doForm("page")
+        pdf.showPage()
+    pdf.save()
+    with pytest.raises(LoadError) as raised:
+        load_file(path, 10**7, Bounds(ocr=False))
+    assert "pages 1-2: no text layer, and OCR is turned off" in str(raised.value)
