@@ -139,6 +139,11 @@ class AnswerSelector:
                 f"the answer selector's model is missing ({path}): "
                 "rebuild it with `assistant train-selector`"
             ) from err
+        except (ValueError, KeyError, TypeError) as err:  # cut short, or not the model's file
+            raise SelectorError(
+                f"the answer selector's model cannot be read ({path}: {err}): "
+                "rebuild it with `assistant train-selector`"
+            ) from err
 
     def sentence_probabilities(self, matrix: np.ndarray) -> np.ndarray:
         if not len(matrix):

@@ -76,10 +76,10 @@ _VECTORS: dict[str, np.ndarray] = {}
 
 def sentence_vectors(sentences: Sequence[str], embed) -> np.ndarray:
     """Each sentence embedded on its own (cached: the same sentences come back often)."""
+    if len(_VECTORS) > 50_000:
+        _VECTORS.clear()  # before choosing what to embed: the batch is then all there after
     fresh = [s for s in dict.fromkeys(sentences) if s not in _VECTORS]
     if fresh:
-        if len(_VECTORS) > 50_000:
-            _VECTORS.clear()
         for sentence, vector in zip(fresh, embed(fresh), strict=True):
             _VECTORS[sentence] = vector
     if not sentences:
@@ -90,10 +90,10 @@ def sentence_vectors(sentences: Sequence[str], embed) -> np.ndarray:
 def entities_of(sentences: Sequence[str]) -> list[tuple[tuple[str, str], ...]]:
     """The named entities (text, label) of each sentence. Sentences come back often (a
     passage is retrieved for many questions), so each is read once, and new ones in a batch."""
+    if len(_ENTITIES) > 50_000:
+        _ENTITIES.clear()
     fresh = [s for s in dict.fromkeys(sentences) if s not in _ENTITIES]
     if fresh:
-        if len(_ENTITIES) > 50_000:
-            _ENTITIES.clear()
         for sentence, doc in zip(fresh, entity_pipe()(fresh), strict=True):
             _ENTITIES[sentence] = tuple((e.text, e.label_) for e in doc.ents)
     return [_ENTITIES[s] for s in sentences]

@@ -20,7 +20,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .chain import Assistant
 
-NUMBERING = re.compile(r"^\s*(?:[0-9IVXivx]+[.):]?(?:\d+[.)]?)*|[A-Za-z]\))\s+")
+# A heading's number: "2.", "3.2", "IV.", "iv)", "a)"; a bare one ("3 Ways of working") only
+# short and before a capital, not a figure of the heading's own ("2030 targets", "1 in 5").
+NUMBERING = re.compile(
+    r"^\s*(?:(?:\d+(?:\.\d+)*|[IVX]+|[ivx]+|[A-Za-z])[.):]\s+|\d{1,2}(?:\.\d+)*\s+(?=[A-Z]))"
+)
 QUESTION_FORM = "What do the documents say about {topic}?"
 
 
@@ -48,9 +52,13 @@ def candidates(assistant: Assistant) -> Iterator[tuple[str, str]]:
     document carries ("Introduction", "Summary") says nothing of any one, and is left out."""
     store = assistant.retriever.store
     titles = {r.doc_id: r.title.lower() for r in store.documents()}
+    # (the same file indexed at two paths has two chunks at each place: either will do)
     placed = sorted(
-        (str(c.metadata.get("doc_id")), int(c.metadata.get("position") or 0), c.metadata)
-        for c in store.committed_chunks()
+        (
+            (str(c.metadata.get("doc_id")), int(c.metadata.get("position") or 0), c.metadata)
+            for c in store.committed_chunks()
+        ),
+        key=lambda t: t[:2],
     )
     headings: dict[str, list[str]] = {doc_id: [] for doc_id in titles}
     for doc_id, _, meta in placed:

@@ -47,6 +47,34 @@ def test_a_model_of_other_signals_is_refused():
         AnswerSelector(data)
 
 
+def test_a_model_file_cut_short_or_missing_a_part_is_refused_by_name(tmp_path):
+    text = MODEL_PATH.read_text()
+    cut = tmp_path / "cut.json"
+    cut.write_text(text[: len(text) // 2])
+    data = json.loads(text)
+    del data["sentence_calibration"]
+    partial = tmp_path / "partial.json"
+    partial.write_text(json.dumps(data))
+    for path in (cut, partial):
+        with pytest.raises(SelectorError, match="cannot be read .*train-selector"):
+            AnswerSelector.load(path)
+
+
+def test_the_caches_of_vectors_and_entities_start_afresh_without_losing_a_batch():
+    from assistant import signals
+
+    signals.sentence_vectors(["A sentence met before."], lambda xs: np.ones((len(xs), 384)))
+    signals.entities_of(["Alice met Bob in Oban."])
+    for k in range(50_001):
+        signals._VECTORS[f"filler {k}"] = np.zeros(384)
+        signals._ENTITIES[f"filler {k}"] = ()
+    batch = ["A sentence met before.", "A new sentence."]
+    vectors = signals.sentence_vectors(batch, lambda xs: np.ones((len(xs), 384)))
+    assert vectors.shape == (2, 384) and len(signals._VECTORS) == 2
+    found = signals.entities_of(["Alice met Bob in Oban.", "Morag chairs the board."])
+    assert len(found) == 2 and len(signals._ENTITIES) == 2
+
+
 def test_the_shipped_selector_fits_this_version_and_keeps_its_card():
     selector = AnswerSelector.load()
     assert tuple(selector.data["features"]) == FEATURES

@@ -21,6 +21,12 @@ from assistant.suggestions import candidates, example_questions, topic_of
         ("Contents", ""),  # one word
         ("Transportation, Docket Operations, M–", ""),  # cut mid-phrase
         ("Mymanager 70%65%64%67%68%", ""),  # a table row read as a heading
+        ("2030 targets for net zero", "2030 targets for net zero"),  # its own figure
+        ("1 in 5 children", "1 in 5 children"),
+        ("Xi Jinping's visit to Wales", "Xi Jinping's visit to Wales"),
+        ("IV. Public Services Boards", "Public Services Boards"),
+        ("b) the duty to report", "the duty to report"),
+        ("3 Ways of working", "ways of working"),
     ],
 )
 def test_a_heading_becomes_a_topic_only_when_it_reads_as_one(heading, topic):
@@ -84,3 +90,19 @@ def test_examples_are_kept_with_what_they_were_drawn_from(
     assert Ingester(settings, embedder=embedder).ingest([folder]).ok
     assistant.examples()
     assert asked  # the index changed: drawn again from what it holds now
+
+
+def test_a_file_indexed_at_two_paths_still_gives_topics(settings, tmp_path):
+    from assistant.ingest import Ingester
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    report = (
+        "# Harbour report\n\n## Funding of the harbour works\n\nThe council paid for the works."
+        "\n\n## Dredging the inner channel\n\nThe channel was dredged in May.\n"
+    )
+    (folder / "report.md").write_text(report)
+    (folder / "report-copy.md").write_text(report)
+    Ingester(settings).ingest([folder])
+    found = [question for _, question in candidates(Assistant(settings))]
+    assert "What do the documents say about dredging the inner channel?" in found
