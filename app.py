@@ -1,6 +1,7 @@
 """The evidence assistant in the browser: a thin Gradio face over the core in assistant/.
 
-Run: python app.py  (settings: ASSISTANT_HOST, ASSISTANT_PORT, ASSISTANT_AUTH, ASSISTANT_INDEX_DIR)
+Run: python app.py  (settings: ASSISTANT_HOST, ASSISTANT_PORT, ASSISTANT_AUTH, ASSISTANT_INDEX_DIR,
+ASSISTANT_ALLOWED_HOSTS)
 """
 
 from __future__ import annotations
@@ -35,13 +36,19 @@ from assistant.exports import (
     to_docx,
     to_markdown,
 )
-from assistant.feedback import add_comment, record
+from assistant.feedback import MAX_COMMENT_CHARS, FeedbackError, add_comment, record
 from assistant.ingest import Ingester, open_store
 from assistant.models import QUOTE_CHECK, QUOTE_CHECK_MEANING, Answer, DocumentRecord
 from assistant.selector import SelectorError
 from assistant.store import StoreError
 from assistant.uploads import UploadError, save_upload
-from assistant.websecurity import LoginThrottle, SecurityHeaders, document_response_headers
+from assistant.websecurity import (
+    HostCheck,
+    LoginThrottle,
+    SecurityHeaders,
+    allowed_hosts,
+    document_response_headers,
+)
 
 ROOT = Path(__file__).resolve().parent
 STOP_WITHIN_S = 3  # asked to stop, the app closes connections still open after this long
@@ -419,7 +426,10 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                     rating_status = gr.Markdown(elem_id="rating-status")
                     with gr.Row(visible=False, elem_id="rating-comment") as commenting:
                         comment = gr.Textbox(
-                            label="Add a comment to your rating (optional)", lines=1, scale=6
+                            label="Add a comment to your rating (optional)",
+                            lines=1,
+                            scale=6,
+                            max_length=MAX_COMMENT_CHARS,
                         )
                         send_comment = gr.Button("Send comment", size="sm", scale=1)
                 with gr.Column(scale=2, elem_id="side"):
@@ -631,7 +641,10 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
         def commented(rating_id, note):
             if not rating_id or not (note or "").strip():
                 return "Type a comment first; the rating itself is already saved.", gr.update()
-            add_comment(settings.feedback_file, rating_id, note)
+            try:
+                add_comment(settings.feedback_file, rating_id, note)
+            except FeedbackError as err:  # too long: nothing of it is kept
+                return f"Comment not saved: {err}", gr.update()
             return "Comment saved with your rating.", gr.update(value="")
 
         for trigger in (send_comment.click, comment.submit):
@@ -807,6 +820,10 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
     # name any file on the server. save_upload checks the same on its own side.
     demo.has_launched = True
     app.add_middleware(LoginThrottle)
+    # Only requests addressed to the app itself: a page elsewhere whose name is re-pointed at
+    # this machine (DNS rebinding) is refused before it reaches a route or the login.
+    names, any_address = allowed_hosts(settings.host, settings.allowed_host_names)
+    app.add_middleware(HostCheck, names=names, any_address=any_address)
     app.add_middleware(SecurityHeaders)
     return app, demo
 
@@ -843,6 +860,9 @@ def main() -> None:
         port=settings.port,
         log_level="warning",
         timeout_graceful_shutdown=STOP_WITHIN_S,
+        # The client's address is the connection's own: an X-Forwarded-For header (which any
+        # client on loopback could send) never picks the address failed logins are counted for.
+        proxy_headers=False,
     )
 
 

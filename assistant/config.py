@@ -77,6 +77,12 @@ class Settings(BaseSettings):
         None, description="user:password, or the path of a file of such lines; unset: no login."
     )
     max_upload_mb: float = Field(25.0, gt=0, description="Largest file a user may upload.")
+    allowed_hosts: str | None = Field(
+        None,
+        description="More names the app may be reached by, comma-separated (*.example.org for "
+        "any name under it): a request naming another host is refused (DNS rebinding). The "
+        "host it listens on and loopback are always allowed.",
+    )
 
     # Retrieval and answers
     top_k: int = Field(6, ge=1, le=50, description="Passages a chat model is given.")
@@ -131,6 +137,25 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"ASSISTANT_CHROMA_URL must start with http:// or https://: {value!r}")
         return value.rstrip("/")
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _check_hosts(cls, value: str | None) -> str | None:
+        for name in (value or "").split(","):
+            name = name.strip()
+            if "*" in name.removeprefix("*.") or name in ("*", "*."):
+                raise ValueError(
+                    f"ASSISTANT_ALLOWED_HOSTS: {name!r} is not a host name; a wildcard is "
+                    "allowed only as *.example.org"
+                )
+            if "/" in name or " " in name:
+                raise ValueError(f"ASSISTANT_ALLOWED_HOSTS: {name!r} is not a host name")
+        return value
+
+    @property
+    def allowed_host_names(self) -> list[str]:
+        """ASSISTANT_ALLOWED_HOSTS as a list of names."""
+        return [n.strip() for n in (self.allowed_hosts or "").split(",") if n.strip()]
 
     @property
     def upload_dir(self) -> Path:

@@ -4,6 +4,7 @@ figure or year. Both are shown, and the answer says that they disagree."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -36,8 +37,23 @@ class Disagreement:
         }
 
 
+# "92 per cent", "92 percent", "92 pc", "92 %" and "92％" are all "92%".
+_PER_CENT = re.compile(
+    r"(\d)\s*(?:%|\uff05|per[\s-]?cent\b|percent\b|pc\b|pct\b\.?)", re.IGNORECASE
+)
+
+
+def _alike(text: str) -> str:
+    """The text with every way of writing a percentage written as %."""
+    return _PER_CENT.sub(r"\1%", text)
+
+
+def _figures(text: str) -> set[str]:
+    return numbers_in(_alike(text))
+
+
 def _words(text: str) -> set[str]:
-    return {w for w in query_terms(text) if not any(c.isdigit() for c in w)}
+    return {w for w in query_terms(_alike(text)) if not any(c.isdigit() for c in w)}
 
 
 def _differ(a: set[str], b: set[str]) -> bool:
@@ -55,7 +71,7 @@ def find_disagreements(
     seen: set[tuple[str, str]] = set()
     for citation in citations:
         passage = by_n.get(citation.n)
-        figures = numbers_in(citation.quote)
+        figures = _figures(citation.quote)
         if passage is None or not figures:
             continue
         spans, vectors = sentences(passage)
@@ -71,7 +87,7 @@ def find_disagreements(
                 continue
             similar = other_vectors @ vector
             for span, similarity in zip(other_spans, similar, strict=True):
-                if similarity < SIMILAR or not _differ(figures, numbers_in(span)):
+                if similarity < SIMILAR or not _differ(figures, _figures(span)):
                     continue
                 theirs = _words(span)
                 shared = len(words & theirs) / max(1, len(words | theirs))

@@ -6,13 +6,14 @@ import contextlib
 import os
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .loaders import sniff
-from .manifest import official_entries, official_file
+from .manifest import official_entries, official_file, official_problem
 
 _CHUNK = 64 * 1024
 _USER_AGENT = "evidence-assistant/0.1 (corpus fetch)"
@@ -35,11 +36,33 @@ class FetchError(Exception):
     """One download that failed; str() is the reason."""
 
 
+class _WebOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to another http(s) address: never to a file:// or ftp:// one."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        scheme = urllib.parse.urlsplit(newurl).scheme.lower()
+        if scheme not in ("http", "https"):
+            raise FetchError(f"the server redirected to a {scheme or 'relative'}: address")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_WebOnlyRedirects)
+
+
+def _limit_wait(response: Any, seconds: float) -> None:
+    """Lets the next read from the response's socket wait `seconds` at most."""
+    sock = getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)
+    if sock is not None:
+        sock.settimeout(max(seconds, 0.001))
+
+
 def _download(url: str, partial: Path, max_bytes: int, timeout: float) -> int:
+    if urllib.parse.urlsplit(url).scheme.lower() not in ("http", "https"):
+        raise FetchError(f"url {url!r} is not an http:// or https:// address")
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
     deadline = time.monotonic() + timeout
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _OPENER.open(request, timeout=timeout) as response:
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
                 raise FetchError(
@@ -48,12 +71,23 @@ def _download(url: str, partial: Path, max_bytes: int, timeout: float) -> int:
                 )
             size = 0
             with partial.open("wb") as out:
-                while chunk := response.read(_CHUNK):
+                # The limit is the whole download's: each read waits only for the time left,
+                # and takes what has come (read1), so a server that sends a byte at a time
+                # cannot hold it open past the limit.
+                while True:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise FetchError(f"took longer than {timeout:g} s")
+                    _limit_wait(response, left)
+                    try:
+                        chunk = response.read1(_CHUNK)
+                    except TimeoutError as err:
+                        raise FetchError(f"took longer than {timeout:g} s") from err
+                    if not chunk:
+                        break
                     size += len(chunk)
                     if size > max_bytes:
                         raise FetchError(f"is over the {max_bytes / 1048576:.1f} MB limit")
-                    if time.monotonic() > deadline:
-                        raise FetchError(f"took longer than {timeout:g} s")
                     out.write(chunk)
             return size
     except urllib.error.HTTPError as err:
@@ -67,6 +101,8 @@ def _download(url: str, partial: Path, max_bytes: int, timeout: float) -> int:
         raise FetchError(f"cannot reach {urllib.request.urlparse(url).netloc}: {reason}") from err
     except OSError as err:
         raise FetchError(f"the download broke off: {err}") from err
+    except ValueError as err:  # a url urllib cannot read
+        raise FetchError(f"url {url!r} cannot be read: {err}") from err
 
 
 def _check_type(partial: Path, expected: str) -> None:
@@ -89,8 +125,15 @@ def _check_type(partial: Path, expected: str) -> None:
 def fetch_one(
     entry: dict[str, Any], corpus_dir: Path, max_bytes: int, timeout: float
 ) -> FetchResult:
-    """Downloads one entry; the file already there is replaced only by a checked download."""
-    target = corpus_dir / official_file(entry)
+    """Downloads one entry; the file already there is replaced only by a checked download. An
+    entry whose id, format or url is unsafe fails with the field and the reason, unfetched."""
+    problem = official_problem(entry)
+    official = (corpus_dir / "official").resolve()
+    target = corpus_dir / official_file(entry) if problem is None else official
+    if problem is None and target.resolve().parent != official:
+        problem = f"id {entry['id']!r} names a file outside {official}"
+    if problem is not None:
+        return FetchResult(str(entry.get("id")), target, False, f"not fetched: {problem}")
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{os.getpid()}.part")
     try:

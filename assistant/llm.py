@@ -200,17 +200,25 @@ class GGUFChatModel(BaseChatModel):
         def run() -> None:
             try:
                 with self._lock:
-                    self._load().handle_chat_completions(
+                    reply = self._load().handle_chat_completions(
                         self._request(messages, stream=True), pieces.put
                     )
+                if isinstance(reply, dict) and "error" in reply:
+                    pieces.put(reply)  # refused outright: said as invoke() says it
             except Exception as err:  # handed to the reading side
                 pieces.put(err)
             pieces.put(done)
 
         threading.Thread(target=run, daemon=True).start()
         while (item := pieces.get()) is not done:
+            if isinstance(item, LLMError):
+                raise item
             if isinstance(item, Exception):
                 raise LLMError(f"the local model failed: {item}") from item
+            if isinstance(item, dict) and "error" in item:
+                # llama.cpp hands a refused request (a prompt over the context, say) to the
+                # callback as {"error": ...}: the same failure invoke() raises, not silence.
+                raise LLMError(f"the local model failed: {item['error']}")
             for choice in item.get("choices", []):
                 text = (choice.get("delta") or {}).get("content")
                 if text:

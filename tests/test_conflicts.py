@@ -1,0 +1,41 @@
+"""Two documents that give one figure in different words agree; with different figures they
+disagree, however each writes its percentage."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.chain import Assistant
+from assistant.config import Settings
+from assistant.ingest import Ingester
+
+QUESTION = "What share of ferry sailings from Oban left on time in 2024?"
+SENTENCE = "In 2024, {} of ferry sailings from Oban left on time, according to the Ferry Board."
+
+
+def _ask(tmp_path, embedder, theirs: str):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "punctuality.md").write_text(
+        f"# Ferry punctuality\n\n{SENTENCE.format('92%')}\n", encoding="utf-8"
+    )
+    (corpus / "review.md").write_text(
+        f"# Island transport review\n\n{SENTENCE.format(theirs)}\n", encoding="utf-8"
+    )
+    settings = Settings(index_dir=tmp_path / "index", progress=False)
+    assert Ingester(settings, embedder=embedder).ingest([corpus]).ok
+    return Assistant(settings).ask(QUESTION)
+
+
+@pytest.mark.parametrize("theirs", ["92 per cent", "92 percent", "92 %", "92 Per-Cent"])
+def test_one_figure_written_two_ways_is_no_disagreement(tmp_path, embedder, theirs):
+    answer = _ask(tmp_path, embedder, theirs)
+    assert "92%" in answer.answer
+    assert "disagree" not in answer.answer
+    assert not [note for note in answer.notes if "disagree" in note]
+
+
+def test_two_figures_disagree_however_each_writes_its_percentage(tmp_path, embedder):
+    answer = _ask(tmp_path, embedder, "87 per cent")
+    assert "The documents disagree" in answer.answer and "87 per cent" in answer.answer
+    assert any("disagree" in note for note in answer.notes)
