@@ -69,6 +69,12 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("\u2019", "'")).casefold()
 
 
+def holds_term(text: str, term: str) -> bool:
+    """Whether a text holds an answer term, in any case, as the eval finds it (see _holds):
+    the selector's training labels a sentence an answer by the same test."""
+    return _holds(_norm(text), _norm(term))
+
+
 def _holds(text: str, term: str) -> bool:
     """Whether the text holds the term as words and whole figures: "17" is not in "2017",
     "40%" not in "140%", "ten" (10) not in "2010", "3" not in "3.5"."""

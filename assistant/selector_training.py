@@ -24,7 +24,7 @@ import numpy as np
 from .chain import Assistant
 from .config import Settings
 from .evalsets import Question, load_questions, sample, squad_set
-from .evaluation import eval_settings, evidence_coverage
+from .evaluation import eval_settings, evidence_coverage, holds_term
 from .ingest import Ingester
 from .selector import MODEL_PATH, AnswerSelector
 from .signals import FEATURES, QUESTION_FEATURES, Candidate, fill_alone, question_features
@@ -72,9 +72,7 @@ def is_answer(question: Question, candidate: Candidate) -> bool:
     sentence = candidate.sentence
     if question.kind.startswith("squad") or not question.evidence:
         # No evidence sentence given (SQuAD, the starter questions): one holding an answer term.
-        return any(
-            a.casefold() in sentence.casefold() for alt in question.answer_terms for a in alt
-        )
+        return any(holds_term(sentence, a) for alt in question.answer_terms for a in alt)
     words = len(sentence.split())
     return evidence_coverage(question.evidence, sentence) >= 0.6 or (
         words >= 5 and evidence_coverage(sentence, question.evidence) >= 0.8
@@ -179,8 +177,9 @@ def _split_probabilities(examples, raw: np.ndarray, a: float, b: float) -> list[
 
 def _threshold(probabilities: np.ndarray, answerable: np.ndarray) -> tuple[float, dict]:
     """The refusal threshold: the best balanced accuracy whose false refusals stay at most
-    MAX_FALSE_REFUSALS, over a grid of thresholds."""
-    best, chosen = -1.0, 0.5
+    MAX_FALSE_REFUSALS, over a grid of thresholds; where none keeps them that low, the one
+    that refuses fewest answerable questions."""
+    best, chosen = -1.0, None
     table = {}
     for t in np.round(np.arange(0.05, 0.96, 0.01), 2):
         answered = probabilities >= t
@@ -190,6 +189,8 @@ def _threshold(probabilities: np.ndarray, answerable: np.ndarray) -> tuple[float
         balanced = (1 - false_refusals + refused_right) / 2
         if false_refusals <= MAX_FALSE_REFUSALS and balanced > best:
             best, chosen = balanced, float(t)
+    if chosen is None:
+        chosen = min(table, key=lambda t: (table[t][0], -table[t][1]))
     return chosen, table
 
 

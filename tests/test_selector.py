@@ -205,3 +205,35 @@ def test_a_rerun_asks_only_the_questions_it_has_no_kept_example_for(tmp_path, mo
     noted = settings.model_copy(update={"pdf_footnotes": not settings.pdf_footnotes})
     training._collected(noted, work, lambda line: None, 20, reuse=True)
     assert len(asked) == len(train) + len(test)
+
+
+def test_a_training_sentence_holds_an_answer_as_the_eval_finds_it():
+    from assistant.evalsets import Question
+    from assistant.models import Passage
+    from assistant.selector_training import is_answer
+    from assistant.signals import Candidate
+
+    question = Question(
+        id="s1",
+        question="When?",
+        answerable=True,
+        kind="squad",
+        documents=("a.md",),
+        answer_terms=(("17",),),
+    )
+
+    def candidate(sentence: str) -> Candidate:
+        passage = Passage(1, "c", "d", "T", "/x/a.md", 1, 1, "", sentence, 1.0)
+        return Candidate(passage, sentence, 0, np.zeros(384))
+
+    assert is_answer(question, candidate("It began on 17 May."))
+    assert not is_answer(question, candidate("The law was passed in 2017."))
+
+
+def test_the_threshold_refuses_fewest_where_none_keeps_false_refusals_low():
+    from assistant.selector_training import _threshold
+
+    answerable = np.array([True] * 6 + [False] * 4)
+    p = np.array([0.01, 0.02, 0.2, 0.25, 0.3, 0.3, 0.01, 0.02, 0.03, 0.04])
+    threshold, table = _threshold(p, answerable)
+    assert threshold == 0.05 and table[threshold][0] == pytest.approx(2 / 6)
