@@ -83,8 +83,10 @@ def _holds(text: str, term: str) -> bool:
     pattern = rf"(?<!\w){re.escape(term)}"
     if term[0].isdigit():
         pattern = r"(?<!\d[.,])" + pattern
-    # a figure may run into its unit ("1.2bn", "17th"), a word not into a longer word
-    pattern += r"(?!\d)(?![.,]\d)" if term[-1].isdigit() else r"(?!\w)"
+    # a figure may run into its unit ("1.2bn", "17th") or a footnote's call after its stop
+    # ("September 2025.116"), not into more of itself ("3.5", "1,200"); a word not into a
+    # longer word
+    pattern += r"(?!\d)(?!,\d)(?!\.\d{1,2}(?!\d))" if term[-1].isdigit() else r"(?!\w)"
     return re.search(pattern, text) is not None
 
 

@@ -120,6 +120,8 @@ def test_key_points_match_by_text_or_meaning_but_figures_only_by_text(embedder):
         ("17", "It came into force on 17 May", True),
         ("1.2", "The scheme cost \u00a31.2bn", True),
         ("ten", "It has ten members", True),
+        ("September 2025", "It starts by September 2025.116 The next", True),  # a note's call
+        ("1", "It cost 1,200 pounds", False),
         ("Commission", "The Commissioner reports", False),
     ],
 )
