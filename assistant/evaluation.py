@@ -86,7 +86,12 @@ def _holds(text: str, term: str) -> bool:
     # a figure may run into its unit ("1.2bn", "17th") or a footnote's call after its stop
     # ("September 2025.116"), not into more of itself ("3.5", "1,200"); a word not into a
     # longer word
-    pattern += r"(?!\d)(?!,\d)(?!\.\d{1,2}(?!\d))" if term[-1].isdigit() else r"(?!\w)"
+    if not term[-1].isdigit():
+        pattern += r"(?!\w)"
+    elif re.search(r"(?<!\d)(19|20)\d\d$", term):  # a year has no decimals: "2027.61" is a call
+        pattern += r"(?!\d)(?!,\d)"
+    else:
+        pattern += r"(?!\d)(?!,\d)(?!\.\d{1,2}(?!\d))"
     return re.search(pattern, text) is not None
 
 

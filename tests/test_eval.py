@@ -122,6 +122,8 @@ def test_key_points_match_by_text_or_meaning_but_figures_only_by_text(embedder):
         ("ten", "It has ten members", True),
         ("September 2025", "It starts by September 2025.116 The next", True),  # a note's call
         ("1", "It cost 1,200 pounds", False),
+        ("2027", "It will be ready by 2027.61 The next", True),
+        ("20", "It rose by 20.61 per cent", False),
         ("Commission", "The Commissioner reports", False),
     ],
 )
