@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from .citations import ends_in_abbreviation
+from .citations import PLAIN_CALL, ends_in_abbreviation
 from .models import (
     CALLS,
     FUNCTION_WORDS,
@@ -34,7 +34,7 @@ _PARAGRAPH = re.compile(
     r"|(?P<named>(?:Recommendation|Conclusion)\s+\d{1,3}[a-z]?)\b)"
 )
 _PAGE_NUMBER = re.compile(r"^(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$", re.I)
-_SENTENCE_END = re.compile(rf"[.!?][\"')\]{CALLS}]*(\s+)(?=[\"'(\[]?[A-Z0-9])")
+_SENTENCE_END = re.compile(rf"[.!?][\"')\]{CALLS}]*{PLAIN_CALL}(\s+)(?=[\"'(\[]?[A-Z0-9])")
 _TERMINAL = (".", "!", "?", ":", ";", ",")
 TITLE_LINE = 0.5
 """A line of a wrapped title is shorter than this share of the page's text width."""

@@ -38,10 +38,13 @@ _ABBREVIATIONS = (
     "op",
     "art",
 )
-# Closing quotes and brackets, and a footnote's call in superscript digits, stay with the
-# sentence they close.
+# Closing quotes and brackets, and a footnote's call, stay with the sentence they close: in
+# superscript digits, or in plain digits glued to a stop after a word (`areas.190 Professor`,
+# `lens".191 Dr`; not a decimal's, `3.2 The`).
+PLAIN_CALL = r"(?:(?<=[A-Za-z%\"'\u201d\u2019)\]][.!?])\d{1,3}(?=\s+[\"'\u201c\u2018(\[]?[A-Z]))?"
 _END = re.compile(
-    rf"(?<=[.!?])(?P<close>[\"'\u201d\u2019)\]{CALLS}]*)\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])"
+    rf"(?<=[.!?])(?P<close>[\"'\u201d\u2019)\]{CALLS}]*{PLAIN_CALL})"
+    rf"\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])"
 )
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*%?")
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z'\u2019-]+(?:\s+[A-Z][a-zA-Z'\u2019-]+)*")
@@ -62,7 +65,8 @@ def ends_in_abbreviation(candidate: str, following: str = "") -> bool:
     """Whether a piece ends on an abbreviation rather than a sentence: "no.", "e.g.", an
     initial, or an initialism ("U.K.", "p.a.") that the next word does not start afresh from
     with a capital ("the U.K. government", not "... the U.K. The report")."""
-    last = candidate.rsplit(" ", 1)[-1].rstrip(".").lower()
+    # (a footnote's call glued to the stop is not part of the word: "fig.3" is "fig.")
+    last = re.sub(r"\.\d{1,3}$", "", candidate.rsplit(" ", 1)[-1]).rstrip(".").lower()
     if last in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last):
         return True
     return bool(re.fullmatch(r"[a-z](\.[a-z])+", last)) and not following[:1].isupper()

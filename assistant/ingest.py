@@ -49,7 +49,8 @@ from .store import Store, StoreError, record_meta
 # chunks-19: numbered footnotes and headings at a page's edge are text unless their figure
 # rises with the page; a table's title row and header of years kept; a row label's number is
 # no year's figure; a scan drawn through a form is read by OCR; a note beside a row kept.
-SCHEME = "chunks-19"
+# chunks-20: a sentence ends on a footnote's call in plain digits after its stop ("areas.190").
+SCHEME = "chunks-20"
 
 
 def scheme(settings: Settings) -> str:

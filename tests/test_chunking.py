@@ -368,3 +368,12 @@ def test_headings_underlined_and_rules_in_markdown(tmp_path: Path):
         ("Ferry Review", "The board met in Oban."),
         ("Fares", "Fares rose by 4% in 2023.\nThe end of the report."),
     ]
+
+
+def test_a_long_paragraph_is_cut_where_a_sentence_ends_on_its_footnote_s_call():
+    said = "The committee heard evidence from many witnesses over the course of the inquiry"
+    text = " ".join(f"{said} on day {k} of its hearings.{k + 180}" for k in range(12))
+    for limit in (60, 90, 120):
+        chunks = chunk_document(_plain(text), count_tokens, limit)
+        assert len(chunks) > 1
+        assert all(c.text.startswith(said) for c in chunks)

@@ -158,6 +158,22 @@ def test_a_footnote_call_after_a_stop_ends_the_sentence_and_is_not_part_of_a_wor
     ]
 
 
+def test_a_footnote_call_in_plain_digits_after_a_stop_ends_the_sentence():
+    text = (
+        "Witnesses welcomed the reforms across a range of areas.190 Professor Dame Sally "
+        "Davies noted the health lens\u201d.191 Dr Frank Atherton agreed. In section 3.2 The "
+        "rule holds. See fig.3 Below. It rose in 2019.10 The end."
+    )
+    assert split_sentences(text) == [
+        "Witnesses welcomed the reforms across a range of areas.190",
+        "Professor Dame Sally Davies noted the health lens\u201d.191",
+        "Dr Frank Atherton agreed.",
+        "In section 3.2 The rule holds.",
+        "See fig.3 Below.",
+        "It rose in 2019.10 The end.",
+    ]
+
+
 def test_a_question_can_name_a_footnote():
     assert named_paragraphs("What does footnote 53 say?") == ["para_note_53"]
     assert named_paragraphs("and note 7 of the report") == ["para_note_7"]
