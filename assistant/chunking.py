@@ -397,13 +397,22 @@ def _split_long(text: str, limit: int, count: TokenCounter) -> list[str]:
     sentences = [s for s in [*sentences, text[start:]] if s.strip()]
     pieces: list[str] = []
     for sentence, n in zip(sentences, count(sentences), strict=True):
-        pieces.extend([sentence] if n <= limit else _by_words(sentence, limit, count))
+        if n <= limit:
+            pieces.append(sentence)
+            continue
+        # runs of as many words as fit on average, a margin under the limit; a run of longer
+        # words than most (long names, an address) that is still over it, cut word by word
+        words = sentence.split()
+        step = max(1, int(len(words) * limit / n * 0.9))
+        runs = [" ".join(words[i : i + step]) for i in range(0, len(words), step)]
+        for run, m in zip(runs, count(runs), strict=True):
+            pieces.extend([run] if m <= limit else _by_words(run, limit, count))
     return pieces
 
 
 def _by_words(sentence: str, limit: int, count: TokenCounter) -> list[str]:
-    """A sentence cut at words into pieces of at most `limit` tokens, each word counted (long
-    names take many); a word longer than that alone (an address) is cut within itself."""
+    """A run of words cut into pieces of at most `limit` tokens, each word counted (long names
+    take many); a word longer than that alone (an address) is cut within itself."""
     words: list[str] = []
     for word, n in zip(sentence.split(), count(sentence.split()), strict=True):
         parts = max(1, -(-n // limit))

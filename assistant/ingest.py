@@ -50,7 +50,9 @@ from .store import Store, StoreError, record_meta
 # rises with the page; a table's title row and header of years kept; a row label's number is
 # no year's figure; a scan drawn through a form is read by OCR; a note beside a row kept.
 # chunks-20: a sentence ends on a footnote's call in plain digits after its stop ("areas.190").
-SCHEME = "chunks-20"
+# chunks-21: a sentence too long for a chunk is cut as before, and only a run still over it
+# word by word.
+SCHEME = "chunks-21"
 
 
 def scheme(settings: Settings) -> str:
