@@ -38,8 +38,6 @@ REPEATS = 0.3
 """A line at the edge on this share of a document's pages (and on 3 at least) is furniture."""
 ALIKE = 0.9
 """A line at the edge this much like a furniture line (difflib's ratio) is a variant of it."""
-HEADING_SIZE = 1.3
-"""A line in type this much larger than most of the document's is a heading."""
 NOTE_SIZE = 0.92
 """A footnote's type is at most this share of the size of the page's body text."""
 NOTES_CALLED = 0.5
@@ -297,7 +295,6 @@ def arrange(pages: list[PageLines], notes: bool = False) -> list[PageText]:
     """Each page's text, its furniture dropped; with `notes`, its footnotes set apart."""
     furniture = _furniture(pages)
     numbering = _numbering(pages)
-    type_size = _body_size(pages)
     out = []
     for index, page in enumerate(pages):
         kept = []
@@ -313,7 +310,7 @@ def arrange(pages: list[PageLines], notes: bool = False) -> list[PageText]:
                 continue
             elif not furniture_key(line.text) and not line.text.strip().isdigit():
                 continue  # a page reference alone: "Page 3 of 12", "3/12"
-            elif _heading(line, type_size) or furniture_key(line.text) not in furniture:
+            elif furniture_key(line.text) not in furniture:
                 kept.append(line)
         body, found = _footnotes(page, kept) if notes else (kept, [])
         out.append(PageText("\n".join(x.text for x in body), found))
@@ -399,49 +396,27 @@ def _at_edge(page: PageLines, line: Line) -> bool:
 
 def _furniture(pages: list[PageLines]) -> set[str]:
     """The keys of the lines at the pages' edges that repeat on many pages, their figures
-    aside, where their figures hold still from page to page, but for a page number: a figure
-    at a line's end (or after "page") that rises with the page, by one a page. A line whose
-    figure changes on every page otherwise is text: footnotes that open on their numbers
-    (`15 Q 703.`, `16 Q 47.`), a sentence that names its page's recommendation, a table row
-    whose label heads each page over other figures (`Engagement index 36% 34% ...`, one
-    department a page). A printer's line of many figures may change one in four besides (its
-    frame number, the time it was printed). A line in type larger than the document's body
-    type is a heading, never furniture."""
-    body = _body_size(pages)
+    aside, where few of those figures change from page to page: a printer's line whose frame
+    number counts up is furniture, a table row whose label heads each page over other
+    figures (`Engagement index 36% 34% ...`, one department a page) is not."""
     pages_with: dict[str, int] = {}
-    seen: dict[str, dict[tuple[int, str, tuple], None]] = {}
+    keys: dict[str, set[str]] = {}
     with_text = 0
-    for index, page in enumerate(pages):
-        edge = [
-            x for x in page.lines if x.text.strip() and _at_edge(page, x) and not _heading(x, body)
-        ]
-        texts = [x.text for x in edge] + [_text(c) for x in edge for c in x.cells]
+    for page in pages:
+        edge = [x for x in page.lines if x.text.strip() and _at_edge(page, x)]
+        here = {furniture_key(x.text) for x in edge}
+        here |= {furniture_key(_text(c)) for x in edge for c in x.cells}
         with_text += any(x.text.strip() for x in page.lines)
-        here = {(furniture_key(t), _end_figures(t)) for t in texts}
-        for shape in {_shape(key) for key, _ in here}:
+        for shape in {_shape(key) for key in here}:
             pages_with[shape] = pages_with.get(shape, 0) + 1
-        for key, ends in here:
-            seen.setdefault(_shape(key), {})[(index, key, ends)] = None
+        for key in here:
+            keys.setdefault(_shape(key), set()).add(key)
     needed = max(3, REPEATS * with_text)
 
     def steady(shape: str) -> bool:
-        found = list(seen[shape])
-        kinds = re.findall(r"(page )?#", shape)
-        columns = list(zip(*(re.findall(r"\d+", key) for _, key, _ in found), strict=True))
-        varying = 0
-        for kind, column in zip(kinds, columns, strict=True):
-            if len(set(column)) == 1:
-                continue
-            if kind and _runs([(i, v) for (i, _, _), v in zip(found, column, strict=True)]):
-                continue  # "page 3" inside the line
-            varying += 1
-        if varying > len(columns) // 4:
-            return False
-        for end in (0, 1):  # the figure opening the line, then the one ending it
-            values = [(i, ends[end]) for i, _, ends in found if ends[end] is not None]
-            if len({v for _, v in values}) > 1 and not _runs(values):
-                return False
-        return True
+        figures = [re.findall(r"\d+", key) for key in keys[shape]]
+        varying = sum(len(set(column)) > 1 for column in zip(*figures, strict=True))
+        return varying <= max(1, len(figures[0]) // 4)
 
     found = {s for s, n in pages_with.items() if s and n >= needed and steady(s)}
     # A variant of one of those on fewer pages (three at least, twenty characters or more,
@@ -457,50 +432,7 @@ def _furniture(pages: list[PageLines]) -> set[str]:
         and steady(s)
         and any(_alike(s, f) for f in found)
     }
-    return {key for shape in found for _, key, _ in seen[shape]}
-
-
-_LEADING_PAGE = re.compile(r"^(?:page\s*)?(\d+)(?:\s*(?:of|/)\s*\d+)?")
-_TRAILING_PAGE = re.compile(r"(?:page\s*)?(\d+)(?:\s*(?:of|/)\s*\d+)?$")
-
-
-def _end_figures(text: str) -> tuple[str | None, str | None]:
-    """The figures that furniture_key takes for page numbers: the one opening the line and the
-    one ending it (None where there is none)."""
-    text = text.lower().strip()
-    lead, trail = _LEADING_PAGE.match(text), _TRAILING_PAGE.search(text)
-    if lead and trail and lead.end() >= trail.start():
-        trail = None  # one figure, or "3 of 12", alone: it opens the line
-    return lead and lead.group(1), trail and trail.group(1)
-
-
-def _runs(values: list[tuple[int, str]]) -> bool:
-    """Whether figures seen on pages (their indexes) are those pages' numbers: one a page, each
-    page's the last one's plus the pages between (three pairs in four, so that numbering may
-    start again, at an annex)."""
-    at: dict[int, set[int]] = {}
-    for index, value in values:
-        at.setdefault(index, set()).add(int(value))
-    if any(len(v) > 1 for v in at.values()):
-        return False  # two figures on one page: not its number
-    order = sorted((i, v.pop()) for i, v in at.items())
-    pairs = list(zip(order, order[1:], strict=False))
-    rising = sum(w - v == j - i for (i, v), (j, w) in pairs)
-    return bool(pairs) and rising >= 0.75 * len(pairs)
-
-
-def _body_size(pages: list[PageLines]) -> float:
-    """The type size most of the document's text is drawn in."""
-    weights: Counter[float] = Counter()
-    for page in pages:
-        for x in page.lines:
-            weights[round(x.size * 2) / 2] += len(x.text.strip())
-    return weights.most_common(1)[0][0] if weights else 10.0
-
-
-def _heading(line: Line, body: float) -> bool:
-    """Whether a line is drawn in type clearly larger than the body's: a heading."""
-    return line.size > HEADING_SIZE * body
+    return {key for shape in found for key in keys[shape]}
 
 
 def _alike(a: str, b: str) -> bool:

@@ -17,7 +17,6 @@ from assistant.config import Settings
 from assistant.embeddings import count_tokens
 from assistant.ingest import Ingester
 from assistant.loaders import Bounds, load_file
-from tests.pdfs import make_pdf
 
 WIDTH, HEIGHT = A4
 LAYOUT = Bounds(layout=True)  # ASSISTANT_PDF_LAYOUT=true, the default
@@ -618,64 +617,3 @@ def test_a_table_under_years_is_evidence_row_by_row(tmp_path):
     assert not Ingester(settings).ingest([folder]).failed
     answer = Assistant(settings).ask("What was the ferry board's response rate in 2011?")
     assert "2011: 93%" in answer.answer
-
-
-def with_numbered_notes(path: Path) -> Path:
-    """Pages under a running head whose page number alternates sides, each ending on footnotes
-    that open on their numbers and cite a question by its number (`15 Q 703.`)."""
-    pdf = canvas.Canvas(str(path), pagesize=A4)
-    note = 14
-    for number, island in enumerate(ISLANDS, start=12):
-        pdf.setFont("Helvetica", 8)
-        head = "ISLAND FERRIES REVIEW"
-        pdf.drawString(
-            72, HEIGHT - 40, f"{number} {head}" if number % 2 == 0 else f"{head} {number}"
-        )
-        pdf.setFont("Helvetica", 11)
-        y = HEIGHT - 120
-        for sentence in BODY:
-            pdf.drawString(72, y, f"For {island}, {sentence}")
-            y -= 16
-        pdf.setFont("Helvetica", 8)
-        for k in range(1 + number % 3):
-            note += 1
-            pdf.drawString(72, 70 - 11 * k, f"{note} Q {(note * 37) % 700 + 5}.")
-        pdf.showPage()
-    pdf.save()
-    return path
-
-
-def test_numbered_footnotes_at_the_foot_of_every_page_are_text(tmp_path):
-    """A figure that differs on every page is a page number only where it rises with the page:
-    notes' numbers and the questions they cite are text, the running head's number is not."""
-    pages = load_file(with_numbered_notes(tmp_path / "notes.pdf"), 10**7, LAYOUT).pages
-    note = 14
-    for number, page in enumerate(pages, start=12):
-        for _ in range(1 + number % 3):
-            note += 1
-            assert f"{note} Q {(note * 37) % 700 + 5}." in page.text.splitlines(), page.number
-        assert "ISLAND FERRIES REVIEW" not in page.text
-        assert str(number) not in page.text.split()
-
-
-def test_a_numbered_heading_and_its_sentence_at_the_top_of_each_page_stay(tmp_path):
-    """Each page opens on a heading numbered as the page is ("Recommendation 3" on page 3), in
-    type larger than the text's, then a sentence whose first line names that number."""
-    pages = [
-        [
-            ("h", f"Recommendation {n}"),
-            (
-                "p",
-                f"The ferry board should publish an evaluation plan number {n} for every "
-                "sailing it funds, and report on it within two years of the plan.",
-            ),
-            ("h", "Response"),
-            ("p", f"The board accepts recommendation {n} in part and will take it forward."),
-        ]
-        for n in range(1, 6)
-    ]
-    path = make_pdf(tmp_path / "recommendations.pdf", pages, outline=False)
-    for n, page in enumerate(load_file(path, 10**7, LAYOUT).pages, start=1):
-        lines = page.text.splitlines()
-        assert lines[0] == f"Recommendation {n}"
-        assert f"evaluation plan number {n} for every" in lines[1]
