@@ -412,17 +412,9 @@ def _split_long(text: str, limit: int, count: TokenCounter) -> list[str]:
 
 def _by_words(sentence: str, limit: int, count: TokenCounter) -> list[str]:
     """A run of words cut into pieces of at most `limit` tokens, each word counted (long names
-    take many); a word longer than that alone (an address) is cut within itself."""
-    words: list[str] = []
-    for word, n in zip(sentence.split(), count(sentence.split()), strict=True):
-        parts = max(1, -(-n // limit))
-        while True:
-            size = -(-len(word) // parts)
-            cut = [word[i : i + size] for i in range(0, len(word), size)]
-            if parts >= len(word) or max(count(cut)) <= limit:
-                break
-            parts += 1
-        words += cut
+    take many). A word is never cut: one longer than the limit alone (an address) is a piece
+    of its own, which the model reads as far as it can."""
+    words = sentence.split()
     pieces: list[str] = []
     piece: list[str] = []
     used = 0

@@ -54,7 +54,8 @@ from .store import Store, StoreError, record_meta
 # word by word.
 # chunks-22: lines at a page's edge judged furniture as in chunks-18 (the change of chunks-19
 # that keeps numbered footnotes and headings is on branch wip/furniture-footnotes).
-SCHEME = "chunks-22"
+# chunks-23: a word longer than a chunk is never cut within itself.
+SCHEME = "chunks-23"
 
 
 def scheme(settings: Settings) -> str:
