@@ -167,7 +167,13 @@ class Assistant:
             composer = LLMComposer(self.llm, self.settings.llm_timeout_s)
         self.composer = composer or self.extractive
         self.verifier = verifier or Verifier(embedder, self.settings.support_threshold)
-        self.selector = selector if selector is not None else _shipped_selector()
+        self._selector_error: SelectorError | None = None
+        if selector is None:
+            try:
+                selector = default_selector()
+            except SelectorError as err:  # training it: the signals are computed, not weighed
+                self._selector_error = err
+        self.selector = selector
         self.careful = careful if careful is not None else self._careful_from_settings()
 
     # The face the front ends use --------------------------------------------------------
@@ -426,7 +432,7 @@ class Assistant:
         started = time.perf_counter()
         self.require_documents()
         if self.selector is None:
-            raise SelectorError(
+            raise self._selector_error or SelectorError(
                 "the answer selector's model is missing: rebuild it with `assistant train-selector`"
             )
         question = self.check_question(question)
@@ -732,13 +738,6 @@ _KIND_NAMES = {
     "QUANTITY": "figure",
     "TIME": "date or time",
 }
-
-
-def _shipped_selector() -> AnswerSelector | None:
-    try:
-        return default_selector()
-    except SelectorError:
-        return None  # training it: the signals are computed, not yet weighed
 
 
 def _one_line(err: Exception) -> str:

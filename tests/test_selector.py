@@ -60,6 +60,18 @@ def test_a_model_file_cut_short_or_missing_a_part_is_refused_by_name(tmp_path):
             AnswerSelector.load(path)
 
 
+def test_a_question_asked_with_a_damaged_model_file_says_why(
+    starter_settings, monkeypatch, tmp_path
+):
+    from assistant import chain
+
+    cut = tmp_path / "cut.json"
+    cut.write_text(MODEL_PATH.read_text()[:1000])
+    monkeypatch.setattr(chain, "default_selector", lambda: AnswerSelector.load(cut))
+    with pytest.raises(SelectorError, match="cannot be read"):
+        chain.Assistant(starter_settings).ask("How many national outcomes are there?")
+
+
 def test_the_caches_of_vectors_and_entities_start_afresh_without_losing_a_batch():
     from assistant import signals
 
