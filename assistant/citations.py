@@ -48,16 +48,6 @@ _END = re.compile(
 )
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*%?")
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z'\u2019-]+(?:\s+[A-Z][a-zA-Z'\u2019-]+)*")
-_INSTITUTION = (
-    r"(?!(?:Act|Assembly|Audit|Board|Cabinet|Commissioner|Committee|Council|Executive|Framework|"
-    r"Future|Generations|Government|House|Minister|Ministers|National|Office|Parliament|"
-    r"Programme|Public|Review|Scottish|Welsh|Wales|Scotland|Northern|Ireland|Whitehall|UK)\b)"
-)
-# A person's name: a title and a name, or two capitalised words that are not an institution's.
-PERSON_NAME = re.compile(
-    rf"\b(Sir|Dame|Lord|Baroness|Dr|Professor)\s+[A-Z]"
-    rf"|\b{_INSTITUTION}[A-Z][a-z]+\s+{_INSTITUTION}[A-Z][a-z]+\b"
-)
 _MARKERS_AT_START = re.compile(r"^([\u2022*-]|\d{1,2}[.)]?)\s+")
 
 
