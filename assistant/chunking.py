@@ -360,7 +360,7 @@ def _blocks_of(para: str, page: int) -> list[Block]:
             rows = _markdown_rows(lines[at - 1 : end])
             units = [Block(_clean_markdown(row), page, page) for row in rows]
             at = end
-        elif _opens_item(line, " ".join(running)) or " | " in line:
+        elif _opens_item(line, running[-1] if running else "") or " | " in line:
             units = [Block(_clean_markdown(line), page, page)]
         if not units:
             running.append(line)
