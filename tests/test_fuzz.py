@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import string
 import tempfile
+from collections import Counter
 from pathlib import Path
+from unittest.mock import patch
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from assistant import chunking
 from assistant.chunking import chunk_document
 from assistant.loaders import SUPPORTED_SUFFIXES, LoadError, load_file
 from assistant.models import LoadedDocument, Page
@@ -73,12 +76,33 @@ def _squeezed(text: str) -> str:
 @FUZZ
 @given(pages=PAGES, limit=st.integers(min_value=8, max_value=200))
 def test_every_character_of_a_text_lands_in_a_chunk_in_order(pages, limit):
-    chunks = chunk_document(_document(pages, "blocks"), count, limit)
+    # A chunk a document repeats word for word is kept once by design; with that turned off,
+    # nothing is lost.
+    with patch.object(chunking, "REPEATS", 10**9):
+        chunks = chunk_document(_document(pages, "blocks"), count, limit)
     assert _squeezed("".join(c.text for c in chunks)) == _squeezed("".join(pages))
     spans = [(c.page_start, c.page_end) for c in chunks]
     assert all(a <= b for a, b in spans)
     assert spans == sorted(spans)
     assert [c.position for c in chunks] == list(range(len(chunks)))
+
+
+@FUZZ
+@given(pages=PAGES, limit=st.integers(min_value=8, max_value=200))
+def test_only_a_chunk_met_three_times_loses_its_later_copies(pages, limit):
+    document = _document(pages, "blocks")
+    with patch.object(chunking, "REPEATS", 10**9):
+        every = [" ".join(c.text.split()) for c in chunk_document(document, count, limit)]
+    chunks = chunk_document(document, count, limit)
+    met, seen = Counter(every), set()
+    expected = []
+    for text in every:
+        if met[text] < chunking.REPEATS or text not in seen:
+            expected.append(text)
+        seen.add(text)
+    assert [" ".join(c.text.split()) for c in chunks] == expected
+    assert [c.position for c in chunks] == list(range(len(chunks)))
+    assert len({c.chunk_id for c in chunks}) == len(chunks)
 
 
 def _numbered_lines(pages: list[str]) -> list[str]:
