@@ -328,6 +328,26 @@ def render_documents(records: list[DocumentRecord]) -> str:
     return f"<ul class='index-list'>{''.join(items)}</ul>"
 
 
+def search_in(places, documents) -> tuple[gr.CheckboxGroup, gr.Dropdown]:
+    """One tab's own "Search in" choices, folded away: jurisdictions and documents, none of
+    either meaning all. Each tab shows its own, so that none is narrowed by a choice made out of
+    sight on another."""
+    with gr.Accordion("Search in", open=False):
+        where = gr.CheckboxGroup(places, label="Jurisdictions (none: all)")
+        which = gr.Dropdown(documents, multiselect=True, label="Documents (none: all)")
+    return where, which
+
+
+def chosen_filters(jurisdictions, docs) -> dict[str, list[str]]:
+    """The search's filters from a tab's "Search in" choices (empty: everything)."""
+    filters = {}
+    if jurisdictions:
+        filters["jurisdiction"] = list(jurisdictions)
+    if docs:
+        filters["document"] = list(docs)
+    return filters
+
+
 def _auth(settings: Settings) -> list[tuple[str, str]] | None:
     if not settings.auth:
         return None
@@ -435,11 +455,7 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                 with gr.Column(scale=2, elem_id="side"):
                     gr.HTML("<h2>Sources</h2>")
                     sources = gr.HTML(render_sources(None), elem_id="sources")
-                    with gr.Accordion("Search in", open=False):
-                        where = gr.CheckboxGroup(places, label="Jurisdictions (none: all)")
-                        which = gr.Dropdown(
-                            documents, multiselect=True, label="Documents (none: all)"
-                        )
+                    where, which = search_in(places, documents)
                     with gr.Accordion(
                         _listing_label(held), open=True, elem_id="index"
                     ) as index_panel:
@@ -480,6 +496,7 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                     elem_id="topic",
                 )
                 draft = gr.Button("Draft briefing", variant="primary", scale=1)
+            brief_where, brief_which = search_in(places, documents)
             brief_status = gr.Markdown(elem_id="brief-status")
             brief_view = gr.Markdown(elem_id="brief", sanitize_html=True)
             brief_files = gr.File(
@@ -505,16 +522,19 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                     elem_id="across",
                 )
                 run_compare = gr.Button("Compare", variant="primary", scale=1)
+            compare_where, compare_which = search_in(places, documents)
             compare_status = gr.Markdown(elem_id="compare-status")
             compare_view = gr.Markdown(elem_id="comparison", sanitize_html=True)
             compare_files = gr.File(
                 label="Download the table", interactive=False, file_count="multiple"
             )
 
-        def drafted(make, text, name, markdown, word):
-            """Runs one draft; returns (status, the draft as Markdown, its two files)."""
+        def drafted(make, text, name, markdown, word, jurisdictions, docs):
+            """Runs one draft within the tab's "Search in" choices; returns (status, the draft
+            as Markdown, its two files)."""
+            filters = chosen_filters(jurisdictions, docs)
             try:
-                result = make(text)
+                result = make(text, filters or None)
             except (QuestionError, StoreError, SelectorError) as err:
                 return f"Cannot draft that: {html.escape(str(err))}.", "", None
             folder = outbox.folder()
@@ -522,29 +542,42 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
             (folder / f"{name}.md").write_text(text, encoding="utf-8")
             (folder / f"{name}.docx").write_bytes(word(result, settings.author))
             status = f"Drafted with {len(result.sources)} sources; download it below."
+            if filters:
+                scope = [*filters.get("jurisdiction", ())]
+                if "document" in filters:
+                    scope.append(f"{len(filters['document'])} chosen document(s)")
+                status += f" Searched only in: {html.escape(', '.join(scope))}."
             files = [str(folder / f"{name}.docx"), str(folder / f"{name}.md")]
             return status, html.escape(text, quote=False), files
 
         draft_outputs = [brief_status, brief_view, brief_files]
         for trigger in (topic.submit, draft.click):
             trigger(
-                lambda text: drafted(
-                    assistant.brief, text, "briefing", briefing_markdown, briefing_docx
+                lambda text, places, docs: drafted(
+                    assistant.brief,
+                    text,
+                    "briefing",
+                    briefing_markdown,
+                    briefing_docx,
+                    places,
+                    docs,
                 ),
-                [topic],
+                [topic, brief_where, brief_which],
                 draft_outputs,
             )
         compare_outputs = [compare_status, compare_view, compare_files]
         for trigger in (contrast.submit, run_compare.click):
             trigger(
-                lambda text, by: drafted(
-                    lambda q: assistant.compare(q, by),
+                lambda text, by, places, docs: drafted(
+                    lambda q, filters: assistant.compare(q, by, filters),
                     text,
                     "comparison",
                     comparison_markdown,
                     comparison_docx,
+                    places,
+                    docs,
                 ),
-                [contrast, across],
+                [contrast, across, compare_where, compare_which],
                 compare_outputs,
             )
 
@@ -561,11 +594,7 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
             # The box is emptied as the question is taken, and not touched after, so that the
             # next question can be typed (and sent) while this answer is made.
             yield messages, past, done, gr.update(), "", gr.update()
-            filters = {}
-            if jurisdictions:
-                filters["jurisdiction"] = list(jurisdictions)
-            if docs:
-                filters["document"] = list(docs)
+            filters = chosen_filters(jurisdictions, docs)
             text = ""
             try:
                 for piece in assistant.stream(message, history=past, filters=filters):
@@ -702,9 +731,22 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
             api_name="export_word",
         )
 
-        def add(uploaded, jurisdictions, docs, progress=gr.Progress()):  # noqa: B008
+        chooser = [where, which, brief_where, brief_which, compare_where, compare_which]
+
+        def add(  # one parameter a chooser: Gradio finds `progress` only after named ones
+            uploaded,
+            ask_places,
+            ask_docs,
+            brief_places,
+            brief_docs,
+            compare_places,
+            compare_docs,
+            progress=gr.Progress(),  # noqa: B008
+        ):
+            """Adds the sent files; every tab's "Search in" keeps what its reader chose."""
+            chosen = (ask_places, ask_docs, brief_places, brief_docs, compare_places, compare_docs)
             if not uploaded:
-                return "", gr.update(), gr.update(), gr.update(), gr.update()
+                return "", *[gr.update()] * (len(chooser) + 2)
             saved, problems = [], []
             for item in uploaded:
                 path = Path(getattr(item, "name", item))
@@ -737,23 +779,28 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                 names = ", ".join(Path(s).name for s in report.unchanged)
                 lines.append(f"Already in the index, unchanged: {names}.")
             lines += [f"- not added: {p}" for p in problems]
-            return ("\n".join(lines), *_filters(jurisdictions, docs))
+            return ("\n".join(lines), *_filters(*chosen))
 
-        def _filters(jurisdictions=(), docs=()):
-            """The filters' choices as the index stands, keeping what the reader had chosen,
-            and the documents' table."""
+        def _filters(*chosen):
+            """Every tab's filter choices as the index stands, keeping what its reader had
+            chosen (pairs of jurisdictions and documents, in `chooser`'s order), and the
+            documents' table."""
             held = assistant.documents()
             places, listed = choices(held)
             ids = {doc_id for _, doc_id in listed}
-            return (
-                gr.update(choices=places, value=[p for p in jurisdictions or () if p in places]),
-                gr.update(choices=listed, value=[d for d in docs or () if d in ids]),
-                render_documents(held),
-                gr.update(label=_listing_label(held)),
-            )
+            chosen = list(chosen) + [()] * (len(chooser) - len(chosen))
+            updates = []
+            for jurisdictions, docs in zip(chosen[::2], chosen[1::2], strict=True):
+                updates += [
+                    gr.update(
+                        choices=places, value=[p for p in jurisdictions or () if p in places]
+                    ),
+                    gr.update(choices=listed, value=[d for d in docs or () if d in ids]),
+                ]
+            return (*updates, render_documents(held), gr.update(label=_listing_label(held)))
 
-        shown_index = [where, which, listing, index_panel]
-        files.upload(add, [files, where, which], [upload_status, *shown_index])
+        shown_index = [*chooser, listing, index_panel]
+        files.upload(add, [files, *chooser], [upload_status, *shown_index])
 
         # The filters as the index stands when the page opens: another process may have
         # ingested or removed documents since the app started.

@@ -3,6 +3,7 @@ message belongs to, what a new conversation clears, and how a question is shown.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -105,7 +106,102 @@ def test_a_file_sent_again_is_said_to_be_in_the_index_already(handlers, tmp_path
     sent.parent.mkdir()
     sent.write_text("# Ferry note\n\nThe ferry to Mull sails every hour in summer.\n")
     (add,) = found["add"]
-    first = add([str(sent)], [], [], progress=lambda *a, **k: None)[0]
-    again = add([str(sent)], [], [], progress=lambda *a, **k: None)[0]
+    nothing = [[]] * 6  # each tab's "Search in": jurisdictions and documents
+    first = add([str(sent)], *nothing, progress=lambda *a, **k: None)[0]
+    again = add([str(sent)], *nothing, progress=lambda *a, **k: None)[0]
     assert first.startswith("Added 1 document(s)")
     assert again == "Already in the index, unchanged: ferry.md."
+
+
+def _drafting(found, status_id: str):
+    """The handler behind a tab's draft button, and its inputs' labels or ids."""
+    # The same handler answers the box's Enter and the button (a lambda each).
+    block, *same = [
+        b
+        for b in found["blocks"]
+        if any(o.elem_id == status_id for o in b.outputs) and b.name == "<lambda>"
+    ]
+    assert [b.inputs for b in same] == [block.inputs]
+    return block.fn, [i.label or i.elem_id for i in block.inputs], block.inputs
+
+
+def _document_choices(inputs) -> dict[str, str]:
+    (documents,) = [i for i in inputs if i.label == "Documents (none: all)"]
+    return {label: doc_id for label, doc_id in documents.choices}
+
+
+def test_a_briefing_is_drafted_only_from_the_documents_its_tab_chose(handlers):
+    _, found = handlers
+    draft, labels, inputs = _drafting(found, "brief-status")
+    assert labels == ["Topic", "Jurisdictions (none: all)", "Documents (none: all)"]
+    held = _document_choices(inputs)
+    wales = next(d for label, d in held.items() if label.startswith("Well-being of Future"))
+    everywhere = draft("how public bodies are held to account", [], [])
+    narrowed = draft("how public bodies are held to account", [], [wales])
+    assert everywhere[0].startswith("Drafted with") and "Searched only in" not in everywhere[0]
+    assert narrowed[0].endswith("Searched only in: 1 chosen document(s).")
+    assert _sources(narrowed[1]) and all(
+        s.startswith("Well-being of Future") for s in _sources(narrowed[1])
+    )
+    assert any(not s.startswith("Well-being of Future") for s in _sources(everywhere[1]))
+
+
+def _sources(draft: str) -> list[str]:
+    """The numbered sources of a drafted briefing, as shown."""
+    listed = draft.split("## Sources", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\d+\. (.+)$", listed, re.M)
+
+
+def test_a_comparison_by_document_has_a_row_for_each_document_its_tab_chose(handlers):
+    _, found = handlers
+    compare, labels, inputs = _drafting(found, "compare-status")
+    assert labels == [
+        "Question",
+        "A row per",
+        "Jurisdictions (none: all)",
+        "Documents (none: all)",
+    ]
+    held = _document_choices(inputs)
+    two = sorted(held)[:2]
+    status, table, _ = compare(
+        "Who holds public bodies to account?", "document", [], [held[t] for t in two]
+    )
+    assert status.endswith("Searched only in: 2 chosen document(s).")
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
+    sides = [row.split("|")[1].strip() for row in rows[1:]]
+    assert sorted(sides) == [html.escape(t, quote=False) for t in two]
+
+
+def test_a_comparison_by_jurisdiction_keeps_to_the_jurisdictions_its_tab_chose(handlers):
+    _, found = handlers
+    compare, _, _ = _drafting(found, "compare-status")
+    status, table, _ = compare(
+        "Who holds public bodies to account?",
+        "jurisdiction",
+        [
+            "Wales",
+            "Scotland",
+        ],
+        [],
+    )
+    assert status.endswith("Searched only in: Wales, Scotland.")
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
+    assert sorted(row.split("|")[1].strip() for row in rows[1:]) == ["Scotland", "Wales"]
+
+
+def test_uploading_keeps_every_tabs_own_choices(handlers, tmp_path, monkeypatch):
+    _, found = handlers
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))
+    sent = tmp_path / "upload-2" / "bridge.md"
+    sent.parent.mkdir()
+    sent.write_text("# Bridge note\n\nThe bridge to Skye opened in 1995.\n")
+    (add,) = found["add"]
+    _, _, inputs = _drafting(found, "brief-status")
+    wales = next(d for t, d in _document_choices(inputs).items() if t.startswith("Well-being"))
+    chosen = [["Wales"], [], [], [wales], ["Scotland"], ["gone" * 4]]
+    said, *updates = add([str(sent)], *chosen, progress=lambda *a, **k: None)
+    assert said.startswith("Added 1 document(s)")
+    values = [u["value"] for u in updates[:6]]
+    # Each tab keeps its own choices; a document no longer in the index is let go.
+    assert values == [["Wales"], [], [], [wales], ["Scotland"], []]
+    assert any("Bridge note" in str(label) for label, _ in updates[1]["choices"])
