@@ -49,6 +49,9 @@ _END = re.compile(
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*%?")
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z'\u2019-]+(?:\s+[A-Z][a-zA-Z'\u2019-]+)*")
 _MARKERS_AT_START = re.compile(r"^([\u2022*-]|\d{1,2}[.)]?)\s+")
+# A bare number before a word in lower case is the sentence's own figure ("16 million letters
+# were sent"), not an item's or a note's number.
+_LIST_MARKER = re.compile(r"^([\u2022*-]|\d{1,2}[.)]|\d{1,2}(?!\s+[a-z]))\s+")
 
 
 def ends_in_abbreviation(candidate: str, following: str = "") -> bool:
@@ -132,13 +135,18 @@ def split_claims(answer: str) -> list[str]:
 
 def is_evidence(sentence: str) -> bool:
     """Whether a span reads as a claim: a whole sentence or list item, not table or page debris."""
-    body = _MARKERS_AT_START.sub("", sentence)
+    body = _LIST_MARKER.sub("", sentence)
     words = body.split()
-    if " | " in body:  # a table row: its cells carry figures or names; a header row has neither
+    if " | " in body:
+        # A table row: its cells carry figures or names, and a word says what of (a label, or
+        # headers carried into its cells). A row of figures alone is a chart's axis or debris,
+        # and can be quoted as nothing; a header row has neither figures nor names. However
+        # many cells it has, a labelled row is one claim ("Response rate | 2009: 91% | ...").
         cells = body.split(" | ")
         words = [w for w in words if w != "|"]
         named = any(re.search(r"\s[A-Z]", " " + " ".join(c.split()[1:])) for c in cells)
-        return (len(words) >= 6 or named or any(c.isdigit() for c in body)) and len(cells) <= 5
+        labelled = any(re.search(r"[^\W\d_]{2}", c) for c in cells)
+        return labelled and (len(words) >= 6 or named or any(c.isdigit() for c in body))
     if len(words) < 5 or not body[:1].isupper() and not body[:1].isdigit():
         return False
     if without_calls(body).endswith(_ENDS_A_SENTENCE) or _MARKERS_AT_START.match(sentence):

@@ -55,7 +55,9 @@ from .store import Store, StoreError, record_meta
 # chunks-22: lines at a page's edge judged furniture as in chunks-18 (the change of chunks-19
 # that keeps numbered footnotes and headings is on branch wip/furniture-footnotes).
 # chunks-23: a word longer than a chunk is never cut within itself.
-SCHEME = "chunks-23"
+# chunks-24: evidence sentences: one that opens on its own figure ("16 million letters ..."),
+# and a labelled table row of any width; a row of figures with no word is none.
+SCHEME = "chunks-24"
 
 
 def scheme(settings: Settings) -> str:

@@ -194,3 +194,25 @@ def test_a_sentence_broken_where_no_sentence_ends_is_one_sentence(first, second)
         "The budget was agreed.",
         second,
     ]
+
+
+def test_a_sentence_that_opens_on_its_own_figure_is_evidence():
+    assert is_evidence("16 million forecasts were sent between December 2004 and December 2006.")
+    assert is_evidence("12 departments met the target in the first year of the plan.")
+    # A note's or an item's own number before a capital is still set aside to read the rest.
+    assert is_evidence("2 The office took this to cover women born in the 1950s.")
+    assert not is_evidence("3. the rest")
+
+
+def test_a_labelled_table_row_is_evidence_however_many_columns_it_has():
+    years = [f"{2009 + k}: {80 + k}%" for k in range(11)]
+    assert is_evidence(" | ".join(["Response rate", *years]))
+    assert is_evidence(" | ".join(["Response rate", *years[:3]]))
+    assert is_evidence("Commissioner | Sophie Howe")
+
+
+def test_a_row_of_figures_that_says_of_what_is_not_evidence():
+    # A chart's axis, or a year split in two by its drawing: nothing a quote could say.
+    assert not is_evidence("20 09 | 20 19")
+    assert not is_evidence("1970 | 1980 | 1990 | 2000 | 2010")
+    assert not is_evidence("$35.3 | $42.4 $45.5 | $59.4 $63.5")

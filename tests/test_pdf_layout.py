@@ -608,11 +608,14 @@ def test_a_table_under_a_row_of_years_reads_each_figure_with_its_year(tmp_path):
     assert "Scores by year for the ferry board" in lines
 
 
-def test_a_table_under_years_is_evidence_row_by_row(tmp_path):
-    """Asked for one year's figure, the answer quotes the row, which holds it with its year."""
+@pytest.mark.parametrize("years", [4, 11])
+def test_a_table_under_years_is_evidence_row_by_row(tmp_path, years):
+    """Asked for one year's figure, the answer quotes the row, which holds it with its year,
+    however many years the table runs to."""
     folder = tmp_path / "docs"
     folder.mkdir()
-    _survey_table(folder / "survey.pdf", ["2009", "2010", "2011", "2012"], SURVEY_ROWS)
+    rows = [(label, (figures * 3)[:years]) for label, figures in SURVEY_ROWS]
+    _survey_table(folder / "survey.pdf", [str(2009 + k) for k in range(years)], rows)
     settings = Settings(index_dir=tmp_path / "index")
     assert not Ingester(settings).ingest([folder]).failed
     answer = Assistant(settings).ask("What was the ferry board's response rate in 2011?")
