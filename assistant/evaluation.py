@@ -147,9 +147,11 @@ class Scorer:
     def score(self, question: Question, answer: Answer) -> dict[str, Any]:
         # Retrieval is scored in the order the search found the passages, not the order the
         # answer numbers them (cited first).
-        found = sorted(answer.passages, key=lambda p: p.rank) if all(
-            p.rank for p in answer.passages
-        ) else answer.passages
+        found = (
+            sorted(answer.passages, key=lambda p: p.rank)
+            if all(p.rank for p in answer.passages)
+            else answer.passages
+        )
         passages = found[: self.k]
         expected = set(question.documents)
         by_n = {p.n: p for p in answer.passages}
