@@ -112,6 +112,20 @@ class Part:
     timings: dict[str, float]
 
 
+def _tidied(text: str, what: str) -> str:
+    """Text as asked, on one line; raises QuestionError for none, or too long."""
+    text = re.sub(r"\s+", " ", text or "").strip()
+    # A control character is no text (a pasted terminal escape), nor can a Word file hold it.
+    text = "".join(c for c in text if unicodedata.category(c) != "Cc").strip()
+    if not text:
+        raise QuestionError(f"the {what} is empty")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QuestionError(
+            f"the {what} is {len(text):,} characters long; ask it in under {MAX_QUESTION_CHARS:,}"
+        )
+    return text
+
+
 @dataclass
 class Evidence:
     """What the index holds for a question: the passages found, their sentences with the
@@ -288,32 +302,39 @@ class Assistant:
 
     def check_question(self, question: str) -> str:
         """Returns the question tidied; raises QuestionError for one that cannot be asked."""
-        question = re.sub(r"\s+", " ", question or "").strip()
-        # A control character is no text (a pasted terminal escape), nor can a Word file hold it.
-        question = "".join(c for c in question if unicodedata.category(c) != "Cc")
-        if not question:
-            raise QuestionError("the question is empty")
-        if len(question) > MAX_QUESTION_CHARS:
-            raise QuestionError(
-                f"the question is {len(question):,} characters long; "
-                f"ask it in under {MAX_QUESTION_CHARS:,}"
-            )
+        question = _tidied(question, "question")
+        self._check_english(question, "question", 0.4)
+        return question
+
+    def check_topic(self, topic: str) -> str:
+        """Returns a briefing's topic tidied; raises QuestionError for one that cannot be
+        drafted: empty, no word at all ("!!!"), not in English, or three words or more none
+        of which English or the documents know. A short topic of rare words passes."""
+        topic = _tidied(topic, "topic")
+        if not re.search(r"[^\W_]", topic):
+            raise QuestionError("the topic has no words to search the documents for")
+        self._check_english(topic, "topic", 0.01)
+        return topic
+
+    def _check_english(self, question: str, what: str, known_share: float) -> None:
+        """Raises QuestionError where the text is not English: mostly letters of another
+        script, or (three words or more) under `known_share` of its words known to English or
+        to the documents."""
         letters = [c for c in question if c.isalpha()]
         latin = sum(c < "\u0250" for c in letters)  # Basic Latin to Latin Extended-B
         if letters and latin / len(letters) < 0.5:
             raise QuestionError(
-                "the question is not written in English; the indexed documents are in English "
+                f"the {what} is not written in English; the indexed documents are in English "
                 "and the search model reads English, so ask in English"
             )
         words = re.findall(r"[^\W\d_]{2,}", question.lower())
         if len(words) >= 3:
             known = stopwords() | self.retriever.lexical.vocabulary | ASKING
-            if sum(w in known for w in words) / len(words) < 0.4:
+            if sum(w in known for w in words) / len(words) < known_share:
                 raise QuestionError(
-                    "the question does not look like English; the indexed "
+                    f"the {what} does not look like English; the indexed "
                     "documents are in English, so ask in English"
                 )
-        return question
 
     def condense(self, question: str, history: Sequence[Mapping[str, str]] | None) -> str:
         """A standalone query: the chat model rewrites a follow-up where there is one; without
@@ -409,10 +430,13 @@ class Assistant:
         history: Sequence[Mapping[str, str]] | None = None,
         filters: Mapping[str, Sequence[str]] | None = None,
         reach: Reach | None = None,
+        whole: bool = False,
     ) -> Answer:
         """Answers one question; every claim in the answer cites a passage that supports it.
-        `reach` lets the extractive composer say more (a briefing's evidence) than an answer."""
-        *_, answer = self.stream(question, history, filters, reach)
+        `reach` lets the extractive composer say more (a briefing's evidence) than an answer;
+        `whole` answers it as one question, never part by part or side by side (a draft's
+        side, whose filter already keeps to one place)."""
+        *_, answer = self.stream(question, history, filters, reach, whole)
         return answer
 
     def stream(
@@ -421,6 +445,7 @@ class Assistant:
         history: Sequence[Mapping[str, str]] | None = None,
         filters: Mapping[str, Sequence[str]] | None = None,
         reach: Reach | None = None,
+        whole: bool = False,
     ) -> Iterator[str | Answer]:
         """Yields the answer's text in pieces as it is composed, then the checked Answer.
 
@@ -443,7 +468,7 @@ class Assistant:
                 f"read as the asker's own situation, not as part of the question: "
                 f"{analysis.context!r}"
             )
-        asked = plan(analysis, self.retriever.store.one_name)
+        asked = [("", question)] if whole else plan(analysis, self.retriever.store.one_name)
         if len(asked) == 1:
             part = yield from self._part(question, history, filters, notes, True, reach)
             parts = [("", part)]

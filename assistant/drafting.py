@@ -33,7 +33,7 @@ JURISDICTIONS = ("UK", "Scotland", "Wales", "Northern Ireland")
 ACROSS = ("jurisdiction", "document")
 MAX_DOCUMENTS = 6
 """A comparison across documents takes the documents that hold the question's best passages,
-at most this many; the rest are named as holding nothing on it."""
+at most this many; the rest in scope are named as not compared."""
 SUMMARY_POINTS = 5
 BRIEF_REACH = Reach(words=300, sentences=10, share=0.0, floor=0.02)
 COMPARE_REACH = Reach(words=200, sentences=6, share=0.0, floor=0.03)
@@ -168,7 +168,8 @@ class Comparison:
     prepared: dt.datetime
     sides: list[Side]
     elsewhere: list[str]
-    """Documents searched that the comparison has no row for (across documents)."""
+    """Across documents: the titles of the documents in scope that have no row, their passages
+    ranked below those of the documents compared (not shown to say nothing on it)."""
     sources: list[Source]
     record: dict[str, Any]
 
@@ -186,7 +187,7 @@ class Comparison:
                 {"side": s.name, "found": s.found, "answer": s.text or NOT_FOUND}
                 for s in self.sides
             ],
-            "not_found_in": self.elsewhere,
+            "not_compared": self.elsewhere,
             "sources": sources_dict(self.sources),
             "record": self.record,
         }
@@ -288,11 +289,12 @@ def regroup(sides: Sequence[Side], pool: _Pool) -> int:
             kept = []
             went = ""  # where the claim before went, if it was moved
             for claim in split_claims(paragraph):
-                named = [o for o in others if _names(claim, o, alone=True)]
+                said = _without_title(claim, titles)
+                named = [o for o in others if _names(said, o, alone=True)]
                 follows = bool(went) and not named and claim_leans_back(claim)
                 if follows:
                     named = [went]  # "It also created ..." goes with what "It" is
-                if _names(claim, side.name) or len(named) != 1:
+                if _names(said, side.name) or len(named) != 1:
                     kept.append(claim)
                     went = ""
                     continue
@@ -312,23 +314,51 @@ def regroup(sides: Sequence[Side], pool: _Pool) -> int:
     return count
 
 
+def _without_title(claim: str, titles: Mapping[int, str]) -> str:
+    """The claim without the name of the document it cites, where an answer that joins
+    documents put it first ("Wales Office: Community wind farms ..."): a document's name says
+    where the claim comes from, not which place it is about."""
+    numbers = MARKER.findall(claim)
+    title = titles.get(int(numbers[0]), "") if numbers else ""
+    for prefix in (f"{title}: ", f"\u2022 {title}: "):
+        if title and claim.startswith(prefix):
+            return claim[len(prefix) :]
+    return claim
+
+
 def sides_of(
     documents: Sequence[DocumentRecord], filters: Mapping[str, Sequence[str]] | None
 ) -> list[tuple[str, dict[str, list[str]]]]:
-    """Each jurisdiction the index holds, with the filters that keep to it; documents with no
-    jurisdiction form one side of their own."""
+    """Each jurisdiction of the documents in scope (the filters' other fields and documents),
+    with the filters that keep to it; documents with no jurisdiction form one side of their
+    own. A jurisdiction none of the chosen documents is from is no side: it was not searched,
+    so it cannot be said to say nothing. Names are one jurisdiction whatever their case, as
+    the search's filters take them."""
     wanted = {v.casefold() for v in (filters or {}).get("jurisdiction", [])}
-    names = {str(r.meta["jurisdiction"]) for r in documents if r.meta.get("jurisdiction")}
-    names = {n for n in names if not wanted or n.casefold() in wanted}
-    ordered = [j for j in JURISDICTIONS if j in names] + sorted(names - set(JURISDICTIONS))
     base = {k: list(v) for k, v in (filters or {}).items() if k != "jurisdiction"}
+    in_scope = [r for r in documents if _in_scope(r, base)]
+    spelt: dict[str, str] = {j.casefold(): j for j in JURISDICTIONS}
+    names: dict[str, str] = {}
+    for record in in_scope:
+        held = str(record.meta.get("jurisdiction") or "")
+        if held and (not wanted or held.casefold() in wanted):
+            names.setdefault(held.casefold(), spelt.get(held.casefold(), held))
+    ordered = [j for j in JURISDICTIONS if j.casefold() in names]
+    ordered += sorted(n for k, n in names.items() if n not in JURISDICTIONS)
     sides = [(name, {**base, "jurisdiction": [name]}) for name in ordered]
-    loose = [r.doc_id for r in documents if not r.meta.get("jurisdiction")]
+    loose = [r.doc_id for r in in_scope if not r.meta.get("jurisdiction")]
     if loose and not wanted:
-        ids = [i for i in loose if not base.get("document") or i in base["document"]]
-        if ids:
-            sides.append((OTHER, {**base, "document": ids}))
+        sides.append((OTHER, {**base, "document": loose}))
     return sides
+
+
+def _scope(documents: Sequence[DocumentRecord], filters) -> None:
+    """Raises QuestionError where the filters keep no indexed document in scope, naming what
+    matched nothing: a draft on no documents would only say that they say nothing."""
+    if not filters or any(_in_scope(r, filters) for r in documents):
+        return
+    named = "; ".join(f"{k} {', '.join(map(str, v))}" for k, v in filters.items() if v)
+    raise QuestionError(f"no indexed document matches the filters ({named})")
 
 
 TOPIC_QUESTION = "What do the documents say about {topic}?"
@@ -342,11 +372,9 @@ def _topic_question(topic: str) -> str:
 
 
 def _tidy_topic(assistant: Assistant, topic: str) -> str:
-    """The topic with its spaces tidied; raises QuestionError for one that cannot be asked
-    (checked as the question it becomes, so that a short topic of rare words passes)."""
-    topic = re.sub(r"\s+", " ", topic or "").strip().rstrip(".")
-    if not topic:
-        raise QuestionError("the topic is empty")
+    """The topic tidied as a question is (spaces, control characters); raises QuestionError
+    for one that cannot be drafted (see Assistant.check_topic)."""
+    topic = assistant.check_topic(topic).rstrip(".").strip()
     assistant.check_question(_topic_question(topic))
     return topic
 
@@ -362,12 +390,17 @@ def brief(
     assistant.require_documents()
     topic = _tidy_topic(assistant, topic)
     documents = assistant.documents()
+    _scope(documents, filters)
     pool = _Pool()
     answers: list[Answer] = []
     notes: list[str] = []
     sides = []
     for name, side_filters in sides_of(documents, filters):
-        answer = assistant.ask(_topic_question(topic), filters=side_filters, reach=BRIEF_REACH)
+        # Whole: the side's filter keeps to its place, so a topic that names places is not
+        # split into a part for each (each part another place's label in this side's text).
+        answer = assistant.ask(
+            _topic_question(topic), filters=side_filters, reach=BRIEF_REACH, whole=True
+        )
         answers.append(answer)
         sides.append(Side(name, answer, "" if answer.refused else pool.add(answer), name))
     aspects = []
@@ -413,6 +446,7 @@ def compare(
     assistant.require_documents()
     question = assistant.check_question(question)
     documents = assistant.documents()
+    _scope(documents, filters)
     elsewhere: list[str] = []
     if across == "jurisdiction":
         plan = sides_of(documents, filters)
@@ -421,7 +455,7 @@ def compare(
     pool = _Pool()
     sides, answers = [], []
     for name, side_filters in plan:
-        answer = assistant.ask(question, filters=side_filters, reach=COMPARE_REACH)
+        answer = assistant.ask(question, filters=side_filters, reach=COMPARE_REACH, whole=True)
         answers.append(answer)
         key = side_filters["document"][0] if across == "document" else name
         sides.append(Side(name, answer, "" if answer.refused else pool.add(answer), key))
@@ -445,25 +479,28 @@ def _document_sides(
     documents: Sequence[DocumentRecord],
     filters: Mapping[str, Sequence[str]] | None,
 ) -> tuple[list[tuple[str, dict[str, list[str]]]], list[str]]:
-    """The documents holding the question's best passages (all of them when the filters name
-    the documents), each a side; and the titles of the rest in scope."""
+    """The documents holding the question's best passages (every one in scope when the filters
+    name the documents), each a side; and the titles of the rest in scope, not compared."""
     base = {k: list(v) for k, v in (filters or {}).items()}
-    named = base.get("document")
-    if named:
-        chosen = [r.doc_id for r in documents if any(r.doc_id.startswith(n) for n in named)]
+    in_scope = [r for r in documents if _in_scope(r, base)]
+    if base.get("document"):
+        chosen = [r.doc_id for r in in_scope]
     else:
         evidence = assistant.evidence(question, filters=filters, per_document=2)
         chosen = list(dict.fromkeys(p.doc_id for p in evidence.passages))[:MAX_DOCUMENTS]
     titles = {r.doc_id: r.title for r in documents}
     sides = [(titles.get(d, d), {**base, "document": [d]}) for d in chosen]
-    in_scope = [r for r in documents if _in_scope(r, base)]
     elsewhere = [r.title for r in in_scope if r.doc_id not in chosen]
     return sides, elsewhere
 
 
 def _in_scope(record: DocumentRecord, filters: Mapping[str, Sequence[str]]) -> bool:
+    """Whether a document is among those the filters keep: a document named by its id or the
+    start of it (as the search takes it), and each other field by its value in any case."""
     for name, values in filters.items():
         if name == "document":
+            if not any(record.doc_id.startswith(v) for v in values):
+                return False
             continue
         held = record.meta.get(name, record.title if name == "title" else None)
         if held is None or str(held).casefold() not in {v.casefold() for v in values}:

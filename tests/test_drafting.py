@@ -175,8 +175,12 @@ def test_sides_follow_the_uk_order_and_gather_documents_with_no_jurisdiction():
     ]
     assert [name for name, _ in sides_of(records, None)] == ["UK", "Wales", "Canada", OTHER]
     assert sides_of(records, None)[-1][1] == {"document": ["d"]}
-    only = sides_of(records, {"jurisdiction": ["wales"], "kind": ["report"]})
+    report = DocumentRecord("e", "/c/e.pdf", "E", 1, 1, "", 1, meta={"jurisdiction": "Wales"})
+    report.meta["kind"] = "report"
+    only = sides_of([*records, report], {"jurisdiction": ["wales"], "kind": ["report"]})
     assert only == [("Wales", {"kind": ["report"], "jurisdiction": ["Wales"]})]
+    # No document of that kind from Wales: no side, for none would be searched.
+    assert sides_of(records, {"jurisdiction": ["wales"], "kind": ["report"]}) == []
 
 
 def _answer(text: str, cited: dict[int, tuple[str, str]]) -> Answer:
@@ -299,3 +303,88 @@ def test_a_claim_about_another_jurisdiction_moves_to_it_and_sources_are_renumber
     assert sides[2].text.endswith(
         "Wales wrote five ways into law [2]. It also created a Commissioner [2]."
     )
+
+
+def test_sides_are_the_chosen_documents_jurisdictions_whatever_their_case():
+    records = [
+        _record("a1", "Wales"),
+        _record("a2", "wales"),
+        _record("b1", "UK"),
+        _record("c1", None),
+    ]
+    assert [name for name, _ in sides_of(records, None)] == ["UK", "Wales", OTHER]
+    # Only the jurisdictions of the chosen documents were searched, so only they are sides.
+    assert sides_of(records, {"document": ["a2"]}) == [
+        ("Wales", {"document": ["a2"], "jurisdiction": ["Wales"]})
+    ]
+    # A document named by the start of its id, as the search takes it.
+    assert sides_of(records, {"document": ["c"]}) == [(OTHER, {"document": ["c1"]})]
+
+
+def test_a_documents_name_before_a_claim_does_not_move_it_to_the_place_it_names():
+    pool = _Pool()
+    office = _answer("Doc: Community wind farms are owned by cooperatives [1].", {1: ("c1", "x")})
+    uk = Side("UK", None, pool.add(office))
+    named = Side("Doc", None, "")
+    assert regroup([uk, named], pool) == 0
+    assert uk.text == "Doc: Community wind farms are owned by cooperatives [1]."
+    # Without the document's name before it, a claim naming the other side still moves.
+    about = Side("UK", None, "In Doc, wind farms share profits [1].")
+    assert regroup([about, Side("Doc", None, "")], pool) == 1
+
+
+def test_a_topic_naming_places_is_drafted_whole_on_each_side(starter):
+    topic = "What does the Future Generations Commissioner do in Wales and Northern Ireland?"
+    note = starter.brief(topic, filters={"jurisdiction": ["Wales", "Northern Ireland"]})
+    _resolves(starter, note)
+    from_ = {r.doc_id: r.meta.get("jurisdiction") for r in starter.documents()}
+    by_n = {s.n: from_[s.first.doc_id] for s in note.sources}
+    for side in note.sides:
+        # No part labelled by another place inside a side, nor its evidence cited there.
+        assert not any(
+            p.startswith(("Wales:", "Northern Ireland:")) for p in side.text.split("\n\n")
+        )
+        # A claim from another place's document is here only where it names this place.
+        for claim in side.claims:
+            cited = {by_n[int(n)] for n in MARKER.findall(claim)}
+            assert cited <= {side.name} or side.name in claim, (side.name, claim)
+
+
+def test_filters_that_keep_no_document_are_refused_by_name(starter):
+    with pytest.raises(QuestionError, match="no indexed document matches the filters"):
+        starter.brief("wellbeing goals", filters={"jurisdiction": ["Atlantis"]})
+    with pytest.raises(QuestionError, match="document 0000"):
+        starter.compare("Who holds bodies to account?", "document", {"document": ["0000"]})
+
+
+def test_a_comparison_of_chosen_documents_names_no_other_as_saying_nothing(starter):
+    wales = next(r.doc_id for r in starter.documents() if r.meta.get("jurisdiction") == "Wales")
+    table = starter.compare(
+        "Who holds public bodies to account?", "document", {"document": [wales]}
+    )
+    assert [s.key for s in table.sides] == [wales] and table.elsewhere == []
+    assert table.to_dict()["not_compared"] == []
+
+
+@pytest.mark.parametrize(
+    ("topic", "problem"),
+    [
+        ("!!!", "no words"),
+        ("xqzv blorf wibble zonk", "does not look like English"),
+        ("公共机构问责制", "not written in English"),
+        ("   ", "empty"),
+    ],
+)
+def test_a_topic_that_cannot_be_drafted_says_why(starter, topic, problem):
+    with pytest.raises(QuestionError, match=problem):
+        starter.brief(topic)
+
+
+def test_a_topics_control_characters_are_dropped_and_rare_words_pass(starter):
+    assert starter.check_topic("wellbeing\x07 goals") == "wellbeing goals"
+    assert starter.check_topic("quantum entanglement governance") == (
+        "quantum entanglement governance"
+    )
+    note = starter.brief("wellbeing\x07 goals")
+    assert note.topic == "wellbeing goals"
+    assert docx.Document(io.BytesIO(briefing_docx(note))).core_properties.title
