@@ -548,7 +548,10 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
                     scope.append(f"{len(filters['document'])} chosen document(s)")
                 status += f" Searched only in: {html.escape(', '.join(scope))}."
             files = [str(folder / f"{name}.docx"), str(folder / f"{name}.md")]
-            return status, html.escape(text, quote=False), files
+            # The draft's Markdown shows every document's words as written (exports escapes
+            # each character that could make markup, "<" included), and the view sanitises
+            # whatever HTML it renders besides.
+            return status, text, files
 
         draft_outputs = [brief_status, brief_view, brief_files]
         for trigger in (topic.submit, draft.click):

@@ -112,6 +112,18 @@ class Part:
     timings: dict[str, float]
 
 
+def _unsaid(text: str, said: set[str]) -> str:
+    """The text's sentences not among those `said` already (which it adds them to), its
+    paragraphs kept."""
+    paragraphs = []
+    for paragraph in text.split("\n\n"):
+        fresh = [c for c in split_claims(paragraph) if c.strip() and c not in said]
+        said.update(fresh)
+        if fresh:
+            paragraphs.append(" ".join(fresh))
+    return "\n\n".join(paragraphs)
+
+
 def _tidied(text: str, what: str) -> str:
     """Text as asked, on one line; raises QuestionError for none, or too long."""
     text = re.sub(r"\s+", " ", text or "").strip()
@@ -430,13 +442,14 @@ class Assistant:
         history: Sequence[Mapping[str, str]] | None = None,
         filters: Mapping[str, Sequence[str]] | None = None,
         reach: Reach | None = None,
-        whole: bool = False,
+        as_one: bool = False,
     ) -> Answer:
         """Answers one question; every claim in the answer cites a passage that supports it.
         `reach` lets the extractive composer say more (a briefing's evidence) than an answer;
-        `whole` answers it as one question, never part by part or side by side (a draft's
-        side, whose filter already keeps to one place)."""
-        *_, answer = self.stream(question, history, filters, reach, whole)
+        with `as_one`, a question asked part by part or side by side is still searched so, but
+        answered as one text (see _assemble): a draft's side, whose filter keeps to one place,
+        where a label naming another place would misattribute its own evidence."""
+        *_, answer = self.stream(question, history, filters, reach, as_one)
         return answer
 
     def stream(
@@ -445,7 +458,7 @@ class Assistant:
         history: Sequence[Mapping[str, str]] | None = None,
         filters: Mapping[str, Sequence[str]] | None = None,
         reach: Reach | None = None,
-        whole: bool = False,
+        as_one: bool = False,
     ) -> Iterator[str | Answer]:
         """Yields the answer's text in pieces as it is composed, then the checked Answer.
 
@@ -468,7 +481,7 @@ class Assistant:
                 f"read as the asker's own situation, not as part of the question: "
                 f"{analysis.context!r}"
             )
-        asked = [("", question)] if whole else plan(analysis, self.retriever.store.one_name)
+        asked = plan(analysis, self.retriever.store.one_name)
         if len(asked) == 1:
             part = yield from self._part(question, history, filters, notes, True, reach)
             parts = [("", part)]
@@ -479,7 +492,7 @@ class Assistant:
                     text, history, filters, notes, reach=reach or PART_REACH
                 )
                 parts.append((label, part))
-        answer = self._assemble(question, parts, filters, notes, started)
+        answer = self._assemble(question, parts, filters, notes, started, not as_one)
         if not answer.refused and answer.composer == self.composer.name == "extractive":
             for piece in re.split(r"(?<=[.!?])\s+", answer.answer):
                 yield piece + " "
@@ -625,10 +638,12 @@ class Assistant:
                     return number, inside
         return None
 
-    def _assemble(self, question, parts, filters, notes, started) -> Answer:
+    def _assemble(self, question, parts, filters, notes, started, labelled=True) -> Answer:
         """One Answer from the parts: each part's passages numbered apart, the sources then
-        numbered in the order the answer first cites them."""
+        numbered in the order the answer first cites them. Unlabelled, the parts are one text:
+        no part's label, nothing said for a part that found nothing, no sentence twice."""
         pieces, citations, passages = [], [], []
+        said: set[str] = set()
         numbered: dict[str, int] = {}  # a passage found for two parts is one source
         for label, part in parts:
             shift = {}
@@ -642,6 +657,11 @@ class Assistant:
             text = MARKER.sub(lambda m, s=shift: f" [{s.get(int(m.group(1)), 0)}]", part.text)
             if part.composer == "extractive":
                 text = by_document(text, passages)
+            if not labelled:
+                text = _unsaid(text, said)
+                if text or len(parts) > 1:
+                    pieces += [text] if text else []
+                    continue
             if not text:
                 text = (
                     NOT_FOUND + " " + refusal_reason(part.evidence, filters)
@@ -651,6 +671,8 @@ class Assistant:
             pieces.append(f"{label}: {text}" if label else text)
         refused = not any(part.text for _, part in parts)
         first = parts[0][1]
+        if not pieces:  # unlabelled, and no part found anything
+            pieces = [NOT_FOUND + " " + refusal_reason(first.evidence, filters)]
         confidence = round(min(part.evidence.answers or 0.0 for _, part in parts), 3)
         text = "\n\n".join(pieces)
         if not refused:

@@ -396,10 +396,11 @@ def brief(
     notes: list[str] = []
     sides = []
     for name, side_filters in sides_of(documents, filters):
-        # Whole: the side's filter keeps to its place, so a topic that names places is not
-        # split into a part for each (each part another place's label in this side's text).
+        # As one text: the side's filter keeps to its place, so where a topic names places,
+        # the parts searched for each are not labelled by them (each would be another place's
+        # label on this side's own evidence).
         answer = assistant.ask(
-            _topic_question(topic), filters=side_filters, reach=BRIEF_REACH, whole=True
+            _topic_question(topic), filters=side_filters, reach=BRIEF_REACH, as_one=True
         )
         answers.append(answer)
         sides.append(Side(name, answer, "" if answer.refused else pool.add(answer), name))
@@ -455,7 +456,7 @@ def compare(
     pool = _Pool()
     sides, answers = [], []
     for name, side_filters in plan:
-        answer = assistant.ask(question, filters=side_filters, reach=COMPARE_REACH, whole=True)
+        answer = assistant.ask(question, filters=side_filters, reach=COMPARE_REACH, as_one=True)
         answers.append(answer)
         key = side_filters["document"][0] if across == "document" else name
         sides.append(Side(name, answer, "" if answer.refused else pool.add(answer), key))

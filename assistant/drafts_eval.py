@@ -10,7 +10,8 @@ Metrics, per case, then averaged per set and split:
 - key_point_recall: the share of key points the draft states, by text (any alternative; for a
   comparison, each in its own row).
 - absent_right: of the sides the documents are silent on, the share the draft reports as not
-  found.
+  found (across documents: a row that finds nothing, or the document listed among those not
+  compared, which the draft does not fill).
 - uncovered_right: a topic no document covers gets the short note saying so (1) or not (0).
 - support_rate: the share of evidence sentences whose every citation names a source whose
   quotes stand, checked, in the stored passage.
@@ -157,6 +158,18 @@ def _side_key(side: Side, files: dict[str, str]) -> str:
     return files.get(side.key, side.name)
 
 
+def _reported_absent(assistant: Assistant, draft: Comparison, files: dict[str, str]) -> set[str]:
+    """The file names of the documents a comparison lists as not compared (its other documents
+    in scope, whose passages ranked lower: nothing of theirs is put forward as evidence).
+    The draft names them by title, so each title is taken back to its documents' files (two
+    documents of one title are both counted; the draft's document ids would settle it)."""
+    return {
+        files.get(r.doc_id, Path(r.source).name)
+        for r in assistant.documents()
+        if r.title in draft.elsewhere
+    }
+
+
 def score(assistant: Assistant, case: Case, files: dict[str, str]) -> dict[str, Any]:
     started = time.perf_counter()
     row: dict[str, Any] = {"id": case.id, "kind": case.kind, "set": case.set, "split": case.split}
@@ -178,7 +191,7 @@ def score(assistant: Assistant, case: Case, files: dict[str, str]) -> dict[str, 
             if points:
                 row["missed"] = [p[0] for p in points if not _stated(p, text)]
                 row["key_point_recall"] = 1 - len(row["missed"]) / len(points)
-        absent_found = [s for s in draft.sides if s.name in case.absent]
+        absent_right = sum(not s.found for s in draft.sides if s.name in case.absent)
     else:
         draft = assistant.compare(case.ask, across=case.across)
         sides = draft.sides
@@ -196,9 +209,14 @@ def score(assistant: Assistant, case: Case, files: dict[str, str]) -> dict[str, 
                 if not (k in by_key and _stated(p, by_key[k].text))
             ]
             row["key_point_recall"] = 1 - len(row["missed"]) / len(points)
-        absent_found = [by_key[k] for k in case.absent if k in by_key]
+        # A document is reported as silent by a row that finds nothing, or, with no row, by
+        # being listed among the documents not compared.
+        reported = _reported_absent(assistant, draft, files) if case.absent else set()
+        absent_right = sum(
+            not by_key[k].found if k in by_key else k in reported for k in case.absent
+        )
     if case.absent:
-        row["absent_right"] = sum(not s.found for s in absent_found) / len(case.absent)
+        row["absent_right"] = absent_right / len(case.absent)
     claims, bad = _support(assistant, draft, sides)
     row["claims"] = claims
     row["words"] = sum(len(MARKER.sub("", side.text).split()) for side in sides)

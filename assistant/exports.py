@@ -90,23 +90,34 @@ def _prepared(when: dt.datetime) -> str:
     return f"Prepared {when:%d %B %Y, %H:%M}. {PREPARED} {QUOTE_CHECK_MEANING}"
 
 
-def _record_lines(record: dict[str, Any] | None) -> list[str]:
-    if not record:
-        return []
+def _record_facts(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) of each line of the answer record, for Markdown and Word alike."""
     documents = ", ".join(d["file"] or d["title"] for d in record.get("documents", []))
     return [
-        "## Answer record",
-        "",
-        f"- Asked: {record.get('question', '')}",
-        f"- At: {record.get('at', '')}",
-        f"- Index version: {record.get('index_version', '')}",
-        f"- Documents used: {documents or 'none'}",
-        f"- Passages used: {len(record.get('passages', []))}",
-        f"- Composer: {', '.join(record.get('composer', []))}; answer selector "
-        f"{record.get('selector', '')}",
-        f"- Settings: `{json.dumps(record.get('settings', {}), sort_keys=True, default=str)}`",
-        "",
+        ("Asked", str(record.get("question", ""))),
+        ("At", str(record.get("at", ""))),
+        ("Index version", str(record.get("index_version", ""))),
+        ("Documents used", documents or "none"),
+        ("Passages used", str(len(record.get("passages", [])))),
+        (
+            "Composer",
+            f"{', '.join(record.get('composer', []))}; answer selector "
+            f"{record.get('selector', '')}",
+        ),
+        ("Settings", json.dumps(record.get("settings", {}), sort_keys=True, default=str)),
     ]
+
+
+def _record_lines(record: dict[str, Any] | None) -> list[str]:
+    """The answer record in Markdown: the question and document titles shown as written, the
+    settings as code."""
+    if not record:
+        return []
+    lines = [
+        f"- {label}: `{value}`" if label == "Settings" else f"- {label}: {_inline(value)}"
+        for label, value in _record_facts(record)
+    ]
+    return ["## Answer record", "", *lines, ""]
 
 
 def to_markdown(
@@ -117,7 +128,7 @@ def to_markdown(
     """The conversation as Markdown: each question and answer, the numbered sources, and the
     answer records."""
     lines = [
-        f"# {title}",
+        f"# {_heading(title)}",
         "",
         f"Prepared {dt.date.today():%d %B %Y} from the indexed documents. "
         f"Every claim cites its source. {QUOTE_CHECK_MEANING}",
@@ -125,7 +136,7 @@ def to_markdown(
     ]
     all_sources: list[tuple[int, list[Citation]]] = []
     for turn, text, sources in _numbered(turns):
-        lines += [f"## {turn.question}", "", _as_written(text.strip()), ""]
+        lines += [f"## {_heading(turn.question)}", "", _as_written(text.strip()), ""]
         all_sources += sources
     if all_sources:
         lines += ["## Sources", ""]
@@ -174,13 +185,11 @@ def _word_sources(document, sources: Sequence[tuple[int, str, str]]) -> None:
 
 
 def _word_record(document, record: dict[str, Any] | None) -> None:
-    lines = _record_lines(record)
-    if not lines:
+    if not record:
         return
     document.add_heading("Answer record", level=1)
-    for line in lines[2:]:
-        if line:
-            document.add_paragraph(line[2:].replace("`", ""), style="List Bullet")
+    for label, value in _record_facts(record):
+        document.add_paragraph(f"{label}: {value}", style="List Bullet")
 
 
 def _save(document) -> bytes:
@@ -193,10 +202,46 @@ def _flat(text: str) -> str:
     return re.sub(r"[ \t]+", " ", text).strip()
 
 
+# In words from a document, each character Markdown could read as markup: emphasis, code,
+# links and images, raw HTML, table cells, strikethrough and backslash escapes; "&" only where
+# it begins an entity. A citation marker such as [3] is kept (it is the draft's own, and no
+# link definition can form, as a line never starts with "["), unless "(" makes it a link.
+_INLINE = re.compile(r"(?P<marker>\[\d+\](?!\())|[\\`*_<\[\]|~]|&(?=#?\w+;)|!(?=\[)")
+# What at the start of a line makes it a heading, quote, list, rule, setext underline or
+# link definition (a number's list marker is its full stop or bracket, see _line).
+_BLOCK = re.compile(r"^[#>+=\-\[]")
+_NUMBERED = re.compile(r"^\d{1,9}(?=[.)])")
+
+
+def _inline(text: str) -> str:
+    """Words from a document for the middle of a Markdown line (a table cell, after a list
+    marker): every character that could make emphasis, code, a link, HTML or a cell escaped,
+    so that it is shown as written; the draft's citation markers stay as they are."""
+    return _INLINE.sub(lambda m: m.group() if m.group("marker") else "\\" + m.group(), text)
+
+
+def _line(line: str) -> str:
+    """One line of a document's words as a Markdown line: escaped as by _inline, and with
+    whatever at its start would make a heading, quote, list or rule escaped too. Leading and
+    trailing blanks go, so that no indent makes a code block and no two spaces a line break."""
+    line = _inline(line.strip())
+    number = _NUMBERED.match(line)
+    if number:  # "1. Tidal Scotland": escape the full stop, not the number
+        return f"{number.group()}\\{line[number.end() :]}"
+    return "\\" + line if _BLOCK.match(line) else line
+
+
 def _as_written(text: str) -> str:
-    """Words from a document in Markdown, as the document wrote them: its asterisks,
-    underscores and backticks shown, never taken for emphasis or code."""
-    return re.sub(r"([\\`*_])", r"\\\1", text)
+    """Words from a document (titles, quotes, claims) in Markdown, as the document wrote them:
+    nothing in them can make a heading, a list, a link, HTML or emphasis. Paragraph breaks
+    stay; the structure around them is the draft's own."""
+    return "\n".join(_line(line) for line in text.split("\n"))
+
+
+def _heading(text: str) -> str:
+    """A title or question as the words of a Markdown heading: escaped as by _inline, and its
+    hashes too, which at the end would be taken for the heading's closing."""
+    return _inline(text).replace("#", "\\#")
 
 
 def to_docx(
@@ -245,7 +290,7 @@ def _briefing_sections(b: Briefing) -> list[tuple[str, list[str], bool]]:
     sections = [("Summary", b.summary, True)]
     sections.append(
         (
-            f"Background: the {len(b.documents)} documents this note draws on",
+            f"Background: {_documents(len(b.documents))} this note draws on",
             [background_line(r) for r in b.documents],
             True,
         )
@@ -279,16 +324,21 @@ def _briefing_sections(b: Briefing) -> list[tuple[str, list[str], bool]]:
     return sections
 
 
+def _documents(count: int) -> str:
+    """ "the document" or "the N documents", for the Background heading."""
+    return "the document" if count == 1 else f"the {count} documents"
+
+
 def briefing_markdown(b: Briefing) -> str:
     lines = [
-        f"# {b.title}",
+        f"# {_heading(b.title)}",
         "",
         _prepared(b.prepared),
         "",
     ]
     for heading, paragraphs, bullets in _briefing_sections(b):
         level = "###" if heading.startswith("## ") else "##"
-        lines += [f"{level} {heading.removeprefix('## ')}", ""]
+        lines += [f"{level} {_heading(heading.removeprefix('## '))}", ""]
         if bullets:
             lines += [f"- {_as_written(p)}" for p in paragraphs] + [""]
         else:
@@ -340,10 +390,10 @@ def _row_evidence(side, sources: Sequence[Source]) -> str:
 
 def comparison_markdown(c: Comparison) -> str:
     def cell(text: str) -> str:
-        return _as_written(text).replace("|", "\\|").replace("\n", " ")
+        return _inline(text.replace("\n", " "))
 
     lines = [
-        f"# {c.title}",
+        f"# {_heading(c.title)}",
         "",
         _prepared(c.prepared),
         "",
@@ -357,7 +407,8 @@ def comparison_markdown(c: Comparison) -> str:
         )
     lines.append("")
     if c.elsewhere:
-        lines += [f"Nothing on this in the other documents searched: {'; '.join(c.elsewhere)}.", ""]
+        titles = _inline("; ".join(c.elsewhere))
+        lines += [f"Not compared, their passages ranked lower: {titles}.", ""]
     lines += _markdown_sources(c.sources)
     lines += _record_lines(c.record)
     return "\n".join(lines).rstrip() + "\n"
@@ -380,7 +431,7 @@ def comparison_docx(c: Comparison, author: str = "Evidence assistant") -> bytes:
         cells[2].text = _row_evidence(side, c.sources)
     if c.elsewhere:
         document.add_paragraph(
-            f"Nothing on this in the other documents searched: {'; '.join(c.elsewhere)}."
+            f"Not compared, their passages ranked lower: {'; '.join(c.elsewhere)}."
         )
     _word_sources(document, [(s.n, *_source_text(s)) for s in c.sources])
     _word_record(document, c.record)

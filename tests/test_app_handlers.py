@@ -205,3 +205,13 @@ def test_uploading_keeps_every_tabs_own_choices(handlers, tmp_path, monkeypatch)
     # Each tab keeps its own choices; a document no longer in the index is let go.
     assert values == [["Wales"], [], [], [wales], ["Scotland"], []]
     assert any("Bridge note" in str(label) for label, _ in updates[1]["choices"])
+
+
+def test_a_draft_is_shown_as_its_markdown_not_escaped_twice(handlers):
+    _, found = handlers
+    draft, _, _ = _drafting(found, "brief-status")
+    status, shown, _ = draft("wellbeing <goals> & duties", [], [])
+    assert status.startswith("Drafted with")
+    # "<" is escaped once, for Markdown; an HTML entity would be shown as its letters.
+    assert shown.startswith("# Briefing: Wellbeing \\<goals> & duties")
+    assert "&lt;" not in shown and "&amp;" not in shown

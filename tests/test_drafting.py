@@ -12,8 +12,9 @@ from pathlib import Path
 import docx
 import pytest
 
+from assistant.chain import NOT_FOUND as NOT_ANSWERED
 from assistant.chain import Assistant, QuestionError
-from assistant.citations import MARKER
+from assistant.citations import MARKER, split_claims
 from assistant.cli import main
 from assistant.config import Settings
 from assistant.drafting import NOT_FOUND, OTHER, Side, _Pool, link_lessons, regroup, sides_of
@@ -388,3 +389,17 @@ def test_a_topics_control_characters_are_dropped_and_rare_words_pass(starter):
     note = starter.brief("wellbeing\x07 goals")
     assert note.topic == "wellbeing goals"
     assert docx.Document(io.BytesIO(briefing_docx(note))).core_properties.title
+
+
+def test_a_question_of_two_places_asked_of_one_is_answered_as_one_text(starter):
+    question = "What does the Future Generations Commissioner do in Wales and Northern Ireland?"
+    labelled = starter.ask(question, filters={"jurisdiction": ["Wales"]})
+    assert labelled.answer.startswith("Wales: ")  # searched, and answered, side by side
+    one = starter.ask(question, filters={"jurisdiction": ["Wales"]}, as_one=True)
+    paragraphs = one.answer.split("\n\n")
+    assert not any(p.startswith(("Wales: ", "Northern Ireland: ")) for p in paragraphs)
+    assert "do not say" not in one.answer and not one.refused
+    claims = [c for p in paragraphs for c in split_claims(p)]
+    assert len(claims) == len(set(claims))
+    nothing = starter.ask(question, filters={"jurisdiction": ["Northern Ireland"]}, as_one=True)
+    assert nothing.refused and nothing.answer.startswith(NOT_ANSWERED)
