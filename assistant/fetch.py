@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
+import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -16,6 +19,7 @@ from .loaders import sniff
 from .manifest import official_entries, official_file, official_problem
 
 _CHUNK = 64 * 1024
+_GRACE = 0.25  # seconds past a download's limit before its connections are cut
 _USER_AGENT = "evidence-assistant/0.1 (corpus fetch)"
 
 
@@ -46,7 +50,55 @@ class _WebOnlyRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-_OPENER = urllib.request.build_opener(_WebOnlyRedirects)
+class _Deadline:
+    """The connections one download opens (a redirect opens another), all cut when its time is
+    up: a server that sends its headers a byte at a time, each byte within the socket's own
+    wait, is then stopped as surely as one that does so with the body."""
+
+    def __init__(self, seconds: float) -> None:
+        self.passed = False
+        self._connections: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._cut)
+        self._timer.daemon = True
+
+    def watch(self, connection: http.client.HTTPConnection) -> http.client.HTTPConnection:
+        with self._lock:
+            self._connections.append(connection)
+        return connection
+
+    def _cut(self) -> None:
+        with self._lock:
+            self.passed = True
+            for connection in self._connections:
+                if connection.sock is not None:
+                    with contextlib.suppress(OSError):
+                        connection.sock.shutdown(socket.SHUT_RDWR)
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+
+def _opener(deadline: _Deadline) -> urllib.request.OpenerDirector:
+    """An opener whose every connection the deadline watches, following web redirects only."""
+
+    class Plain(urllib.request.HTTPHandler):
+        def http_open(self, req):
+            return self.do_open(
+                lambda *a, **k: deadline.watch(http.client.HTTPConnection(*a, **k)), req
+            )
+
+    class Secure(urllib.request.HTTPSHandler):
+        def https_open(self, req):
+            return self.do_open(
+                lambda *a, **k: deadline.watch(http.client.HTTPSConnection(*a, **k)), req
+            )
+
+    return urllib.request.build_opener(_WebOnlyRedirects, Plain, Secure)
 
 
 def _limit_wait(response: Any, seconds: float) -> None:
@@ -60,9 +112,26 @@ def _download(url: str, partial: Path, max_bytes: int, timeout: float) -> int:
     if urllib.parse.urlsplit(url).scheme.lower() not in ("http", "https"):
         raise FetchError(f"url {url!r} is not an http:// or https:// address")
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
+    # A moment after the limit, so that a server that says nothing at all is still told
+    # apart by the socket's own wait ("no answer within ...").
+    with _Deadline(timeout + _GRACE) as cut:
+        try:
+            size = _fetch(_opener(cut), request, partial, max_bytes, timeout)
+        except FetchError as err:  # a connection the deadline cut breaks off, whatever it did
+            if cut.passed:
+                raise FetchError(f"took longer than {timeout:g} s") from err
+            raise
+        if cut.passed:  # cut between reads: what came is not the whole file
+            raise FetchError(f"took longer than {timeout:g} s")
+        return size
+
+
+def _fetch(opener, request, partial: Path, max_bytes: int, timeout: float) -> int:
+    """The response's body into `partial`; FetchError names what went wrong."""
+    url = request.full_url
     deadline = time.monotonic() + timeout
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
+        with opener.open(request, timeout=timeout) as response:
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
                 raise FetchError(

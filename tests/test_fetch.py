@@ -56,6 +56,16 @@ def server(tmp_path):
                         return  # the client gave up
                     time.sleep(0.3)
                 return
+            if self.path == "/drip-headers.pdf":  # a header byte every 0.3 s, never done
+                self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                for byte in b"X-Padding: " + b"x" * 60:
+                    try:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                    except OSError:
+                        return
+                    time.sleep(0.3)
+                return
             if self.path == "/slow.pdf":
                 time.sleep(3)
             body, kind = routes.get(self.path, (None, None))
@@ -208,3 +218,15 @@ def test_a_manifest_entry_fetches_only_web_addresses_into_official(server, tmp_p
     assert sorted(p.name for p in (corpus / "official").iterdir()) == ["good.pdf"]
     assert sorted(p.name for p in tmp_path.rglob("*") if "escaped" in p.name) == []
     assert not any("swordfish" in p.read_text(errors="replace") for p in corpus.rglob("*.html"))
+
+
+def test_a_server_that_sends_its_headers_a_byte_at_a_time_is_cut_off_at_the_limit(server, tmp_path):
+    from assistant.fetch import fetch_one
+
+    entry = {"id": "drip", "url": f"{server}/drip-headers.pdf", "format": "pdf"}
+    started = time.monotonic()
+    result = fetch_one(entry, tmp_path, 10**6, timeout=1.0)
+    took = time.monotonic() - started
+    assert not result.ok and result.detail == "took longer than 1 s"
+    assert took < 1.8, f"took {took:.1f} s with a 1 s limit"
+    assert not list((tmp_path / "official").iterdir())
