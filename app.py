@@ -231,6 +231,10 @@ def render_answer(answer: Answer) -> str:
         sure = f" (P = {answer.confidence:.2f})" if answer.confidence is not None else ""
         sure += f"; {answer.judgement()}" if answer.judged is not None else ""
         lines += ["", f"Evidence: {answer.strength}{sure}"]
+    if answer.filters:
+        # A search kept to some documents says so with its answer, however the filter
+        # was chosen, so that no reader takes it for the whole index's.
+        lines += ["", f"Searched only in: {scope_of(answer.filters)}"]
     places: dict[int, dict[str, None]] = {}  # each source with every place it is quoted at
     titles: dict[int, str] = {}
     for c in answer.citations:
@@ -331,11 +335,36 @@ def render_documents(records: list[DocumentRecord]) -> str:
 def search_in(places, documents) -> tuple[gr.CheckboxGroup, gr.Dropdown]:
     """One tab's own "Search in" choices, folded away: jurisdictions and documents, none of
     either meaning all. Each tab shows its own, so that none is narrowed by a choice made out of
-    sight on another."""
-    with gr.Accordion("Search in", open=False):
+    sight on another; and its header, folded, says what is chosen."""
+    with gr.Accordion(search_in_label({}), open=False) as folded:
         where = gr.CheckboxGroup(places, label="Jurisdictions (none: all)")
         which = gr.Dropdown(documents, multiselect=True, label="Documents (none: all)")
+    for choice in (where, which):
+        choice.change(
+            lambda places, docs: gr.update(label=search_in_label(chosen_filters(places, docs))),
+            [where, which],
+            folded,
+            show_progress="hidden",
+            api_name=False,
+        )
     return where, which
+
+
+def scope_of(filters: dict) -> str:
+    """What a search was kept to, in words: the jurisdictions, then how many documents."""
+    scope = [str(v) for v in filters.get("jurisdiction", ())]
+    scope += [
+        f"{k} {', '.join(map(str, v))}"
+        for k, v in filters.items()
+        if k not in ("jurisdiction", "document")
+    ]
+    if filters.get("document"):
+        scope.append(f"{len(filters['document'])} chosen document(s)")
+    return "; ".join(scope)
+
+
+def search_in_label(filters: dict) -> str:
+    return f"Search in: {scope_of(filters)}" if filters else "Search in: all documents"
 
 
 def chosen_filters(jurisdictions, docs) -> dict[str, list[str]]:
@@ -543,10 +572,7 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
             (folder / f"{name}.docx").write_bytes(word(result, settings.author))
             status = f"Drafted with {len(result.sources)} sources; download it below."
             if filters:
-                scope = [*filters.get("jurisdiction", ())]
-                if "document" in filters:
-                    scope.append(f"{len(filters['document'])} chosen document(s)")
-                status += f" Searched only in: {html.escape(', '.join(scope))}."
+                status += f" Searched only in: {html.escape(scope_of(filters))}."
             files = [str(folder / f"{name}.docx"), str(folder / f"{name}.md")]
             # The draft's Markdown shows every document's words as written (exports escapes
             # each character that could make markup, "<" included), and the view sanitises
@@ -649,13 +675,19 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
         chat.select(select, [turns], [sources])
 
         def rate(done, event: gr.LikeData):
-            """Keeps the rating at once; a comment may follow it."""
+            """Keeps the rating at once; a comment may follow it, in a box emptied and named
+            for this answer, so that words typed for another rating never go with this one."""
             index = event.index if isinstance(event.index, int) else event.index[0]
             if index // 2 >= len(done):
-                return "", gr.update(), ""
+                return "", gr.update(), "", gr.update()
             turn = done[index // 2]
             if turn.answer is None:
-                return "Nothing saved: that message was not an answer.", gr.update(), ""
+                return (
+                    "Nothing saved: that message was not an answer.",
+                    gr.update(visible=False),
+                    "",
+                    gr.update(value=""),
+                )
             entry = record(
                 settings.feedback_file,
                 turn.question,
@@ -666,9 +698,13 @@ def build(settings: Settings) -> tuple[FastAPI, gr.Blocks]:
             )
             said = "helpful" if event.liked else "not helpful"
             note = f"Rating saved: answer {index // 2 + 1} marked {said}."
-            return note, gr.update(visible=True), entry["id"]
+            box = gr.update(
+                value="",
+                label=f"Add a comment to your rating of answer {index // 2 + 1} (optional)",
+            )
+            return note, gr.update(visible=True), entry["id"], box
 
-        chat.like(rate, [turns], [rating_status, commenting, rated])
+        chat.like(rate, [turns], [rating_status, commenting, rated, comment])
 
         def commented(rating_id, note):
             if not rating_id or not (note or "").strip():

@@ -699,6 +699,7 @@ class Assistant:
                 (part.evidence.judged for _, part in parts if part.evidence.judged is not None),
                 default=None,
             ),
+            filters={k: list(v) for k, v in (filters or {}).items() if v},
         )
 
     @property

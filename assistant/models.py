@@ -343,6 +343,8 @@ class Answer:
     the refusal threshold or lowered under it where the chat model's word decided."""
     judged: float | None = None
     """Careful mode: the chat model's P(a sentence answers), where it judged; else None."""
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    """What the search was kept to (jurisdictions, documents ...): none, everything."""
 
     def judgement(self) -> str:
         """Careful mode's word on the answer, for people; empty where it did not judge."""
@@ -364,4 +366,5 @@ class Answer:
             "composer": self.composer,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "notes": self.notes,
+            "filters": self.filters,
         }

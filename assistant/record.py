@@ -79,9 +79,15 @@ def answer_record(
             }
         )
     made = made_with(assistant)
+    kept_to: dict[str, list[str]] = {}  # what the searches were kept to, if anything
+    for answer in answers:
+        for name, values in answer.filters.items():
+            kept_to.setdefault(name, [])
+            kept_to[name] += [v for v in values if v not in kept_to[name]]
     return {
         "kind": kind,
         "question": asked,
+        "filters": kept_to,
         "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "index_version": made["index_version"],
         "documents": documents,

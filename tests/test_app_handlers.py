@@ -184,7 +184,7 @@ def test_a_comparison_by_jurisdiction_keeps_to_the_jurisdictions_its_tab_chose(h
         ],
         [],
     )
-    assert status.endswith("Searched only in: Wales, Scotland.")
+    assert status.endswith("Searched only in: Wales; Scotland.")
     rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
     assert sorted(row.split("|")[1].strip() for row in rows[1:]) == ["Scotland", "Wales"]
 
@@ -215,3 +215,32 @@ def test_a_draft_is_shown_as_its_markdown_not_escaped_twice(handlers):
     # "<" is escaped once, for Markdown; an HTML entity would be shown as its letters.
     assert shown.startswith("# Briefing: Wellbeing \\<goals> & duties")
     assert "&lt;" not in shown and "&amp;" not in shown
+
+
+def test_an_answer_kept_to_some_documents_says_so_and_records_it(handlers):
+    _, found = handlers
+    respond = found["respond"][0]
+    *_, last = respond(WALES, [], [], [], ["Scotland"], [])
+    chat, _, turns = last[:3]
+    assert "Searched only in: Scotland" in chat[-1]["content"]
+    assert turns[-1].record["filters"] == {"jurisdiction": ["Scotland"]}
+    *_, last = respond(WALES, [], [], [], [], [])
+    assert "Searched only in" not in last[0][-1]["content"]
+    assert last[2][-1].record["filters"] == {}
+
+
+def test_a_folded_search_in_says_what_is_chosen():
+    assert web.search_in_label({}) == "Search in: all documents"
+    chosen = web.chosen_filters(["Wales", "Scotland"], ["ab12", "cd34"])
+    assert web.search_in_label(chosen) == "Search in: Wales; Scotland; 2 chosen document(s)"
+
+
+def test_a_new_rating_empties_the_comment_box_and_names_its_answer(handlers):
+    _, found = handlers
+    respond, rate = found["respond"][0], found["rate"][0]
+    state = ([], [], [])
+    for question in (WALES, MISSIONS):
+        state = _ask(respond, question, state)
+    _, _, turns = state
+    *_, box = rate(turns, SimpleNamespace(index=3, liked=True))
+    assert box["value"] == "" and box["label"].endswith("rating of answer 2 (optional)")
