@@ -487,9 +487,14 @@ class Assistant:
             parts = [("", part)]
         else:
             parts = []
-            for label, text in asked:
+            for i, (label, text) in enumerate(asked):
+                # A question's later part that points back ("... and what are they?") leans on
+                # the part before it, as a follow-up leans on the turn before.
+                leaning = history
+                if i and label == text:
+                    leaning = [*(history or []), {"role": "user", "content": asked[i - 1][1]}]
                 part = yield from self._part(
-                    text, history, filters, notes, reach=reach or PART_REACH
+                    text, leaning, filters, notes, reach=reach or PART_REACH
                 )
                 parts.append((label, part))
         answer = self._assemble(question, parts, filters, notes, started, not as_one)

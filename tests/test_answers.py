@@ -315,6 +315,19 @@ def test_follow_up_carries_the_earlier_subject(assistant):
     assert assistant.condense(plain, history) == plain
 
 
+def test_a_later_part_that_points_back_leans_on_the_part_before(assistant):
+    history = [
+        {"role": "user", "content": "What does the fusion doctrine say about national security?"},
+        {"role": "assistant", "content": "It joins up the tools of national security [1]."},
+    ]
+    asked = "How many missions does the UK government have and what are they?"
+    first, second = assistant.ask(asked, history=history).standalone_question.split(" | ")
+    # "they" are the missions of the part before, not the earlier turn's doctrine.
+    assert first == "How many missions does the UK government have?"
+    assert second.startswith("what are they?") and "missions" in second
+    assert "fusion" not in second
+
+
 def test_a_follow_up_naming_its_own_subject_takes_the_rest_of_the_question():
     earlier = "How many national indicators does Wales have?"
     assert carried_subject(earlier, "And how many does Scotland have?") == "national indicators"
