@@ -46,7 +46,8 @@ and 0.13 (real documents), comparisons 0.20 and 0.18; with these, 0.79 and 0.25,
 
 # The questions a briefing asks of every topic besides the topic itself: what a minister
 # reading it would ask next. Only an answer with strong evidence (the selector's
-# P(answers) at least STRONG) is kept; any other is listed as a gap.
+# P(answers) at least STRONG) is kept; any other is listed as a gap, as a question that
+# found no strong evidence when asked on its own.
 ASPECTS = (
     ("who is responsible", "Who is responsible for {topic}?"),
     ("how progress is measured", "How is progress on {topic} measured?"),
@@ -131,13 +132,18 @@ class Briefing:
 
     @property
     def gaps(self) -> list[str]:
+        """Each side with no evidence, and each aspect whose question, asked on its own, found
+        no strong evidence: which says only that, not that the documents are silent on it (the
+        topic's evidence may still bear on it)."""
         gaps = [
             f"{s.name}: the indexed documents from here say nothing on this."
             for s in self.sides
             if not s.found
         ]
+        above = "; the evidence above may still bear on it." if self.covered else "."
         gaps += [
-            f"{s.name[:1].upper()}{s.name[1:]}: the documents give no clear answer."
+            f"{s.name[:1].upper()}{s.name[1:]}: asked on its own, the question found no strong "
+            f"evidence{above}"
             for s in self.aspects
             if not s.found
         ]

@@ -69,6 +69,17 @@ def _numbered(
     return out
 
 
+def evidence_line(answer: Answer) -> str:
+    """How strong the answer's evidence is, worded as the chat shows it ("Evidence: weak
+    (P = 0.20)"), so that an answer reads as no surer once exported; empty for a refusal,
+    which answers nothing, or where no strength was judged."""
+    if answer.refused or not answer.strength:
+        return ""
+    sure = f" (P = {answer.confidence:.2f})" if answer.confidence is not None else ""
+    sure += f"; {answer.judgement()}" if answer.judged is not None else ""
+    return f"Evidence: {answer.strength}{sure}"
+
+
 def _cited(c: Citation) -> str:
     section = f", {c.section}" if c.section else ""
     origin = f" ({c.provenance})" if c.provenance else ""
@@ -137,6 +148,8 @@ def to_markdown(
     all_sources: list[tuple[int, list[Citation]]] = []
     for turn, text, sources in _numbered(turns):
         lines += [f"## {_heading(turn.question)}", "", _as_written(text.strip()), ""]
+        strength = evidence_line(turn.answer)
+        lines += [strength, ""] if strength else []
         all_sources += sources
     if all_sources:
         lines += ["## Sources", ""]
@@ -262,6 +275,9 @@ def to_docx(
         for block in text.split("\n\n"):  # each part, and each document's evidence, apart
             if block.strip():
                 document.add_paragraph(re.sub(r"\s+", " ", block).strip())
+        strength = evidence_line(turn.answer)
+        if strength:
+            document.add_paragraph(strength)
         all_sources += [(n, _cited(quoted[0]), _quotes(quoted)) for n, quoted in sources]
     _word_sources(document, all_sources)
     for record in records:

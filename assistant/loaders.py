@@ -36,8 +36,29 @@ _CHAR_FOLDS = str.maketrans(
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _CALLS = re.compile(f"[{CALLS}]+")
-_NOT_A_TITLE = re.compile(r"https?://|www\.|\d{1,2}/\d{1,2}/\d{2,4}|^\W*\d+\W*$|^page \d", re.I)
+_NOT_A_TITLE = re.compile(
+    r"https?://|www\.|\b(?:about|file|data|blob):\S|\d{1,2}/\d{1,2}/\d{2,4}|^\W*\d+\W*$|^page \d",
+    re.I,
+)
 _UNHELPFUL_TITLES = re.compile(r"^(untitled|microsoft word\b|document\d*$|\s*$)", re.I)
+# A web or browser address where a title should be: what a browser's "Save as PDF" or a
+# saved page writes (about:blank, a file: or data: URL, a link, or a bare host and path).
+_ADDRESS = re.compile(
+    r"^(?:(?:about|https?|file|data|blob):\S+|www\.\S+|[\w-]+(?:\.[\w-]+)+(?::\d+)?/\S*"
+    r"|(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d+)?)$",
+    re.I,
+)
+
+
+def _not_a_title(title: str) -> bool:
+    """True for what a file's metadata calls its title but no reader would: nothing, only
+    punctuation, a placeholder ("Untitled", "Microsoft Word - ...") or an address."""
+    title = title.strip()
+    return (
+        not any(c.isalnum() for c in title)
+        or bool(_UNHELPFUL_TITLES.match(title))
+        or bool(_ADDRESS.match(title))
+    )
 
 
 class LoadError(Exception):
@@ -246,7 +267,7 @@ def load_file(path: str | Path, max_bytes: int, bounds: Bounds | None = None) ->
         if suffix == ".pdf":
             raise LoadError(path, "has no text layer (a scanned PDF?) and no images to OCR")
         raise LoadError(path, "has no text to index")
-    title = title if title and not _UNHELPFUL_TITLES.match(title) else ""
+    title = "" if _not_a_title(title) else title
     return LoadedDocument(
         doc_id=doc_id_for(data),
         content_hash=content_hash(data),

@@ -17,7 +17,16 @@ from assistant.chain import Assistant, QuestionError
 from assistant.citations import MARKER, split_claims
 from assistant.cli import main
 from assistant.config import Settings
-from assistant.drafting import NOT_FOUND, OTHER, Side, _Pool, link_lessons, regroup, sides_of
+from assistant.drafting import (
+    NOT_FOUND,
+    OTHER,
+    Briefing,
+    Side,
+    _Pool,
+    link_lessons,
+    regroup,
+    sides_of,
+)
 from assistant.exports import (
     briefing_docx,
     briefing_markdown,
@@ -209,6 +218,32 @@ def test_the_same_passage_is_one_source_across_sides():
     assert second == "B again [2]. C [3]."
     assert [s.chunk_id for s in pool.sources] == ["c1", "c2", "c3"]
     assert len(pool.sources[1].citations) == 1
+
+
+def test_an_aspect_without_strong_evidence_is_not_called_unanswered_by_the_documents():
+    """An aspect asked on its own can miss what the topic's evidence quotes: its gap says only
+    what was checked, in the note and in both exports."""
+    pool = _Pool()
+    text = pool.add(_answer("Indicators measure progress [1].", {1: ("c1", "Indicators.")}))
+    note = Briefing(
+        "how progress is reported",
+        dt.datetime(2026, 1, 2, 3, 4),
+        [Side("Wales", None, text, "Wales")],
+        [Side("how progress is measured", None, ""), Side("what it costs", None, "")],
+        [],
+        [],
+        pool.sources,
+        {},
+    )
+    said = (
+        "How progress is measured: asked on its own, the question found no strong evidence; "
+        "the evidence above may still bear on it."
+    )
+    assert note.gaps[0] == said and len(note.gaps) == 2
+    assert not any("no clear answer" in gap for gap in note.gaps)
+    assert f"\n- {said}\n" in briefing_markdown(note)
+    document = docx.Document(io.BytesIO(briefing_docx(note)))
+    assert said in [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
 
 
 def test_a_lesson_needs_its_own_point_in_a_claim_from_its_own_documents(tmp_path):

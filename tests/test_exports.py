@@ -77,6 +77,25 @@ def test_a_word_export_keeps_each_part_of_an_answer_apart():
     assert "How often?: Every five years [1]." in said
 
 
+def test_each_exported_answer_says_how_strong_its_evidence_is():
+    weak = _answer("Seven goals [1].", {1: "Seven goals."})
+    weak.strength, weak.confidence = "weak", 0.2
+    strong = _answer("Five ways [1].", {1: "Five ways."})
+    strong.strength, strong.confidence, strong.judged = "strong", 0.91, 0.8
+    refused = Answer("?", "?", "The indexed documents do not say.", True, [], [], "extractive")
+    refused.strength, refused.confidence = "weak", 0.05
+    turns = [Turn("And the goals?", weak), Turn("The ways?", strong), Turn("Pay?", refused)]
+    said = "Evidence: weak (P = 0.20)"
+    sure = "Evidence: strong (P = 0.91); checked in careful mode: the chat model's P(yes) 0.80"
+    text = to_markdown(turns)
+    assert f"Seven goals [1].\n\n{said}\n" in text and f"\n{sure}\n" in text
+    assert text.count("Evidence: ") == 2  # a refusal answers nothing, so has no strength
+    document = docx.Document(io.BytesIO(to_docx(turns)))
+    paragraphs = [p.text for p in document.paragraphs]
+    assert paragraphs[paragraphs.index("Seven goals [1].") + 1] == said and sure in paragraphs
+    assert sum(p.startswith("Evidence: ") for p in paragraphs) == 2
+
+
 @pytest.mark.parametrize(
     ("name", "safe"),
     [

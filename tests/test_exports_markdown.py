@@ -91,7 +91,9 @@ def _comparison(words: dict[str, str]) -> Comparison:
 def _turns(words: dict[str, str]) -> list[Turn]:
     citations = [_citation(1, words["second"], words["quote"])]
     text = f"{words['claim']} [1]. {words['first']} [1]."
-    return [Turn(words["third"], Answer("q", "q", text, False, citations, [], "extractive"))]
+    answer = Answer("q", "q", text, False, citations, [], "extractive", strength="weak")
+    answer.confidence = 0.2  # the strength line is the export's own words, never escaped
+    return [Turn(words["third"], answer)]
 
 
 def _shape(markdown: str) -> list:
@@ -149,6 +151,7 @@ def test_a_comparison_table_keeps_three_cells_whatever_the_documents_hold():
 def test_a_conversation_export_shows_document_words_as_written():
     markdown = _check_as_written(lambda w: to_markdown(_turns(w)))
     assert " [1]. 1. Tidal Scotland: review [1]." in markdown
+    assert "\n\nEvidence: weak (P = 0.20)\n\n" in markdown
 
 
 def test_the_background_heading_counts_one_document_or_several():

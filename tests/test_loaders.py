@@ -45,6 +45,41 @@ def test_title_falls_back_to_first_heading_then_file_name(tmp_path: Path):
     assert load_file(md, MB).title == "Wales and its goals"
 
 
+@pytest.mark.parametrize(
+    "meta",
+    [
+        "about:blank",
+        "https://example.org/report",
+        "file:///C:/x/y.html",
+        "www.example.org",
+        "example.org/a/b",
+        "Untitled",
+        " - ",
+        "",
+    ],
+)
+def test_a_pdf_titled_with_an_address_or_nothing_is_named_by_its_heading(tmp_path, meta):
+    """A browser's "Save as PDF" writes the page's address (about:blank) as the title."""
+    pages = [[("h", "Harbour Review 2024"), ("p", "The review found three things of note.")]]
+    path = make_pdf(tmp_path / "saved_page.pdf", pages, title=meta, outline=False)
+    assert load_file(path, MB).title == "Harbour Review 2024"
+    # with no heading to be had, the file's name
+    path = make_pdf(tmp_path / "saved_page.pdf", [[("p", "12")] * 20], title=meta)
+    assert load_file(path, MB).title == "saved page"
+    # nor is the address a browser prints above the page its heading
+    pages[0].insert(0, ("p", "about:blank"))
+    path = make_pdf(tmp_path / "saved_page.pdf", pages, title=meta, outline=False)
+    assert load_file(path, MB).title == "Harbour Review 2024"
+
+
+def test_a_real_title_with_a_colon_or_a_dot_is_kept(tmp_path: Path):
+    for title in ("Data: a review of 2024", "About: the harbour", "Review v2.1 of the plan"):
+        path = make_pdf(
+            tmp_path / "t.pdf", [[("p", "Text of the review, long enough.")]], title=title
+        )
+        assert load_file(path, MB).title == title
+
+
 def test_markdown_html_and_text_become_blocks(tmp_path: Path):
     html = tmp_path / "page.html"
     html.write_text(
