@@ -136,7 +136,7 @@ class Briefing:
         no strong evidence: which says only that, not that the documents are silent on it (the
         topic's evidence may still bear on it)."""
         gaps = [
-            f"{s.name}: the indexed documents from here say nothing on this."
+            f"{s.name}: nothing found on this in the indexed documents from here."
             for s in self.sides
             if not s.found
         ]

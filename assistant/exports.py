@@ -111,6 +111,14 @@ def _record_facts(record: dict[str, Any]) -> list[tuple[str, str]]:
         ("Documents used", documents or "none"),
         ("Passages used", str(len(record.get("passages", [])))),
         (
+            "Searched in",
+            "; ".join(
+                f"{name} {', '.join(map(str, values))}"
+                for name, values in (record.get("filters") or {}).items()
+            )
+            or "all the indexed documents",
+        ),
+        (
             "Composer",
             f"{', '.join(record.get('composer', []))}; answer selector "
             f"{record.get('selector', '')}",
@@ -316,7 +324,7 @@ def _briefing_sections(b: Briefing) -> list[tuple[str, list[str], bool]]:
         sections.append(
             (
                 f"## {side.name}",
-                [side.text or "The documents from here say nothing on this."],
+                [side.text or "Nothing found on this in the documents from here."],
                 False,
             )
         )

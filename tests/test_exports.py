@@ -191,3 +191,14 @@ def test_a_documents_asterisks_and_underscores_are_shown_not_taken_for_markdown(
     text = to_markdown([Turn("How is punctuality reported?", answer)])
     assert "It lists \\*late sailings\\* by route\\_name [1]." in text
     assert "\u201cIt lists \\*late\\* ones.\u201d" in text
+
+
+def test_an_exported_record_says_what_the_search_was_kept_to():
+    answer = _answer("Seven goals [1].", {1: "Seven goals."})
+    kept = {"question": "q", "filters": {"jurisdiction": ["Wales"], "document": ["ab12"]}}
+    markdown = to_markdown([Turn("q", answer)], records=[kept])
+    assert "- Searched in: jurisdiction Wales; document ab12" in markdown
+    everything = to_markdown([Turn("q", answer)], records=[{"question": "q", "filters": {}}])
+    assert "- Searched in: all the indexed documents" in everything
+    word = docx.Document(io.BytesIO(to_docx([Turn("q", answer)], records=[kept])))
+    assert "Searched in: jurisdiction Wales; document ab12" in [p.text for p in word.paragraphs]
