@@ -176,10 +176,12 @@ def test_fetch_without_network_says_so_per_document(tmp_path):
     assert not result.ok and result.detail.startswith("cannot reach 127.0.0.1:9")
 
 
-def test_a_server_that_sends_a_byte_at_a_time_is_cut_off_at_the_limit(server, tmp_path):
+@pytest.mark.parametrize("path", ["/drip.pdf", "/drip-headers.pdf"], ids=["body", "headers"])
+def test_a_server_that_sends_a_byte_at_a_time_is_cut_off_at_the_limit(server, tmp_path, path):
+    """Whether it drips the file or its headers, the download's limit holds."""
     from assistant.fetch import fetch_one
 
-    entry = {"id": "drip", "url": f"{server}/drip.pdf", "format": "pdf"}
+    entry = {"id": "drip", "url": f"{server}{path}", "format": "pdf"}
     started = time.monotonic()
     result = fetch_one(entry, tmp_path, 10**6, timeout=1.0)
     took = time.monotonic() - started
@@ -218,15 +220,3 @@ def test_a_manifest_entry_fetches_only_web_addresses_into_official(server, tmp_p
     assert sorted(p.name for p in (corpus / "official").iterdir()) == ["good.pdf"]
     assert sorted(p.name for p in tmp_path.rglob("*") if "escaped" in p.name) == []
     assert not any("swordfish" in p.read_text(errors="replace") for p in corpus.rglob("*.html"))
-
-
-def test_a_server_that_sends_its_headers_a_byte_at_a_time_is_cut_off_at_the_limit(server, tmp_path):
-    from assistant.fetch import fetch_one
-
-    entry = {"id": "drip", "url": f"{server}/drip-headers.pdf", "format": "pdf"}
-    started = time.monotonic()
-    result = fetch_one(entry, tmp_path, 10**6, timeout=1.0)
-    took = time.monotonic() - started
-    assert not result.ok and result.detail == "took longer than 1 s"
-    assert took < 1.8, f"took {took:.1f} s with a 1 s limit"
-    assert not list((tmp_path / "official").iterdir())
