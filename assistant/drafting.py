@@ -123,11 +123,23 @@ class Briefing:
 
     @property
     def summary(self) -> list[str]:
-        """One point per side that has evidence, its first claim, then the aspects answered."""
+        """One point per side that has evidence, its first claim about itself, then the
+        aspects answered. A side's claim that names another place and not its own (kept on
+        the side because it names two) would read, after the side's name, as the side's."""
+        places = [s.name for s in self.sides if s.name != OTHER]
         points: dict[str, str] = {}
         for prefix, side in [("", s) for s in self.sides] + [("On ", s) for s in self.aspects]:
-            if side.found and side.claims[0] not in points:
-                points[side.claims[0]] = f"{prefix}{side.name}: {side.claims[0]}"
+            if not side.found:
+                continue
+            others = [p for p in places if p != side.name] if not prefix else []
+            own = [
+                c
+                for c in side.claims
+                if _names(c, side.name) or not any(_names(c, o, alone=True) for o in others)
+            ]
+            point = (own or side.claims)[0]
+            if point not in points:
+                points[point] = f"{prefix}{side.name}: {point}"
         return list(points.values())[:SUMMARY_POINTS]
 
     @property

@@ -438,3 +438,28 @@ def test_a_question_of_two_places_asked_of_one_is_answered_as_one_text(starter):
     assert len(claims) == len(set(claims))
     nothing = starter.ask(question, filters={"jurisdiction": ["Northern Ireland"]}, as_one=True)
     assert nothing.refused and nothing.answer.startswith(NOT_ANSWERED)
+
+
+def test_a_sides_summary_point_is_a_claim_about_itself():
+    claims = (
+        "Wales has a Future Generations Act and Scotland a framework in law [1]. "
+        "The programme has no statutory basis [1]."
+    )
+    note = Briefing(
+        "duties",
+        dt.datetime(2026, 12, 4),
+        [
+            Side("Northern Ireland", None, claims),
+            Side("Wales", None, ""),
+            Side("Scotland", None, ""),
+        ],
+        [Side("who is responsible", None, "The Auditor General for Wales examines bodies [2].")],
+        [],
+        [],
+        [],
+        {},
+    )
+    assert note.summary == [
+        "Northern Ireland: The programme has no statutory basis [1].",
+        "On who is responsible: The Auditor General for Wales examines bodies [2].",
+    ]
