@@ -91,9 +91,9 @@ def test_scoring_counts_sides_points_support_and_what_is_reported_missing(starte
     assert check(results, limits) == ["drafts starter: absent_right 0.0 is under 0.5"]
 
 
-def test_a_document_listed_as_having_nothing_on_it_counts_as_rightly_absent(starter):
-    """Across documents, the draft names the documents it has no row for by title; a case
-    names them by file, and one the draft lists as saying nothing is reported right."""
+def test_a_document_listed_as_not_compared_counts_as_rightly_absent(starter):
+    """Across documents, the draft names the documents it has no row for (not compared) by
+    title; a case names them by file, and one the draft leaves unfilled is reported right."""
     files = {r.doc_id: Path(r.source).name for r in starter.documents()}
     compare = Case(
         "d",
@@ -110,5 +110,5 @@ def test_a_document_listed_as_having_nothing_on_it_counts_as_rightly_absent(star
     assert "The fusion doctrine: a summary" in draft.elsewhere
     row = score(starter, compare, files)
     assert row["side_coverage"] == 1.0
-    # listed as saying nothing: right; given a row with evidence: wrongly "absent" in the case
+    # listed as not compared: right; given a row with evidence: wrongly "absent" in the case
     assert row["absent_right"] == 0.5
