@@ -230,9 +230,18 @@ def _asked_noun(doc) -> str:
     return ""
 
 
+# An HTML or XML tag pasted with a question ("<b>", "<img src=x onerror=...>"): markup, not
+# words the question asks about or asserts. A "<" that compares ("a < b") is no tag.
+_MARKUP = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
+
+
 @lru_cache(maxsize=2048)
 def analyse(question: str) -> Analysis:
-    """Reads a question: its proper part, the kind of answer it wants, what it asserts."""
+    """Reads a question: its proper part, the kind of answer it wants, what it asserts. Tags
+    pasted with it are read as the space they stand in."""
+    if _MARKUP.search(question):
+        question = re.sub(r"\s+", " ", _MARKUP.sub(" ", question))
+        question = re.sub(r" (?=[?.!,;:])", "", question).strip()
     pipeline = nlp()
     doc = pipeline(question)
     sentences = list(doc.sents)

@@ -328,6 +328,14 @@ def test_a_later_part_that_points_back_leans_on_the_part_before(assistant):
     assert "fusion" not in second
 
 
+def test_a_question_with_markup_pasted_in_is_answered_as_without_it(assistant):
+    asked = "How many well-being goals does the Wales Act set?"
+    plain = assistant.ask(asked)
+    marked = assistant.ask(f'<b>{asked}</b> <img src=x onerror="alert(2)">')
+    assert not plain.refused and not marked.refused
+    assert marked.answer == plain.answer
+
+
 def test_a_follow_up_naming_its_own_subject_takes_the_rest_of_the_question():
     earlier = "How many national indicators does Wales have?"
     assert carried_subject(earlier, "And how many does Scotland have?") == "national indicators"

@@ -165,3 +165,11 @@ def test_a_name_the_documents_write_with_and_is_one_side_not_two():
         "Scotland",
         "Wales",
     ]
+
+
+def test_markup_pasted_with_a_question_is_not_read_as_its_words():
+    marked = analyse('Who chairs the <b>Harbour Board</b>? <img src=x onerror="alert(2)">')
+    assert marked.proper == "Who chairs the Harbour Board?"
+    assert not any("src" in t or "alert" in t for t in marked.asserted)
+    # A "<" that compares is no tag.
+    assert analyse("Is spending < 5% of GDP?").proper == "Is spending < 5% of GDP?"
