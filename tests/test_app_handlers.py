@@ -99,12 +99,19 @@ def test_an_answer_keeps_the_record_of_what_it_was_made_from(handlers):
     assert {d["doc_id"] for d in turn.record["documents"]} == cited
 
 
+def _sent(tmp_path, monkeypatch, name: str, text: str):
+    """A Markdown note as Gradio keeps an upload: in a folder of its own under its temp dir."""
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))
+    folder = tmp_path / f"upload-{name.split('.')[0]}"
+    folder.mkdir()
+    sent = folder / name
+    sent.write_text(f"# {name.split('.')[0].title()} note\n\n{text}\n")
+    return sent
+
+
 def test_a_file_sent_again_is_said_to_be_in_the_index_already(handlers, tmp_path, monkeypatch):
     _, found = handlers
-    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))
-    sent = tmp_path / "upload-1" / "ferry.md"
-    sent.parent.mkdir()
-    sent.write_text("# Ferry note\n\nThe ferry to Mull sails every hour in summer.\n")
+    sent = _sent(tmp_path, monkeypatch, "ferry.md", "The ferry to Mull sails every hour in summer.")
     (add,) = found["add"]
     nothing = [[]] * 6  # each tab's "Search in": jurisdictions and documents
     first = add([str(sent)], *nothing, progress=lambda *a, **k: None)[0]
@@ -191,10 +198,7 @@ def test_a_comparison_by_jurisdiction_keeps_to_the_jurisdictions_its_tab_chose(h
 
 def test_uploading_keeps_every_tabs_own_choices(handlers, tmp_path, monkeypatch):
     _, found = handlers
-    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))
-    sent = tmp_path / "upload-2" / "bridge.md"
-    sent.parent.mkdir()
-    sent.write_text("# Bridge note\n\nThe bridge to Skye opened in 1995.\n")
+    sent = _sent(tmp_path, monkeypatch, "bridge.md", "The bridge to Skye opened in 1995.")
     (add,) = found["add"]
     _, _, inputs = _drafting(found, "brief-status")
     wales = next(d for t, d in _document_choices(inputs).items() if t.startswith("Well-being"))
