@@ -69,7 +69,8 @@ def points_back(question: str) -> bool:
         token = at.get(match.start())
         if token is None:
             return True
-        within = token.tag_ == "WDT" or (
+        # "Is there a fine ...?": an existential "there" stands in for no place.
+        within = token.tag_ in ("WDT", "EX") or (
             token.tag_ == "PRP$" and any(t.pos_ in ("NOUN", "PROPN") for t in doc[: token.i])
         )
         if not within:
@@ -94,6 +95,27 @@ def carried_subject(earlier: str, follow_up: str) -> str:
         and w.lower() not in stopwords()
     ]
     return " ".join(kept)
+
+
+FOLLOW_UP_DEPTH = 4
+"""How many earlier turns a run of follow-ups may lean back through to find its subject."""
+
+
+def _leans(question: str) -> bool:
+    return len(question.split()) <= 14 and points_back(question)
+
+
+def _standalone(question: str, earlier: Sequence[str], depth: int = FOLLOW_UP_DEPTH) -> str:
+    """A follow-up with what it leaves out of the turn before it; that turn, when it leaned
+    on the one before it in turn, is first made standalone the same way, so a third question
+    ("Who is responsible for it?" after "When was it last revised?") keeps the subject of the
+    first."""
+    if not earlier:
+        return question
+    before = earlier[-1]
+    if depth > 1 and _leans(before):
+        before = _standalone(before, earlier[:-1], depth - 1)
+    return f"{question} {carried_subject(before, question)}".strip()
 
 
 class QuestionError(ValueError):
@@ -357,13 +379,13 @@ class Assistant:
             for t in history or []
             if t.get("role") == "user" and isinstance(t.get("content"), str)
         ]
-        if not earlier or len(question.split()) > 14 or not points_back(question):
+        if not earlier or not _leans(question):
             return question
         if self.llm is not None:
             rewritten = self._condense_with_llm(question, history or [])
             if rewritten:
                 return rewritten
-        return f"{question} {carried_subject(earlier[-1], question)}".strip()
+        return _standalone(question, earlier)
 
     def _condense_with_llm(self, question: str, history: Sequence[Mapping[str, str]]) -> str:
         from .prompts import render

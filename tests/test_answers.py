@@ -315,6 +315,28 @@ def test_follow_up_carries_the_earlier_subject(assistant):
     assert assistant.condense(plain, history) == plain
 
 
+def test_a_follow_up_to_a_follow_up_keeps_the_first_subject(assistant):
+    history = [
+        {"role": "user", "content": "What did the Liaison Committee recommend?"},
+        {"role": "assistant", "content": "A national strategy [1]."},
+        {"role": "user", "content": "Why did they want it?"},
+        {"role": "assistant", "content": "To join up government [1]."},
+    ]
+    standalone = assistant.condense("Who would run it?", history)
+    assert standalone.startswith("Who would run it?") and "Liaison Committee" in standalone
+    # A question that stands alone starts the subject afresh for the turns after it.
+    history[2] = {"role": "user", "content": "What is a Public Services Board?"}
+    standalone = assistant.condense("Who would run it?", history)
+    assert "Public Services Board" in standalone and "Liaison" not in standalone
+
+
+def test_an_existential_there_points_back_to_nothing(assistant):
+    history = [{"role": "user", "content": "Who chairs the Liaison Committee?"}]
+    asked = "Is there a national school of government?"
+    assert assistant.condense(asked, history) == asked
+    assert "Liaison Committee" in assistant.condense("Who else sits there?", history)
+
+
 def test_a_later_part_that_points_back_leans_on_the_part_before(assistant):
     history = [
         {"role": "user", "content": "What does the fusion doctrine say about national security?"},
