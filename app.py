@@ -280,12 +280,14 @@ def render_sources(answer: Answer | None, problem: str = "") -> str:
     else:
         shown = [(passages[n], cs) for n, cs in sorted(cited.items()) if n in passages]
     for passage, citations in shown:
-        pages = passage.pages
+        # A PDF's printed page labels are its own text ("<img onerror=...>1" is a label too).
+        pages = html.escape(passage.pages)
         link = ""
         if passage.source.lower().endswith(".pdf"):
             link = (
-                f" &middot; <a href='/document/{passage.doc_id}#page={passage.page_start}' "
-                f"target='_blank' rel='noopener'>open the PDF at page {passage.page_start}</a>"
+                f" &middot; <a href='/document/{html.escape(passage.doc_id)}"
+                f"#page={int(passage.page_start)}' target='_blank' rel='noopener'>open the PDF "
+                f"at page {int(passage.page_start)}</a>"
             )
         badge = ""
         if citations:

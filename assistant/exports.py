@@ -19,6 +19,16 @@ if TYPE_CHECKING:
     from .drafting import Briefing, Comparison, Source
 
 PREPARED = "Drafted from the indexed documents only; every claim cites its source."
+# What no Word file (XML) can hold, and no terminal should be sent: control characters other
+# than tab and newline (a question typed with one, a document title or page label carrying a
+# terminal escape), lone surrogates and the two non-characters XML forbids.
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def _text(value: object) -> str:
+    """A value as text that an export can hold: without the characters of _NOT_TEXT (python-docx
+    refuses them, and the whole export would fail)."""
+    return _NOT_TEXT.sub("", str(value))
 
 
 @dataclass(frozen=True)
@@ -166,7 +176,7 @@ def to_markdown(
         lines.append("")
     for record in records:
         lines += _record_lines(record)
-    return "\n".join(lines).rstrip() + "\n"
+    return _text("\n".join(lines).rstrip() + "\n")
 
 
 def _word(title: str, author: str, record: dict[str, Any] | None):
@@ -176,18 +186,18 @@ def _word(title: str, author: str, record: dict[str, Any] | None):
     document = docx.Document()
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     properties = document.core_properties
-    properties.title = title
-    properties.author = author
-    properties.last_modified_by = author
+    properties.title = _text(title)
+    properties.author = _text(author)
+    properties.last_modified_by = _text(author)
     properties.created = now
     properties.modified = now
     properties.revision = 1
-    properties.subject = record.get("question", "") if record else ""
+    properties.subject = _text(record.get("question", "")) if record else ""
     properties.keywords = "evidence; briefing"
-    properties.comments = (
+    properties.comments = _text(
         f"{PREPARED} Index version {record.get('index_version', '')}." if record else PREPARED
     )
-    document.add_heading(title, level=0)
+    document.add_heading(_text(title), level=0)
     return document
 
 
@@ -199,8 +209,8 @@ def _word_sources(document, sources: Sequence[tuple[int, str, str]]) -> None:
     document.add_heading("Sources", level=1)
     for n, where, quotes in sources:
         paragraph = document.add_paragraph(style="List Number")
-        paragraph.add_run(f"[{n}] {where}. ").bold = True
-        run = paragraph.add_run(quotes)
+        paragraph.add_run(_text(f"[{n}] {where}. ")).bold = True
+        run = paragraph.add_run(_text(quotes))
         run.italic = True
         run.font.size = Pt(10)
 
@@ -210,7 +220,7 @@ def _word_record(document, record: dict[str, Any] | None) -> None:
         return
     document.add_heading("Answer record", level=1)
     for label, value in _record_facts(record):
-        document.add_paragraph(f"{label}: {value}", style="List Bullet")
+        document.add_paragraph(_text(f"{label}: {value}"), style="List Bullet")
 
 
 def _save(document) -> bytes:
@@ -279,10 +289,10 @@ def to_docx(
     )
     all_sources: list[tuple[int, str, str]] = []
     for turn, text, sources in _numbered(turns):
-        document.add_heading(turn.question, level=1)
+        document.add_heading(_text(turn.question), level=1)
         for block in text.split("\n\n"):  # each part, and each document's evidence, apart
             if block.strip():
-                document.add_paragraph(re.sub(r"\s+", " ", block).strip())
+                document.add_paragraph(_text(re.sub(r"\s+", " ", block).strip()))
         strength = evidence_line(turn.answer)
         if strength:
             document.add_paragraph(strength)
@@ -370,7 +380,7 @@ def briefing_markdown(b: Briefing) -> str:
                 lines += [_as_written(paragraph), ""]
     lines += _markdown_sources(b.sources)
     lines += _record_lines(b.record)
-    return "\n".join(lines).rstrip() + "\n"
+    return _text("\n".join(lines).rstrip() + "\n")
 
 
 def _markdown_sources(sources: Sequence[Source]) -> list[str]:
@@ -388,10 +398,12 @@ def briefing_docx(b: Briefing, author: str = "Evidence assistant") -> bytes:
     document.add_paragraph(_prepared(b.prepared))
     for heading, paragraphs, bullets in _briefing_sections(b):
         sub = heading.startswith("## ")
-        document.add_heading(heading.removeprefix("## "), level=2 if sub else 1)
+        document.add_heading(_text(heading.removeprefix("## ")), level=2 if sub else 1)
         for paragraph in paragraphs:
             for block in paragraph.split("\n\n"):
-                document.add_paragraph(_flat(block), style="List Bullet" if bullets else None)
+                document.add_paragraph(
+                    _text(_flat(block)), style="List Bullet" if bullets else None
+                )
     _word_sources(document, [(s.n, *_source_text(s)) for s in b.sources])
     _word_record(document, b.record)
     return _save(document)
@@ -435,7 +447,7 @@ def comparison_markdown(c: Comparison) -> str:
         lines += [f"Not compared, their passages ranked lower: {titles}.", ""]
     lines += _markdown_sources(c.sources)
     lines += _record_lines(c.record)
-    return "\n".join(lines).rstrip() + "\n"
+    return _text("\n".join(lines).rstrip() + "\n")
 
 
 def comparison_docx(c: Comparison, author: str = "Evidence assistant") -> bytes:
@@ -450,12 +462,12 @@ def comparison_docx(c: Comparison, author: str = "Evidence assistant") -> bytes:
         cell.paragraphs[0].add_run(text).bold = True
     for side in c.sides:
         cells = table.add_row().cells
-        cells[0].text = side.name
-        cells[1].text = _row_text(side.text)
-        cells[2].text = _row_evidence(side, c.sources)
+        cells[0].text = _text(side.name)
+        cells[1].text = _text(_row_text(side.text))
+        cells[2].text = _text(_row_evidence(side, c.sources))
     if c.elsewhere:
         document.add_paragraph(
-            f"Not compared, their passages ranked lower: {'; '.join(c.elsewhere)}."
+            _text(f"Not compared, their passages ranked lower: {'; '.join(c.elsewhere)}.")
         )
     _word_sources(document, [(s.n, *_source_text(s)) for s in c.sources])
     _word_record(document, c.record)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import ipaddress
 import os
 import socket
 import threading
@@ -83,20 +84,79 @@ class _Deadline:
         self._timer.cancel()
 
 
+def _local(address: str) -> bool:
+    """Whether an address is not on the public internet: loopback, private, link-local (a
+    cloud's metadata service), shared, reserved or unspecified."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return True  # not an IP address (a Unix socket?): nothing public
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return not (mapped or ip).is_global
+
+
+class _Peers:
+    """The addresses one download's connections reach. The first is the manifest's own address,
+    whatever it is (a mirror on this network is the manifest's choice); a redirect may lead
+    anywhere on the public internet, or back to that same address, but never to another
+    address that is not public: a server elsewhere cannot point the download at a service on
+    this machine or its network (a database, an admin page, a cloud's metadata), whose answer
+    would be stored and indexed."""
+
+    def __init__(self) -> None:
+        self.first: str | None = None
+
+    def check(self, host: str, address: str) -> None:
+        if self.first is None:
+            self.first = address
+        elif address != self.first and _local(address):
+            raise FetchError(
+                f"the server redirected to {host} ({address}), an address that is not public; "
+                "refused"
+            )
+
+
+def _guarded(base: type[http.client.HTTPConnection], peers: _Peers) -> type:
+    """The connection class, checking each connection's address (the one its socket reached,
+    after any name lookup) before anything, a TLS greeting included, is sent on it."""
+
+    class Guarded(base):  # type: ignore[misc, valid-type]
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            create = self._create_connection
+
+            def checked(*a, **k) -> socket.socket:
+                sock = create(*a, **k)
+                try:
+                    address = str(sock.getpeername()[0])
+                except (OSError, IndexError, TypeError):
+                    address = ""
+                try:
+                    peers.check(self.host, address)
+                except FetchError:
+                    sock.close()
+                    raise
+                return sock
+
+            self._create_connection = checked
+
+    return Guarded
+
+
 def _opener(deadline: _Deadline) -> urllib.request.OpenerDirector:
-    """An opener whose every connection the deadline watches, following web redirects only."""
+    """An opener whose every connection the deadline watches, following web redirects only, and
+    never to an address that is not public unless it is the manifest's own (see _Peers)."""
+    peers = _Peers()
+    plain = _guarded(http.client.HTTPConnection, peers)
+    secure = _guarded(http.client.HTTPSConnection, peers)
 
     class Plain(urllib.request.HTTPHandler):
         def http_open(self, req):
-            return self.do_open(
-                lambda *a, **k: deadline.watch(http.client.HTTPConnection(*a, **k)), req
-            )
+            return self.do_open(lambda *a, **k: deadline.watch(plain(*a, **k)), req)
 
     class Secure(urllib.request.HTTPSHandler):
         def https_open(self, req):
-            return self.do_open(
-                lambda *a, **k: deadline.watch(http.client.HTTPSConnection(*a, **k)), req
-            )
+            return self.do_open(lambda *a, **k: deadline.watch(secure(*a, **k)), req)
 
     return urllib.request.build_opener(_WebOnlyRedirects, Plain, Secure)
 

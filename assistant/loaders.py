@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import math
 import re
 import unicodedata
 import zipfile
@@ -267,6 +268,9 @@ def load_file(path: str | Path, max_bytes: int, bounds: Bounds | None = None) ->
         if suffix == ".pdf":
             raise LoadError(path, "has no text layer (a scanned PDF?) and no images to OCR")
         raise LoadError(path, "has no text to index")
+    # A title is the file's own words, from its metadata or markup: one line, and no control
+    # character (a terminal escape; nor can a Word export hold one), like the text.
+    title = " ".join(normalise_text(title).split())
     title = "" if _not_a_title(title) else title
     return LoadedDocument(
         doc_id=doc_id_for(data),
@@ -404,7 +408,7 @@ def _load_pdf(
                     f"took more than {bounds.seconds:g} s to read (stopped at page {i + 1} "
                     f"of {total:,}); a file built to exhaust the reader?",
                 )
-            drawn.append(pdf_layout.read_page(page, bounds.layout, bounds.footnotes))
+            drawn.append(pdf_layout.read_page(_SeenText(page), bounds.layout, bounds.footnotes))
         late: list[int] = []  # pages whose tables the time left no room to read
         if bounds.layout:
             late = _place_tables(data, drawn, bounds.deadline)
@@ -458,6 +462,78 @@ def _load_pdf(
     return title, pages, outline, author, created, labels, late
 
 
+# Text drawn where no reader of the page can see it: wholly outside the page's visible box
+# (by more than this many points), or in type smaller than this many points.
+_OFF_PAGE_PT = 2.0
+_UNSEEN_SIZE_PT = 1.0
+
+
+class _SeenText:
+    """A pypdf page whose text, as read, leaves out what no reader sees: text drawn wholly
+    outside the page's visible (crop) box, and text in type under a point high. A document
+    could otherwise carry words (instructions to a model, a claim) that are indexed, quoted and
+    shown as "quote checked", though the page a reader opens does not show them. Text drawn
+    inside a form (XObject) is kept as it is read: pypdf gives its place and size in the form's
+    own space, not the page's. Nothing else is judged: white text on a dark panel and the
+    invisible text layer (render mode 3) of a scan read by OCR are real text."""
+
+    def __init__(self, page):
+        self._page = page
+
+    def __getattr__(self, name):
+        return getattr(self._page, name)
+
+    def extract_text(self, *args, visitor_text=None, **kwargs):
+        if visitor_text is None:
+            return self._page.extract_text(*args, **kwargs)
+        box = self._page.cropbox
+        left, bottom, right, top = (float(v) for v in (box.left, box.bottom, box.right, box.top))
+        forms = 0  # how deep in forms (Do) the text read now is drawn
+
+        def before(operator, *_):
+            nonlocal forms
+            forms += operator == b"Do"
+
+        def after(operator, *_):
+            nonlocal forms
+            forms -= operator == b"Do"
+
+        def seen(text: str, cm, tm, font, size) -> bool:
+            if forms > 0 or not text.strip():
+                return True
+            try:
+                x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+                y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+                # The height of the type on the page: (0, size) through the text matrix and
+                # the current transformation.
+                up = (tm[2] * cm[0] + tm[3] * cm[2], tm[2] * cm[1] + tm[3] * cm[3])
+                height = abs(float(size)) * math.hypot(*up)
+                subtype = font.get("/Subtype") if hasattr(font, "get") else None
+            except (TypeError, ValueError, IndexError, AttributeError):
+                return True
+            if subtype != "/Type3" and height < _UNSEEN_SIZE_PT:
+                return False  # a Type 3 font sizes its glyphs by its own matrix: not judged
+            # How far the text may run, generously (it may start left of the box and run in).
+            reach = max(height, 1.0) * len(text.strip()) + _OFF_PAGE_PT
+            return (
+                bottom - _OFF_PAGE_PT - height <= y <= top + _OFF_PAGE_PT
+                and left - reach <= x <= right + _OFF_PAGE_PT
+            )
+
+        def visit(text, cm, tm, font, size):
+            if not seen(text, cm, tm, font, size):
+                text = "\n" * text.count("\n")  # its line breaks stay, its words go
+            visitor_text(text, cm, tm, font, size)
+
+        return self._page.extract_text(
+            *args,
+            visitor_text=visit,
+            visitor_operand_before=before,
+            visitor_operand_after=after,
+            **kwargs,
+        )
+
+
 def _place_tables(
     data: bytes, drawn: list[pdf_layout.PageLines], deadline: float | None = None
 ) -> list[int]:
@@ -483,7 +559,7 @@ def _page_labels(reader, count: int) -> tuple[str, ...]:
     """The printed page labels the PDF defines ("i", "ii", ..., "1"); none where they are just
     the page numbers, or cannot be read."""
     try:
-        labels = tuple(str(x) for x in reader.page_labels)
+        labels = tuple(" ".join(normalise_text(str(x)).split()) for x in reader.page_labels)
     except Exception:  # a broken /PageLabels tree is only a lost hint
         return ()
     if len(labels) != count or labels == tuple(str(i + 1) for i in range(count)):

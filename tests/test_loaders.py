@@ -266,8 +266,9 @@ def _words_drawn_apart(path: Path, paragraphs: list[str], blank_between: bool) -
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
 
-    pdf = canvas.Canvas(str(path), pagesize=A4)
-    y = 800
+    # A page tall enough that every word lies on it: text below the page is seen by no one.
+    pdf = canvas.Canvas(str(path), pagesize=(A4[0], 1000))
+    y = 980
     for paragraph in paragraphs:
         for word in paragraph.split():
             pdf.drawString(72, y, word)
