@@ -576,6 +576,7 @@ def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: in
         current.clear()
 
     paragraph, under = "", None
+    numbered_on = 0  # the page the current numbered paragraph starts on
 
     # Text under a guessed heading this small (infobox and table fragments, mostly) shares a
     # chunk with what follows on the same page rather than standing alone.
@@ -613,6 +614,11 @@ def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: in
         found = paragraph_starts.get(id(block))
         if found:
             paragraph = found.group("number") or found.group("named")
+            numbered_on = block.page_start
+        elif paragraph and block.page_start > numbered_on + 1:
+            # A paragraph may run over a page, not over several: text this far on under no
+            # new number is not that paragraph's (a numbered heading or list that stopped).
+            paragraph = ""
         numbers[id(block)] = f"note {block.note}" if block.note else paragraph
         current.append(block)
         used += n + 1

@@ -115,6 +115,22 @@ def test_a_numbered_list_inside_a_paragraph_is_not_taken_for_paragraphs():
     assert [t for t, n in spans if n == "25"][-1].startswith("3. Staff")
 
 
+def test_a_numbered_paragraph_runs_over_a_page_and_no_further():
+    pages = [
+        "Our aims are these:\n1. Opportunity for all.\n2. Safe workplaces.\n"
+        "3. A strong safety net for workers who lose their jobs.",
+        "Each aim carries on here, on the next page, with more of what it means.",
+        "The plan then describes how the department will measure progress.",
+        "Annual reports will say what was achieved against each measure.",
+    ]
+    chunks = chunk_document(read_lines(pages), count_tokens, 200)
+    spans = {c.text[a:b]: n for c in chunks for a, b, n in c.paragraphs}
+    assert spans["3. A strong safety net for workers who lose their jobs."] == "3"
+    assert spans[pages[1]] == "3"  # a paragraph may run over a page
+    # Pages on, under no new number, the text is no numbered paragraph's.
+    assert pages[2] not in spans and pages[3] not in spans
+
+
 def test_a_quote_is_cited_at_its_own_page_when_its_passage_runs_over_two():
     pages = [
         "31. Ports told us that dredging costs had doubled since the last review.",
