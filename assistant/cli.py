@@ -47,7 +47,7 @@ def _display(source: str) -> str:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from .ingest import Ingester
+    from .ingest import Ingester, RebuildRefused
 
     settings = get_settings()
     if args.json or args.quiet:
@@ -73,6 +73,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             "to finish",
             EXIT_INTERRUPTED,
         )
+    except RebuildRefused as err:
+        raise UsageError(str(err)) from err
     if args.json:
         say(json.dumps(report.to_dict(), indent=2))
     else:
@@ -96,7 +98,9 @@ def cmd_status(args: argparse.Namespace) -> int:
             json.dumps(
                 {
                     "location": store.location,
-                    "chunks": store.count(),
+                    # The committed chunks, as the text says: an ingest stopped mid-document
+                    # leaves rows that no document commits until the next one deletes them.
+                    "chunks": sum(r.chunks for r in records),
                     "documents": [r.to_dict() for r in records],
                 },
                 indent=2,
@@ -261,6 +265,11 @@ def _draft_out(args: argparse.Namespace) -> Path | None:
         raise UsageError(f"--out {out}: the file must end in .md or .docx")
     if out is not None and not out.parent.is_dir():
         raise UsageError(f"--out {out}: the folder {out.parent} does not exist")
+    # Said before the draft is made (a minute, for a briefing), not after.
+    if out is not None and out.is_dir():
+        raise UsageError(f"--out {out}: is a folder; name the file to write")
+    if out is not None and not os.access(out.parent, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out}: the folder {out.parent} cannot be written to")
     return out
 
 
@@ -277,8 +286,12 @@ def _write_draft(args: argparse.Namespace, draft, markdown, word) -> int:
     else:
         data = markdown(draft).encode("utf-8")
     partial = args.out.with_name(f".{args.out.name}.partial")
-    partial.write_bytes(data)
-    partial.replace(args.out)
+    try:
+        partial.write_bytes(data)
+        partial.replace(args.out)
+    except OSError as err:
+        partial.unlink(missing_ok=True)
+        return _fail(f"--out {args.out}: cannot be written: {err.strerror or err}")
     if not args.json:
         say(f"wrote {args.out} ({len(draft.sources)} sources)", file=sys.stderr)
     return EXIT_OK
@@ -638,6 +651,14 @@ def cmd_train_selector(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _path_arg(text: str) -> Path:
+    """A path argument; an empty one (a script's unset variable) is refused, not read as the
+    current folder, which --rebuild or --prune would then index in place of the one meant."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path names no folder or file")
+    return Path(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="assistant",
@@ -647,7 +668,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest = sub.add_parser("ingest", help="add folders or files to the index")
     ingest.add_argument(
-        "paths", nargs="+", type=Path, help="folders or files (.pdf .md .txt .html .docx)"
+        "paths", nargs="+", type=_path_arg, help="folders or files (.pdf .md .txt .html .docx)"
     )
     ingest.add_argument(
         "--prune",
@@ -864,6 +885,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_FAILED
+    except KeyboardInterrupt:
+        # Ctrl-C while a question or a draft is being answered: one line, not a traceback.
+        # (An ingest says what it kept; see cmd_ingest.) Nothing is half-written: an answer
+        # writes nothing, and a draft's --out is written whole or not at all.
+        return _fail("interrupted", EXIT_INTERRUPTED)
+
+
+def _setting_problems(err) -> str:
+    """Each bad setting of a pydantic ValidationError named by its variable, on one line."""
+    problems = []
+    for e in err.errors():
+        name = f"ASSISTANT_{'_'.join(map(str, e['loc'])).upper()}"
+        message = " ".join(str(e["msg"]).removeprefix("Value error, ").split())
+        problems.append(message if message.startswith(name) else f"{name}: {message}")
+    return "; ".join(problems)
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -875,10 +911,7 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         get_settings()
     except ValidationError as err:
-        problems = "; ".join(
-            f"ASSISTANT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in err.errors()
-        )
-        return _fail(f"bad setting: {problems}", EXIT_USAGE)
+        return _fail(f"bad setting: {_setting_problems(err)}", EXIT_USAGE)
     from .chain import QuestionError
     from .llm import LLMError
     from .selector import SelectorError

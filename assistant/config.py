@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlparse
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EmbeddingBackend = Literal["onnx-int8", "onnx", "sentence-transformers"]
+COLLECTION_PREFIX = re.compile(r"(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,501}")
+"""A prefix Chroma takes for a collection's name (at most 512 characters of these, starting
+and ending with a letter or digit, no "..") once "-sentences" or another suffix follows it."""
+
+DEFAULT_LESSONS = Path(__file__).resolve().parents[1] / "evals" / "lessons.yaml"
 
 
 def _default_cache_dir() -> Path:
@@ -125,7 +132,7 @@ class Settings(BaseSettings):
         "Evidence assistant", description="The author named in exported Word documents."
     )
     lessons_file: Path = Field(
-        Path(__file__).resolve().parents[1] / "evals" / "lessons.yaml",
+        DEFAULT_LESSONS,
         description="The curated lessons a briefing ties its evidence to.",
     )
 
@@ -136,7 +143,70 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"ASSISTANT_CHROMA_URL must start with http:// or https://: {value!r}")
+        url = urlparse(value)
+        try:
+            url.port  # noqa: B018 - read for its check: a port that is no number raises
+        except ValueError:
+            raise ValueError(
+                f"ASSISTANT_CHROMA_URL: {value!r} has no valid port (http://HOST:PORT)"
+            ) from None
+        if not url.hostname:
+            raise ValueError(f"ASSISTANT_CHROMA_URL: {value!r} names no host (http://HOST:PORT)")
         return value.rstrip("/")
+
+    @field_validator("collection")
+    @classmethod
+    def _check_collection(cls, value: str) -> str:
+        # Chroma's rule for a collection's name, which is this prefix with "-chunks",
+        # "-ledger", "-sentences" or "-pending" after it.
+        if not COLLECTION_PREFIX.fullmatch(value):
+            raise ValueError(
+                f"ASSISTANT_COLLECTION: {value[:60]!r} cannot name Chroma collections: use 1 to "
+                "502 letters, digits, '.', '_' or '-', starting with a letter or digit, no '..'"
+            )
+        return value
+
+    @field_validator("index_dir", "model_cache_dir", mode="before")
+    @classmethod
+    def _check_folder(cls, value, info):
+        # An empty value would be the current folder: an index, or 100 MB of model, written
+        # wherever the command happens to run.
+        if isinstance(value, str) and not value.strip():
+            name = f"ASSISTANT_{info.field_name.upper()}"
+            raise ValueError(f"{name} is empty; name a folder, or unset it for the default")
+        return value
+
+    @field_validator("index_dir", "model_cache_dir", "lessons_file", "careful_calibration")
+    @classmethod
+    def _home(cls, value: Path | None) -> Path | None:
+        # "~/index" in a .env file, where no shell expands it, is the home folder's, not a
+        # folder named "~" in the working one.
+        return value.expanduser() if value is not None else None
+
+    @field_validator("lessons_file")
+    @classmethod
+    def _check_lessons(cls, value: Path) -> Path:
+        # Checked only when it is set: the default is the project's own file, and a copy of
+        # the assistant without it drafts with no lessons.
+        import yaml
+
+        if value == DEFAULT_LESSONS:
+            return value
+        if not value.is_file():
+            raise ValueError(f"ASSISTANT_LESSONS_FILE: {str(value)!r} is not a file")
+        try:
+            data = yaml.safe_load(value.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+            raise ValueError(
+                f"ASSISTANT_LESSONS_FILE: {str(value)!r} cannot be read as YAML "
+                f"({type(err).__name__})"
+            ) from None
+        if not isinstance(data, dict) or not isinstance(data.get("lessons", []), list):
+            raise ValueError(
+                f"ASSISTANT_LESSONS_FILE: {str(value)!r} is not a lessons file (a mapping "
+                "with a 'lessons' list, as evals/lessons.yaml)"
+            )
+        return value
 
     @field_validator("allowed_hosts")
     @classmethod

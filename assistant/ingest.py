@@ -75,6 +75,10 @@ def scheme(settings: Settings) -> str:
 _GROUP_CHUNKS = 256
 
 
+class RebuildRefused(Exception):
+    """A rebuild asked of paths that cannot be read: the index is left as it was."""
+
+
 @dataclass
 class _Pending:
     document: LoadedDocument
@@ -102,6 +106,9 @@ def discover(
     failures: list[FileFailure] = []
     skipped: list[FileFailure] = []
     for raw in paths:
+        if not str(raw).strip():  # Path("") is the current folder: not what was meant
+            failures.append(FileFailure(str(raw), "is an empty path: it names no folder or file"))
+            continue
         path = Path(raw).expanduser()
         if not path.exists():
             failures.append(FileFailure(str(raw), "does not exist"))
@@ -171,8 +178,20 @@ def _within(source: str, roots: Sequence[Path]) -> bool:
 @contextlib.contextmanager
 def _ingest_lock(index_dir: Path) -> Iterator[None]:
     """One ingest at a time per index folder; a second one waits its turn."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".ingest.lock", "w") as handle:
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(index_dir / ".ingest.lock", "w")  # noqa: SIM115 - closed below
+    except OSError as err:
+        why = (
+            "is a file, not a folder"
+            if index_dir.is_file()
+            else f"cannot be made or written ({err.strerror or err})"
+        )
+        raise StoreError(
+            f"the index folder {index_dir} {why}: set ASSISTANT_INDEX_DIR to a folder that can "
+            "be written"
+        ) from err
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -257,6 +276,13 @@ class Ingester:
         started = time.perf_counter()
         report = IngestReport()
         files, report.failed, report.skipped = discover(paths)
+        files = self._not_the_index(files, paths, report)
+        if rebuild and report.failed:
+            # A mistyped folder would otherwise drop the whole index and put nothing back.
+            raise RebuildRefused(
+                "--rebuild drops the whole index, so nothing was dropped: "
+                + "; ".join(f"{f.source} {f.reason}" for f in report.failed)
+            )
         with _ingest_lock(self.settings.index_dir):
             if rebuild:
                 Store(self.settings, self.embedder.name, to_drop=True).drop()
@@ -302,6 +328,26 @@ class Ingester:
                 ensure_lexical(store)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _not_the_index(
+        self, files: list[Path], paths: Sequence[str | Path], report: IngestReport
+    ) -> list[Path]:
+        """The files but the index's own copies (of its documents, and the eval and training
+        indexes' corpora and copies), which would be indexed a second time when a folder
+        holding the index is ingested. A copy named on its own is said to be skipped."""
+        index = self.settings.index_dir
+        own = [(index / name).resolve() for name in ("documents", "eval", "train-selector")]
+        named = {Path(p).expanduser().resolve() for p in paths}
+        kept = []
+        for path in files:
+            real = path.resolve()
+            if not any(folder in real.parents for folder in own):
+                kept.append(path)
+            elif real in named:
+                report.skipped.append(
+                    FileFailure(str(path), f"is the index's own copy ({index}): not indexed")
+                )
+        return kept
 
     def _check(self, path: Path, report: IngestReport) -> _ToRead | None:
         """What must be read of one file: None when it is unchanged (its fields are brought up
@@ -384,6 +430,7 @@ class Ingester:
         self.store.update_document_meta(record.source, record.doc_id, record_meta(record))
         self.store.commit(record, fields_hash(fields))
         report.updated.append(record.source)
+        self.on_commit("updated", record.source)
 
     def _write(self, pending: list[_Pending], report: IngestReport, progress: _Progress) -> None:
         if not pending:
@@ -479,8 +526,10 @@ class Ingester:
 
     def remove(self, what: str) -> DocumentRecord:
         """Drops one document, named by its doc id (or a prefix), source path or title."""
-        record = find_document(self.store.documents(), what)
         with _ingest_lock(self.settings.index_dir):
+            # Found under the lock: an ingest that ran meanwhile may have committed a new
+            # version of it, whose rows the old record does not name.
+            record = find_document(self.store.documents(), what)
             self._remove(record)
             ensure_lexical(self.store, rebuild=True)
         return record
@@ -524,7 +573,9 @@ def find_document(records: Sequence[DocumentRecord], what: str) -> DocumentRecor
         raise LookupError(f"no indexed document matches {what!r}; `assistant status` lists them")
     if len(matches) > 1:
         names = ", ".join(f"{r.doc_id} ({r.source})" for r in matches)
-        raise LookupError(f"{what!r} matches {len(matches)} documents: {names}; name one by id")
+        # The same file indexed at two paths has one id: only its path tells them apart.
+        by = "id" if len({r.doc_id for r in matches}) == len(matches) else "its file's path"
+        raise LookupError(f"{what!r} matches {len(matches)} documents: {names}; name one by {by}")
     return matches[0]
 
 

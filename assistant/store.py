@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,16 @@ _HNSW = {"space": "cosine", "ef_search": EF_SEARCH, "ef_construction": 200}
 
 class StoreError(Exception):
     """The index cannot be opened or written; str() says why and what to do."""
+
+
+_MARKUP = re.compile(r"<[!/]?[A-Za-z][^>]*>")
+
+
+def _one_line(err: Exception, limit: int = 200) -> str:
+    """An error's message on one short line: a server that is not Chroma answers with a page
+    of HTML, which is no message for a terminal (its words are kept, not its markup)."""
+    text = " ".join(_MARKUP.sub(" ", str(err)).split()) or type(err).__name__
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
 @dataclass(frozen=True)
@@ -66,9 +77,15 @@ def _client(settings: Settings):
                 settings=chroma_settings,
             )
         except Exception as err:
+            if _MARKUP.search(str(err)):  # a web page: something else listens on that port
+                raise StoreError(
+                    f"the server at {settings.chroma_url} is not a Chroma server (it answered "
+                    f"{_one_line(err, 120)!r}); check the port in ASSISTANT_CHROMA_URL"
+                ) from err
             raise StoreError(
-                f"the Chroma server at {settings.chroma_url} is not reachable ({err}); "
-                "start it, or unset ASSISTANT_CHROMA_URL to use the index on disk"
+                f"the Chroma server at {settings.chroma_url} is not reachable "
+                f"({_one_line(err)}); start it, or unset ASSISTANT_CHROMA_URL to use the index "
+                "on disk"
             ) from err
     path = settings.index_dir / "chroma"
     try:
@@ -103,6 +120,7 @@ class Store:
                     configuration={"hnsw": _HNSW},
                     metadata={"embedder": self.embedder_name},
                 )
+                self._refuse_foreign_chunks()
                 self._ledger = self._client.get_or_create_collection(
                     f"{prefix}-ledger", embedding_function=None
                 )
@@ -110,9 +128,11 @@ class Store:
                 self._chunks = self._client.get_collection(
                     f"{prefix}-chunks", embedding_function=None
                 )
+                self._refuse_foreign_chunks()
                 self._ledger = self._client.get_collection(
                     f"{prefix}-ledger", embedding_function=None
                 )
+            self._refuse_foreign_ledger()
             self._sentences = self._sentence_collection()
             self._pending = self._kept_pending()
             for collection in (self._chunks, self._sentences):
@@ -121,10 +141,15 @@ class Store:
             raise
         except Exception as err:
             if not create and "does not exist" in str(err).lower():
+                named = Settings.model_fields["collection"].default
+                named = "" if prefix == named else f" named {prefix!r} (ASSISTANT_COLLECTION)"
                 raise StoreError(
-                    f"there is no index at {self.location}: run `assistant ingest corpus/` first"
+                    f"there is no index{named} at {self.location}: run `assistant ingest "
+                    "corpus/` first"
                 ) from err
-            raise StoreError(f"the index at {self.location} cannot be opened: {err}") from err
+            raise StoreError(
+                f"the index at {self.location} cannot be opened: {_one_line(err)}"
+            ) from err
         built_with = (self._chunks.metadata or {}).get("embedder")
         other = built_with and built_with != self.embedder_name and not self._to_drop
         if other and self._chunks.count() > 0:
@@ -144,6 +169,33 @@ class Store:
                 f"settings give {self.embedder_name!r}: {remedy} with "
                 "`assistant ingest --rebuild`"
             )
+
+    def _refuse_foreign_chunks(self) -> None:
+        """Refuses a chunks collection of this name that this assistant did not make (another
+        project's on the same Chroma server), before anything of the index is made beside it:
+        it is never read as an index, written or dropped. This assistant marks its own with
+        the embedder as it makes it; one made elsewhere, empty or not, may measure distance
+        otherwise (l2, not cosine)."""
+        if "embedder" not in (self._chunks.metadata or {}):
+            raise StoreError(self._foreign(f"{self.settings.collection}-chunks"))
+
+    def _refuse_foreign_ledger(self) -> None:
+        """Refuses a ledger of this name whose rows this assistant did not write."""
+        sample = self._ledger.get(limit=1, include=["metadatas"])
+        if not all(_is_ledger_row(m) for m in sample["metadatas"] or []):
+            raise StoreError(self._foreign(f"{self.settings.collection}-ledger"))
+
+    def _foreign(self, name: str) -> str:
+        return (
+            f"the collection {name} at {self.location} was not made by this assistant "
+            "(another project's?); set ASSISTANT_COLLECTION to another name for this index"
+        )
+
+    def _records(self, metas) -> list[DocumentRecord]:
+        try:
+            return [_record_from(meta) for meta in metas or []]
+        except (KeyError, TypeError, ValueError) as err:
+            raise StoreError(self._foreign(f"{self.settings.collection}-ledger")) from err
 
     def reopen(self) -> None:
         """Reads the index afresh after another process wrote to it: Chroma on disk keeps its
@@ -183,8 +235,7 @@ class Store:
     def documents(self) -> list[DocumentRecord]:
         """Returns the committed documents, in the order of their sources."""
         rows = self._call(lambda: self._ledger.get(include=["metadatas"]))
-        records = [_record_from(meta) for meta in rows["metadatas"] or []]
-        return sorted(records, key=lambda r: r.source)
+        return sorted(self._records(rows["metadatas"]), key=lambda r: r.source)
 
     def version(self) -> str:
         """A fingerprint of what the index commits: it changes with every ingest or removal,
@@ -199,8 +250,8 @@ class Store:
 
     def record_for(self, source: str) -> DocumentRecord | None:
         rows = self._call(lambda: self._ledger.get(ids=[source_key(source)], include=["metadatas"]))
-        metas = rows["metadatas"] or []
-        return _record_from(metas[0]) if metas else None
+        records = self._records(rows["metadatas"])
+        return records[0] if records else None
 
     def commit(self, record: DocumentRecord, meta_hash: str) -> None:
         """Makes `record` the document for its source, in one write."""
@@ -602,7 +653,20 @@ class Store:
         except StoreError:
             raise
         except Exception as err:
-            raise StoreError(f"the index at {self.location} failed: {err}") from err
+            if self.settings.chroma_url and _unreachable(err):
+                raise StoreError(
+                    f"the Chroma server at {self.location} stopped answering "
+                    f"({_one_line(err)}); start it again and run the same command"
+                ) from err
+            raise StoreError(f"the index at {self.location} failed: {_one_line(err)}") from err
+
+
+def _unreachable(err: Exception) -> bool:
+    """Whether the error is the server's going away (refused, reset, timed out), not its
+    answer to what was asked."""
+    import httpx
+
+    return isinstance(err, httpx.TransportError | ConnectionError | TimeoutError)
 
 
 def _search_widely(collection) -> None:
@@ -647,6 +711,13 @@ def _chunk_meta(chunk: Chunk, doc_meta: dict[str, MetaValue]) -> dict[str, MetaV
     if chunk.paragraphs:
         meta["paragraphs"] = json.dumps([list(p) for p in chunk.paragraphs])
     return meta
+
+
+_LEDGER_KEYS = ("doc_id", "source", "title", "pages", "chunks", "ingested_at", "size_bytes")
+
+
+def _is_ledger_row(meta: dict[str, Any] | None) -> bool:
+    return bool(meta) and all(k in meta for k in _LEDGER_KEYS)
 
 
 def _record_from(meta: dict[str, Any]) -> DocumentRecord:
