@@ -118,6 +118,20 @@ def _standalone(question: str, earlier: Sequence[str], depth: int = FOLLOW_UP_DE
     return f"{question} {carried_subject(before, question)}".strip()
 
 
+def in_scope(record: DocumentRecord, filters: Mapping[str, Sequence[str]]) -> bool:
+    """Whether a document is among those the filters keep: a document named by its id or the
+    start of it (as the search takes it), and each other field by its value in any case."""
+    for name, values in filters.items():
+        if name == "document":
+            if not any(record.doc_id.startswith(v) for v in values):
+                return False
+            continue
+        held = record.meta.get(name, record.title if name == "title" else None)
+        if held is None or str(held).casefold() not in {v.casefold() for v in values}:
+            return False
+    return True
+
+
 class QuestionError(ValueError):
     """A question that cannot be asked as it stands; str() says why."""
 
@@ -334,6 +348,14 @@ class Assistant:
                 "run `assistant ingest corpus/` first"
             )
 
+    def check_filters(self, filters: Mapping[str, Sequence[str]] | None) -> None:
+        """Raises QuestionError where the filters keep no indexed document, naming what matched
+        nothing: an answer searched in no document would only say that it found nothing."""
+        if not filters or any(in_scope(r, filters) for r in self.retriever.store.documents()):
+            return
+        named = "; ".join(f"{k} {', '.join(map(str, v))}" for k, v in filters.items() if v)
+        raise QuestionError(f"no indexed document matches the filters ({named})")
+
     def check_question(self, question: str) -> str:
         """Returns the question tidied; raises QuestionError for one that cannot be asked."""
         question = _tidied(question, "question")
@@ -491,6 +513,7 @@ class Assistant:
         """
         started = time.perf_counter()
         self.require_documents()
+        self.check_filters(filters)
         if self.selector is None:
             raise self._selector_error or SelectorError(
                 "the answer selector's model is missing: rebuild it with `assistant train-selector`"

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from .chain import NOT_FOUND as NOT_ANSWERED
-from .chain import PART_NOT_FOUND, REMOVED_NOTE, STRONG, Assistant, QuestionError
+from .chain import PART_NOT_FOUND, REMOVED_NOTE, STRONG, Assistant, QuestionError, in_scope
 from .citations import MARKER, short_title, split_claims
 from .generation import Reach
 from .models import Answer, Citation, DocumentRecord
@@ -354,29 +354,20 @@ def sides_of(
     the search's filters take them."""
     wanted = {v.casefold() for v in (filters or {}).get("jurisdiction", [])}
     base = {k: list(v) for k, v in (filters or {}).items() if k != "jurisdiction"}
-    in_scope = [r for r in documents if _in_scope(r, base)]
+    kept = [r for r in documents if in_scope(r, base)]
     spelt: dict[str, str] = {j.casefold(): j for j in JURISDICTIONS}
     names: dict[str, str] = {}
-    for record in in_scope:
+    for record in kept:
         held = str(record.meta.get("jurisdiction") or "")
         if held and (not wanted or held.casefold() in wanted):
             names.setdefault(held.casefold(), spelt.get(held.casefold(), held))
     ordered = [j for j in JURISDICTIONS if j.casefold() in names]
     ordered += sorted(n for k, n in names.items() if n not in JURISDICTIONS)
     sides = [(name, {**base, "jurisdiction": [name]}) for name in ordered]
-    loose = [r.doc_id for r in in_scope if not r.meta.get("jurisdiction")]
+    loose = [r.doc_id for r in kept if not r.meta.get("jurisdiction")]
     if loose and not wanted:
         sides.append((OTHER, {**base, "document": loose}))
     return sides
-
-
-def _scope(documents: Sequence[DocumentRecord], filters) -> None:
-    """Raises QuestionError where the filters keep no indexed document in scope, naming what
-    matched nothing: a draft on no documents would only say that they say nothing."""
-    if not filters or any(_in_scope(r, filters) for r in documents):
-        return
-    named = "; ".join(f"{k} {', '.join(map(str, v))}" for k, v in filters.items() if v)
-    raise QuestionError(f"no indexed document matches the filters ({named})")
 
 
 TOPIC_QUESTION = "What do the documents say about {topic}?"
@@ -408,7 +399,7 @@ def brief(
     assistant.require_documents()
     topic = _tidy_topic(assistant, topic)
     documents = assistant.documents()
-    _scope(documents, filters)
+    assistant.check_filters(filters)
     pool = _Pool()
     answers: list[Answer] = []
     notes: list[str] = []
@@ -465,7 +456,7 @@ def compare(
     assistant.require_documents()
     question = assistant.check_question(question)
     documents = assistant.documents()
-    _scope(documents, filters)
+    assistant.check_filters(filters)
     elsewhere: list[str] = []
     if across == "jurisdiction":
         plan = sides_of(documents, filters)
@@ -501,30 +492,16 @@ def _document_sides(
     """The documents holding the question's best passages (every one in scope when the filters
     name the documents), each a side; and the titles of the rest in scope, not compared."""
     base = {k: list(v) for k, v in (filters or {}).items()}
-    in_scope = [r for r in documents if _in_scope(r, base)]
+    kept = [r for r in documents if in_scope(r, base)]
     if base.get("document"):
-        chosen = [r.doc_id for r in in_scope]
+        chosen = [r.doc_id for r in kept]
     else:
         evidence = assistant.evidence(question, filters=filters, per_document=2)
         chosen = list(dict.fromkeys(p.doc_id for p in evidence.passages))[:MAX_DOCUMENTS]
     titles = {r.doc_id: r.title for r in documents}
     sides = [(titles.get(d, d), {**base, "document": [d]}) for d in chosen]
-    elsewhere = [r.title for r in in_scope if r.doc_id not in chosen]
+    elsewhere = [r.title for r in kept if r.doc_id not in chosen]
     return sides, elsewhere
-
-
-def _in_scope(record: DocumentRecord, filters: Mapping[str, Sequence[str]]) -> bool:
-    """Whether a document is among those the filters keep: a document named by its id or the
-    start of it (as the search takes it), and each other field by its value in any case."""
-    for name, values in filters.items():
-        if name == "document":
-            if not any(record.doc_id.startswith(v) for v in values):
-                return False
-            continue
-        held = record.meta.get(name, record.title if name == "title" else None)
-        if held is None or str(held).casefold() not in {v.casefold() for v in values}:
-            return False
-    return True
 
 
 def load_lessons(path: Path | None) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -46,6 +47,9 @@ def serve(fd: int) -> None:
     out, over the connection on file descriptor fd."""
     from multiprocessing.connection import Connection
 
+    # Ctrl-C in a terminal reaches the whole process group: the ingest that started this
+    # reader stops it, and says what it kept; the reader itself has nothing to say.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     conn = Connection(fd)
     limits: Limits = conn.recv()
     memory = limits.memory_mb * 1024 * 1024

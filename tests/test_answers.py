@@ -48,6 +48,16 @@ def test_hybrid_retrieval_finds_the_document_and_respects_filters(assistant):
     assert scottish and all(p.meta["jurisdiction"] == "Scotland" for p in scottish)
 
 
+def test_a_question_searched_in_no_document_is_refused_by_its_filters(assistant):
+    with pytest.raises(
+        QuestionError, match=r"no indexed document matches the filters \(year 1066\)"
+    ):
+        assistant.ask("What does the Act require?", filters={"year": ["1066"]})
+    # Any case of a field's value keeps its documents, as the search does.
+    answer = assistant.ask("What does the Act require?", filters={"jurisdiction": ["wales"]})
+    assert answer.filters == {"jurisdiction": ["wales"]}
+
+
 def _chunks(*texts: str) -> list[StoredChunk]:
     return [StoredChunk(f"c{i}", text, {}) for i, text in enumerate(texts)]
 

@@ -3,6 +3,8 @@ real reason, and leave the rest of the folder and the index as they were."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -110,3 +112,21 @@ def test_a_bomb_in_a_folder_fails_alone_and_the_index_keeps_the_rest(settings, t
     assert reasons["bomb.pdf"] == "has 300 pages, over the limit of 100"
     assert reasons["empty.pdf"] == "has no text and no images on any of its 1 pages"
     assert [Path(s).name for s in report.added] == ["good.pdf"]
+
+
+def test_ctrl_c_for_the_ingest_leaves_its_reader_to_be_stopped_by_it(tmp_path):
+    first = make_pdf(tmp_path / "first.pdf", [[("p", "The Ferry Board runs eleven routes.")]])
+    second = make_pdf(tmp_path / "second.pdf", [[("p", "The Harbour Trust meets monthly.")]])
+    reader = BoundedReader(Limits(10**8, max_pages=100, seconds=30, memory_mb=1024))
+    reading = reader.read([first, second])
+    path, document = next(reading)
+    assert path == first and document.pages
+    # A terminal's Ctrl-C goes to the whole process group, the reader too: it has no
+    # traceback of its own to print, and reads on until the ingest stops it.
+    os.kill(reader._process.pid, signal.SIGINT)
+    time.sleep(0.5)
+    assert reader._process.poll() is None
+    path, document = next(reading)
+    assert path == second and document.pages[0].text.startswith("The Harbour")
+    reading.close()
+    assert reader._process is None
