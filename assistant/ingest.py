@@ -57,7 +57,9 @@ from .store import Store, StoreError, record_meta
 # chunks-23: a word longer than a chunk is never cut within itself.
 # chunks-24: evidence sentences: one that opens on its own figure ("16 million letters ..."),
 # and a labelled table row of any width; a row of figures with no word is none.
-SCHEME = "chunks-24"
+# chunks-25: PDF text no reader sees (off the page, under 1 pt) is not read; a numbered
+# paragraph runs over a page and no further.
+SCHEME = "chunks-25"
 
 
 def scheme(settings: Settings) -> str:
