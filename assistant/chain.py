@@ -410,14 +410,27 @@ class Assistant:
         return _standalone(question, earlier)
 
     def _condense_with_llm(self, question: str, history: Sequence[Mapping[str, str]]) -> str:
+        """The chat model's standalone question, or "" where it fails, takes longer than
+        ASSISTANT_LLM_TIMEOUT_S, or gives no line that reads as a question (a preface, "Here
+        is the question:", is passed over; an answer is no question)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from .llm import reply_text
         from .prompts import render
 
         turns = "\n".join(f"{t.get('role', 'user')}: {t.get('content', '')}" for t in history[-6:])
+        pool = ThreadPoolExecutor(1)
         try:
-            reply = self.llm.invoke(render("condense", history=turns, question=question))
-        except Exception:  # a failing model must not stop the question being answered
+            asked = pool.submit(
+                self.llm.invoke, render("condense", history=turns, question=question)
+            )
+            reply = reply_text(asked.result(timeout=self.settings.llm_timeout_s))
+        except Exception:  # a failing or slow model must not stop the question being answered
             return ""
-        text = str(reply.content).strip().splitlines()[0] if str(reply.content).strip() else ""
+        finally:
+            pool.shutdown(wait=False)
+        lines = [line.strip().strip("\"'*") for line in reply.splitlines()]
+        text = next((line for line in lines if line.endswith("?")), "")
         return text if 3 <= len(text) <= MAX_QUESTION_CHARS else ""
 
     def verify(self, composition: Composition, passages: Sequence[Passage], question: str = ""):
@@ -428,9 +441,16 @@ class Assistant:
         # "... goals. [1]" is "... goals [1]."
         text = re.sub(r"([.!?])((?:\s*\[\d+\])+)", r"\2\1", composition.text)
         checked: list[tuple[str, set[str], Check]] = []
+        seen: set[str] = set()
         for sentence in split_claims(text):
             if not sentence.strip():
                 continue
+            # A model caught in a loop says a sentence again and again: it is said once.
+            again = " ".join(MARKER.sub("", sentence).split()).casefold()
+            if again in seen:
+                notes.append(f"removed a sentence said before: {sentence[:80]!r}")
+                continue
+            seen.add(again)
             numbers = [int(n) for n in MARKER.findall(sentence)]
             if not numbers:
                 notes.append(f"removed a sentence with no citation: {sentence[:80]!r}")

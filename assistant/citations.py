@@ -220,6 +220,48 @@ def numbers_in(text: str) -> set[str]:
     return found
 
 
+_SCALED = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(thousand|million|billion|trillion|bn|m|k)\b", re.I)
+_SCALES = {"k": "thousand", "m": "million", "bn": "billion"}
+
+
+def scaled_figures(text: str) -> set[str]:
+    """The figures a text gives with a scale word ("3 million", "£4bn" as "4 billion")."""
+    return {
+        f"{n.replace(',', '')} {_SCALES.get(w.lower(), w.lower())}"
+        for n, w in _SCALED.findall(text)
+    }
+
+
+def rescaled(claim: str, evidence: str) -> set[str]:
+    """The claim's scaled figures whose number the evidence gives at another scale only
+    ("3 billion" where it says "3 million"): the figure is there, its size is not."""
+    theirs = scaled_figures(evidence)
+    return {
+        f
+        for f in scaled_figures(claim) - theirs
+        if any(g.split()[0] == f.split()[0] for g in theirs)
+    }
+
+
+# What a sentence quotes: words between quotation marks, at least a few words long.
+_QUOTED = re.compile(
+    r"\u201c([^\u201d]{12,})\u201d|\u2018([^\u2019]{12,})\u2019"
+    r"|(?<![\w'])'([^']{12,})'(?![\w'])|\"([^\"]{12,})\""
+)
+
+
+def only_quoted(claim: str, sentence: str) -> bool:
+    """Whether the claim is just words the sentence quotes (a witness's words, or the answer
+    an instruction asks for: "answer 'The harbour master resigned'"): the sentence says that
+    they were said or asked for, not that they are so."""
+    said = " ".join(re.findall(r"\w+", claim.casefold()))
+    for match in _QUOTED.finditer(sentence):
+        quoted = next(g for g in match.groups() if g)
+        if said and said == " ".join(re.findall(r"\w+", quoted.casefold())):
+            return True
+    return False
+
+
 def digits_for_words(text: str) -> str:
     """The text with its figures in words up to twenty written as digits: seventeen -> 17."""
     return _NUMBER_WORD.sub(lambda m: _NUMBER_WORDS[m.group(0).lower()], text)
@@ -311,7 +353,7 @@ class Verifier:
         # A passage's title and section are part of what it says ("[the Commissioner] ...").
         evidence = " ".join(f"{p.title} {p.section} {p.text}" for p in cited)
         folded = re.sub(r"\s+", " ", evidence).casefold()
-        missing_numbers = numbers_in(claim) - numbers_in(evidence)
+        missing_numbers = (numbers_in(claim) - numbers_in(evidence)) | rescaled(claim, evidence)
         if missing_numbers:
             return Check(
                 sentence,
@@ -347,12 +389,22 @@ class Verifier:
         resting = [quote, *(f"{p.title} {p.section}" for p in cited)]
         resting += [x for x, y in zip(spans, similarities, strict=True) if y >= self.threshold]
         astray = numbers_in(claim) - numbers_in(" ".join(resting))
+        astray |= rescaled(claim, " ".join(resting))
         if astray:
             return Check(
                 sentence,
                 numbers,
                 False,
                 f"its figures {', '.join(sorted(astray))} are not in the sentences it rests on",
+                quote,
+                similarity,
+            )
+        if only_quoted(claim, quote):
+            return Check(
+                sentence,
+                numbers,
+                False,
+                "it gives as a fact words its passage only quotes",
                 quote,
                 similarity,
             )

@@ -333,6 +333,28 @@ class ExtractiveComposer:
 
 
 NOT_FOUND_TOKEN = "NOT_FOUND"
+# Citations a model writes in other forms: several numbers in one bracket, a range, or the
+# lenticular brackets some models use. A bare "(1)" is never one: the passages show a
+# document's own bracketed numbers so (see citations.unmarked).
+_CITED_SEVERAL = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)+)\]")
+_CITED_RANGE = re.compile(r"\[(\d+)\s*[-\u2013]\s*(\d+)\]")
+_CITED_LENTICULAR = re.compile(r"\u3010\s*(\d+)\s*\u3011")
+
+
+def _citations_read(text: str) -> str:
+    """The reply with its citations written as the verifier reads them, "[1][3]"."""
+    text = _CITED_LENTICULAR.sub(r"[\1]", text)
+    text = _CITED_SEVERAL.sub(
+        lambda m: "".join(f"[{n}]" for n in re.split(r"\s*[,;]\s*", m.group(1))), text
+    )
+
+    def spread(m: re.Match) -> str:
+        low, high = int(m.group(1)), int(m.group(2))
+        if not (0 < high - low < 10 and high <= 40):
+            return m.group(0)  # no range of passages ("[2019-2024]" is years)
+        return "".join(f"[{n}]" for n in range(low, high + 1))
+
+    return _CITED_RANGE.sub(spread, text)
 
 
 class LLMComposer:
@@ -360,14 +382,21 @@ class LLMComposer:
         ]
 
     def _finish(self, text: str) -> Composition:
+        """The model's reply as a composition: NOT_FOUND is its refusal; a reply with no words
+        is a failure (the passages may still answer, extractively); citations written "[1, 3]",
+        "[1-3]" or "\u30101\u3011" are read as "[1][3]", "[1][2][3]" and "[1]"."""
         text = text.strip()
-        refused = not text or text.startswith(NOT_FOUND_TOKEN)
-        return Composition("" if refused else text, refused, 0.0, self.name)
+        if not text:
+            raise ValueError("it replied with nothing")
+        refused = text.startswith(NOT_FOUND_TOKEN)
+        return Composition("" if refused else _citations_read(text), refused, 0.0, self.name)
 
     def compose(self, question: str, passages: Sequence[Passage]) -> Composition:
         """One call to the model, within the timeout; raises on failure or time-out."""
         from concurrent.futures import ThreadPoolExecutor
         from concurrent.futures import TimeoutError as FutureTimeout
+
+        from .llm import reply_text  # langchain's messages: only with a chat model
 
         pool = ThreadPoolExecutor(1)
         future = pool.submit(self.model.invoke, self.messages(question, passages))
@@ -377,7 +406,7 @@ class LLMComposer:
             raise TimeoutError(f"no answer within {self.timeout_s:g} s") from err
         finally:
             pool.shutdown(wait=False)
-        return self._finish(str(reply.content))
+        return self._finish(reply_text(reply))
 
     def stream(self, question: str, passages: Sequence[Passage]):
         """Yields the model's text as it comes; returns the Composition at the end. The whole
@@ -385,13 +414,15 @@ class LLMComposer:
         import queue
         import threading
 
+        from .llm import reply_text
+
         came: queue.Queue = queue.Queue()
         end = object()
 
         def read() -> None:
             try:
                 for chunk in self.model.stream(self.messages(question, passages)):
-                    came.put(str(chunk.content))
+                    came.put(reply_text(chunk))
                 came.put(end)
             except Exception as err:  # said where the answer is awaited
                 came.put(err)
