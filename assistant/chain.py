@@ -642,7 +642,9 @@ class Assistant:
             raise LLMError(
                 f"ASSISTANT_CAREFUL_CALIBRATION: {path} cannot be read ({_one_line(err)})"
             ) from err
-        return CarefulJudge(model, calibration, name=self.settings.careful)
+        return CarefulJudge(
+            model, calibration, name=self.settings.careful, timeout_s=self.settings.llm_timeout_s
+        )
 
     def _judge(self, evidence: Evidence, notes: list[str]) -> None:
         """Careful mode: a borderline answer is decided by the chat model's word on the

@@ -283,3 +283,11 @@ def test_a_prefaced_rewrite_is_searched_for_its_question(harbour):
     model = Scripted(replies=[reply])
     answer = Assistant(harbour, llm=model).ask("When was it automated?", history=EARLIER)
     assert answer.standalone_question == "When was the Kelby light automated?"
+
+
+def test_careful_mode_from_the_settings_waits_as_long_as_the_chat_model(harbour):
+    tuned = harbour.model_copy(
+        update={"llm": "scripted:model", "careful": "scripted:model", "llm_timeout_s": 7.0}
+    )
+    assistant = Assistant(tuned, llm=Scripted(replies=["YES"]))
+    assert assistant.careful is not None and assistant.careful.timeout_s == 7.0
