@@ -468,6 +468,11 @@ def _missed(path: Path, check, results) -> list[str]:
     return failures
 
 
+def fitting_rows(rows: list[dict]) -> list[dict]:
+    """The rows careful mode may be fitted on: none from a set's test part."""
+    return [row for row in rows if row.get("split") != "test"]
+
+
 def _careful_sweep(settings, chosen, args: argparse.Namespace) -> int:
     """Asks the sets twice with no refusal threshold, by the selector alone and with the
     careful model judging every question, fits careful mode's weighing on them and writes it
@@ -502,7 +507,11 @@ def _careful_sweep(settings, chosen, args: argparse.Namespace) -> int:
                 ]
     finally:
         every.unlink()
-    split = f", {args.split} part" if args.split else ""
+    # A test part is never tuned on: its questions are asked, and left out of the fit.
+    alone, judged = fitting_rows(alone), fitting_rows(judged)
+    if not alone:
+        raise UsageError("--careful-sweep has no question outside a test part to fit on")
+    split = f", {args.split} part" if args.split else ", test parts left out"
     data = f"{', '.join(chosen)}{split}: {len(alone)} questions"
     if selector_for is not None:
         data += ", the real documents' P from the selector of the fold that never saw them"

@@ -7,8 +7,9 @@ Metrics, per case, then averaged per set and split:
   the share the draft gives evidence for.
 - side_precision (briefs): of the jurisdictions the draft gives evidence for, the share
   expected to hold some; the rest are sides filled from documents that do not address it.
-- key_point_recall: the share of key points the draft states, by text (any alternative; for a
-  comparison, each in its own row).
+- key_point_recall: the share of key points the draft states, by text as whole words and
+  figures, as the answer eval finds answer terms (any alternative; for a comparison, each in
+  its own row).
 - absent_right: of the sides the documents are silent on, the share the draft reports as not
   found (across documents: a row that finds nothing, or the document listed among those not
   compared, which the draft does not fill).
@@ -21,7 +22,6 @@ Metrics, per case, then averaged per set and split:
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,10 +30,10 @@ from typing import Any
 import yaml
 
 from .chain import Assistant
-from .citations import MARKER, digits_for_words
+from .citations import MARKER
 from .config import Settings
 from .drafting import Briefing, Comparison, Side
-from .evaluation import eval_settings
+from .evaluation import eval_settings, figures_for_words, holds_term
 from .ingest import Ingester
 
 METRICS = (
@@ -122,14 +122,15 @@ def load_cases(path: Path) -> list[Case]:
 
 
 def _fold(text: str) -> str:
-    text = digits_for_words(MARKER.sub(" ", text)).replace("\u2019", "'").replace("\u2018", "'")
-    text = text.replace("\u201c", '"').replace("\u201d", '"')
-    return re.sub(r"\s+", " ", text).casefold()
+    return figures_for_words(MARKER.sub(" ", text))
 
 
 def _stated(alternatives: tuple[str, ...], text: str) -> bool:
+    """Whether the text states a key point (any of its alternatives) as the answer eval finds
+    an answer term: as whole words and figures ("50 indicators" is not in "150 indicators",
+    "73%" not in "173%"), in any case, quote mark, dash or form of a figure."""
     folded = _fold(text)
-    return any(_fold(a) in folded for a in alternatives)
+    return any(holds_term(folded, _fold(a)) for a in alternatives)
 
 
 def _support(assistant: Assistant, draft: Briefing | Comparison, sides: list[Side]):

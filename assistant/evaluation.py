@@ -65,8 +65,44 @@ LOWER_IS_BETTER = {
 }
 
 
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+# hyphens and dashes of every kind, and the minus sign, are one hyphen: "2022\u201326" is "2022-26"
+_DASH = re.compile(r"[\u2010-\u2015\u2212]")
+# a thousands separator is not part of a figure: "1,250" is "1250" (and "1,250,000" "1250000")
+_THOUSANDS = re.compile(r"(?<!\d)(?<!\d,)(\d{1,3})((?:,\d{3})+)(?!\d)(?!,\d)")
+_PER_CENT = re.compile(r"(\d)\s*(?:%|per\s*cent\b|percent\b)", re.I)
+_TENS = {
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
+_UNITS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+# "thirty-five" is 35, not "30-5" (digits_for_words writes each word apart, and "5" would then
+# stand in it as a whole figure)
+_COMPOUND = re.compile(rf"\b({'|'.join(_TENS)})[-\u2010\u2011 ]({'|'.join(_UNITS)})\b", re.I)
+
+
 def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text.replace("\u2019", "'")).casefold()
+    """Text as answer terms are looked for in it: any case, any quote mark or dash, and a
+    figure in any of its usual forms ("1,250" is "1250", "40 per cent" is "40%")."""
+    text = _DASH.sub("-", text.translate(_QUOTES))
+    text = _THOUSANDS.sub(lambda m: m.group(1) + m.group(2).replace(",", ""), text)
+    text = _PER_CENT.sub(r"\1%", text)
+    return re.sub(r"\s+", " ", text).casefold()
+
+
+def figures_for_words(text: str) -> str:
+    """The text with its figures in words written as digits: "seventeen" is 17 and
+    "thirty-five" 35 (not "30-5")."""
+    text = _COMPOUND.sub(
+        lambda m: str(_TENS[m.group(1).lower()] + _UNITS.index(m.group(2).lower()) + 1), text
+    )
+    return digits_for_words(text)
 
 
 def holds_term(text: str, term: str) -> bool:
@@ -85,9 +121,9 @@ def _holds(text: str, term: str) -> bool:
         pattern = r"(?<!\d[.,])" + pattern
     # a figure may run into its unit ("1.2bn", "17th") or a footnote's call after its stop
     # ("September 2025.116"), not into more of itself ("3.5", "1,200"); a word not into a
-    # longer word
+    # longer word, but into a footnote's call ("\u00a310.5 billion18")
     if not term[-1].isdigit():
-        pattern += r"(?!\w)"
+        pattern += r"(?![^\W\d])"
     elif re.search(r"(?<!\d)(19|20)\d\d$", term):  # a year has no decimals: "2027.61" is a call
         pattern += r"(?!\d)(?!,\d)"
     else:
@@ -108,6 +144,36 @@ def evidence_coverage(evidence: str, quote: str) -> float:
     return sum(min(n, held[w]) for w, n in wanted.items()) / sum(wanted.values())
 
 
+def quoted_runs(citations, by_n: dict[int, Passage], expected: set[str]) -> list[str]:
+    """The quotes of the answer from an expected document, each with the quotes that run on
+    from it in its passage joined to it: a sentence the reading split in two ("... began on
+    1st" / "October and was completed ...") and that the answer quotes whole, in two claims,
+    is quoted whole. Quotes with other text between them in the passage stay apart."""
+    spans: dict[int, set[tuple[int, int]]] = {}
+    runs = []
+    for c in citations:
+        passage = by_n.get(c.n)
+        if passage is None or _name(passage) not in expected or not c.quote:
+            continue
+        start = passage.text.find(c.quote)
+        if start < 0:
+            runs.append(c.quote)
+        else:
+            spans.setdefault(c.n, set()).add((start, start + len(c.quote)))
+    for n, found in spans.items():
+        text = by_n[n].text
+        ordered = sorted(found)
+        start, end = ordered[0]
+        for a, b in ordered[1:]:
+            if a <= end or not text[end:a].strip():
+                end = max(end, b)
+                continue
+            runs.append(text[start:end])
+            start, end = a, b
+        runs.append(text[start:end])
+    return runs
+
+
 class Scorer:
     """Scores one answer against its question."""
 
@@ -120,7 +186,7 @@ class Scorer:
     def key_points(self, question: Question, answer: Answer) -> list[dict[str, Any]]:
         """Each answer term: found by text (any of its alternatives; "seventeen" states 17), or
         for words, by meaning at cosine 0.8 to a sentence of the answer."""
-        text = _norm(digits_for_words(MARKER.sub("", answer.answer)))
+        text = _norm(figures_for_words(MARKER.sub("", answer.answer)))
         sentences = split_claims(MARKER.sub("", answer.answer))
         vectors = (
             self.embedder.embed_documents(sentences)
@@ -130,8 +196,13 @@ class Scorer:
         found = []
         for alternatives in question.answer_terms:
             point = alternatives[0]
+            if answer.refused:
+                # a refusal states no answer: the words it says ("They do not mention ...",
+                # the nearest passage's title) are not the answer's terms
+                found.append({"point": point, "matched": None})
+                continue
             if any(
-                _holds(text, _norm(a)) or _holds(text, _norm(digits_for_words(a)))
+                _holds(text, _norm(a)) or _holds(text, _norm(figures_for_words(a)))
                 for a in alternatives
             ):
                 found.append({"point": point, "matched": "text"})
@@ -155,6 +226,9 @@ class Scorer:
         passages = found[: self.k]
         expected = set(question.documents)
         by_n = {p.n: p for p in answer.passages}
+        # the passage each citation cites: citation precision is the share of citations whose
+        # passage is from an expected document (a passage cited by three claims counts three
+        # times; plain cites each of its passages once)
         cited = [by_n[c.n] for c in answer.citations if c.n in by_n]
         row: dict[str, Any] = {
             "id": question.id,
@@ -167,6 +241,10 @@ class Scorer:
             "answer": answer.answer,
             "timings_ms": answer.timings_ms,
         }
+        if question.variant_of:
+            # the report's pairs (asked with the asker's situation, and without) are
+            # recomputed from these rows
+            row["variant_of"] = question.variant_of
         if not answer.refused:
             row["answer_words"] = len(MARKER.sub("", answer.answer).split())
         if not question.answerable:
@@ -194,9 +272,8 @@ class Scorer:
         if question.evidence:
             best = max(
                 (
-                    evidence_coverage(question.evidence, c.quote)
-                    for c in answer.citations
-                    if c.n in by_n and _name(by_n[c.n]) in expected
+                    evidence_coverage(question.evidence, quote)
+                    for quote in quoted_runs(answer.citations, by_n, expected)
                 ),
                 default=0.0,
             )
@@ -250,11 +327,14 @@ class PlainPipeline:
 
     def ask(self, question: str, history=None, filters=None) -> Answer:
         started = time.perf_counter()
-        passages = self.retriever.retrieve(question, k=self.k, filters=filters)
+        # The search is asked for as many passages as retrieval is scored on (hit@5, MRR, page
+        # hit@5 look at the first EVAL_K); the answer is its top k of them.
+        found = self.retriever.retrieve(question, k=max(self.k, EVAL_K), filters=filters)
+        passages = found[: self.k]
         text = " ".join(f"{p.text} [{p.n}]" for p in passages)
         citations = [citation_of(p, p.text, True) for p in passages]
         timings = {"total": (time.perf_counter() - started) * 1000}
-        return Answer(question, question, text, False, citations, passages, self.name, timings)
+        return Answer(question, question, text, False, citations, found, self.name, timings)
 
 
 def _mean(rows: Sequence[dict[str, Any]], metric: str) -> float | None:
@@ -403,7 +483,9 @@ def threshold_sweep(
     out = []
     grid = {float(t) for t in np.round(np.arange(0.0, 1.0 + 1e-9, step), 2)} | set(also)
     for t in sorted(grid):
-        answers = lambda r, t=t: (r.get("confidence") or 0.0) >= t  # noqa: E731
+        # a question refused with no threshold at all (nothing composed or kept) is refused
+        # at every threshold, whatever its P
+        answers = lambda r, t=t: not r.get("refused") and (r.get("confidence") or 0.0) >= t  # noqa: E731
         out.append(
             {
                 "threshold": float(t),
