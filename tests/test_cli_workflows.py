@@ -22,9 +22,10 @@ from assistant import cli
 from assistant import ingest as ingest_module
 from assistant.config import Settings, get_settings
 from assistant.ingest import Ingester, RebuildRefused, discover, open_store
-from assistant.store import Store, StoreError
+from assistant.store import StoreError
 from tests.net import free_port
 from tests.pdfs import make_pdf
+from tests.test_ingest import _InterruptingStore
 
 
 @pytest.fixture
@@ -88,24 +89,11 @@ def test_a_nonsense_setting_is_refused_in_one_line_naming_it(run, tmp_path, name
     assert not (tmp_path / "chroma").exists()  # nothing written into the working folder
 
 
-class _StoppedStore(Store):
-    """A real store stopped (as by Ctrl-C) before its second commit: the second document's
-    chunks are written, and no ledger row commits them."""
-
-    commits = 0
-
-    def commit(self, record, meta_hash):
-        type(self).commits += 1
-        if type(self).commits == 2:
-            raise KeyboardInterrupt
-        super().commit(record, meta_hash)
-
-
 def test_status_after_a_stopped_ingest_counts_only_committed_chunks(run, counting, tmp_path):
     settings = Settings(index_dir=tmp_path / "index", progress=False, chroma_url=None)
     folder = _docs(tmp_path / "docs")
-    _StoppedStore.commits = 0
-    store = _StoppedStore(settings, counting.name)
+    _InterruptingStore.commits = 0
+    store = _InterruptingStore(settings, counting.name)
     with pytest.raises(KeyboardInterrupt):
         Ingester(settings, embedder=counting, store=store, group_chunks=1).ingest([folder])
     assert open_store(settings).count() > sum(r.chunks for r in store.documents())

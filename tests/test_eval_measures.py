@@ -6,22 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.evalsets import Question
 from assistant.evaluation import EVAL_K, PLAIN_K, PlainPipeline, Scorer, threshold_sweep
-from assistant.models import Answer, Citation, Passage
-
-
-def _passage(n: int, source: str, text: str, pages=(1, 1)) -> Passage:
-    return Passage(n, f"c{n}", f"d{n}", "T", f"/x/{source}", pages[0], pages[1], "", text, 0.5)
-
-
-def _question(**fields) -> Question:
-    base = dict(id="q", question="?", answerable=True, kind="fact", documents=("a.pdf",))
-    return Question(**{**base, **fields})
-
-
-def _citation(n: int, quote: str) -> Citation:
-    return Citation(n, f"d{n}", "T", "s", 1, 1, "", quote, 0.5, True)
+from assistant.models import Answer
+from tests.test_eval import _citation, _passage, _question
 
 
 def _said(text: str) -> Answer:
