@@ -336,16 +336,19 @@ class Ingester:
     ) -> list[Path]:
         """The files but the index's own copies (of its documents, and the eval and training
         indexes' corpora and copies), which would be indexed a second time when a folder
-        holding the index is ingested. A copy named on its own is said to be skipped."""
+        holding the index is ingested. One named on its own, or from a folder named inside
+        those, is said to be skipped: only a folder holding the whole index passes them over
+        without a word."""
         index = self.settings.index_dir
         own = [(index / name).resolve() for name in ("documents", "eval", "train-selector")]
         named = {Path(p).expanduser().resolve() for p in paths}
+        asked = {n for n in named if any(f == n or f in n.parents for f in own)}
         kept = []
         for path in files:
             real = path.resolve()
             if not any(folder in real.parents for folder in own):
                 kept.append(path)
-            elif real in named:
+            elif real in named or any(n == real.parent or n in real.parents for n in asked):
                 report.skipped.append(
                     FileFailure(str(path), f"is the index's own copy ({index}): not indexed")
                 )

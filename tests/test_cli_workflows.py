@@ -297,6 +297,10 @@ def test_a_folder_holding_the_index_does_not_index_its_copies_again(counting, tm
     named = Ingester(settings, embedder=counting).ingest([copy])
     assert not named.added and [s.source for s in named.skipped] == [str(copy)]
     assert "the index's own copy" in named.skipped[0].reason
+    # The copies' folder named as a folder: each copy is said to be skipped, not passed over.
+    folder = Ingester(settings, embedder=counting).ingest([settings.documents_dir])
+    copies = sorted(str(p) for p in settings.documents_dir.glob("*.*"))
+    assert not folder.added and sorted(s.source for s in folder.skipped) == copies
 
     beside = Settings(index_dir=project, progress=False, chroma_url=None)  # the index is here
     assert len(Ingester(beside, embedder=counting).ingest([project / "docs"]).added) == 2
