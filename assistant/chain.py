@@ -34,10 +34,10 @@ from .lexical import named_paragraphs, paragraph_token, stopwords
 from .models import Answer, DocumentRecord, IngestReport, Passage
 from .questions import ASKING, Analysis, analyse, nlp, plan
 from .readability import claim_leans_back
-from .retrieval import HybridRetriever
+from .retrieval import HybridRetriever, filters_match
 from .selector import AnswerSelector, SelectorError, default_selector
 from .signals import Candidate, candidates, feature_matrix, present, question_features
-from .store import StoreError
+from .store import StoreError, chunk_fields
 
 if TYPE_CHECKING:  # importing langchain's chat models costs two seconds of a cold start
     from langchain_core.language_models import BaseChatModel
@@ -119,17 +119,9 @@ def _standalone(question: str, earlier: Sequence[str], depth: int = FOLLOW_UP_DE
 
 
 def in_scope(record: DocumentRecord, filters: Mapping[str, Sequence[str]]) -> bool:
-    """Whether a document is among those the filters keep: a document named by its id or the
-    start of it (as the search takes it), and each other field by its value in any case."""
-    for name, values in filters.items():
-        if name == "document":
-            if not any(record.doc_id.startswith(v) for v in values):
-                return False
-            continue
-        held = record.meta.get(name, record.title if name == "title" else None)
-        if held is None or str(held).casefold() not in {v.casefold() for v in values}:
-            return False
-    return True
+    """Whether a document is among those the filters keep, by the rule the search keeps its
+    chunks by (see retrieval.filters_match)."""
+    return filters_match(chunk_fields(record), filters)
 
 
 class QuestionError(ValueError):
@@ -413,22 +405,15 @@ class Assistant:
         """The chat model's standalone question, or "" where it fails, takes longer than
         ASSISTANT_LLM_TIMEOUT_S, or gives no line that reads as a question (a preface, "Here
         is the question:", is passed over; an answer is no question)."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        from .llm import reply_text
+        from .llm import reply_text, within
         from .prompts import render
 
         turns = "\n".join(f"{t.get('role', 'user')}: {t.get('content', '')}" for t in history[-6:])
-        pool = ThreadPoolExecutor(1)
+        asked = render("condense", history=turns, question=question)
         try:
-            asked = pool.submit(
-                self.llm.invoke, render("condense", history=turns, question=question)
-            )
-            reply = reply_text(asked.result(timeout=self.settings.llm_timeout_s))
+            reply = reply_text(within(self.settings.llm_timeout_s, self.llm.invoke, asked))
         except Exception:  # a failing or slow model must not stop the question being answered
             return ""
-        finally:
-            pool.shutdown(wait=False)
         lines = [line.strip().strip("\"'*") for line in reply.splitlines()]
         text = next((line for line in lines if line.endswith("?")), "")
         return text if 3 <= len(text) <= MAX_QUESTION_CHARS else ""

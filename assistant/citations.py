@@ -220,26 +220,38 @@ def numbers_in(text: str) -> set[str]:
     return found
 
 
-_SCALED = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(thousand|million|billion|trillion|bn|m|k)\b", re.I)
-_SCALES = {"k": "thousand", "m": "million", "bn": "billion"}
+# A figure with its scale word; a match starts only where a figure does (no backtracking
+# into a long run of digits and commas).
+_SCALED = re.compile(
+    r"(?<![\d,.])(\d[\d,]*+(?:\.\d+)?)\s*(thousand|million|billion|trillion|bn)\b", re.I
+)
+_SCALE = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "bn": 10**9, "trillion": 10**12}
 
 
-def scaled_figures(text: str) -> set[str]:
-    """The figures a text gives with a scale word ("3 million", "£4bn" as "4 billion")."""
-    return {
-        f"{n.replace(',', '')} {_SCALES.get(w.lower(), w.lower())}"
-        for n, w in _SCALED.findall(text)
-    }
+def scaled_figures(text: str) -> dict[str, float]:
+    """The figures a text gives with a scale word, each with its value: "3 million" is 3e6,
+    "£4bn" 4e9."""
+    found = {}
+    for number, word in _SCALED.findall(text):
+        try:
+            value = float(number.replace(",", "")) * _SCALE[word.lower()]
+        except ValueError:
+            continue
+        found[f"{number.replace(',', '')} {word.lower()}"] = value
+    return found
 
 
 def rescaled(claim: str, evidence: str) -> set[str]:
     """The claim's scaled figures whose number the evidence gives at another scale only
-    ("3 billion" where it says "3 million"): the figure is there, its size is not."""
+    ("3 billion" where it says "3 million"): the figure is there, its size is not. One the
+    evidence gives at the same value in any form ("3 thousand" for "3,000") stands."""
     theirs = scaled_figures(evidence)
+    values = set(theirs.values())
+    values |= {float(n) for n in numbers_in(evidence) if re.fullmatch(r"\d+(\.\d+)?", n)}
     return {
-        f
-        for f in scaled_figures(claim) - theirs
-        if any(g.split()[0] == f.split()[0] for g in theirs)
+        figure
+        for figure, value in scaled_figures(claim).items()
+        if value not in values and any(g.split()[0] == figure.split()[0] for g in theirs)
     }
 
 

@@ -344,9 +344,14 @@ _CITED_LENTICULAR = re.compile(r"\u3010\s*(\d+)\s*\u3011")
 def _citations_read(text: str) -> str:
     """The reply with its citations written as the verifier reads them, "[1][3]"."""
     text = _CITED_LENTICULAR.sub(r"[\1]", text)
-    text = _CITED_SEVERAL.sub(
-        lambda m: "".join(f"[{n}]" for n in re.split(r"\s*[,;]\s*", m.group(1))), text
-    )
+
+    def several(m: re.Match) -> str:
+        numbers = re.split(r"\s*[,;]\s*", m.group(1))
+        if not all(0 < int(n) <= 40 for n in numbers):
+            return m.group(0)  # no passages ("[2,500]" is a figure, "[2019, 2021]" years)
+        return "".join(f"[{n}]" for n in numbers)
+
+    text = _CITED_SEVERAL.sub(several, text)
 
     def spread(m: re.Match) -> str:
         low, high = int(m.group(1)), int(m.group(2))
@@ -393,19 +398,9 @@ class LLMComposer:
 
     def compose(self, question: str, passages: Sequence[Passage]) -> Composition:
         """One call to the model, within the timeout; raises on failure or time-out."""
-        from concurrent.futures import ThreadPoolExecutor
-        from concurrent.futures import TimeoutError as FutureTimeout
+        from .llm import reply_text, within  # langchain's messages: only with a chat model
 
-        from .llm import reply_text  # langchain's messages: only with a chat model
-
-        pool = ThreadPoolExecutor(1)
-        future = pool.submit(self.model.invoke, self.messages(question, passages))
-        try:
-            reply = future.result(timeout=self.timeout_s)
-        except FutureTimeout as err:
-            raise TimeoutError(f"no answer within {self.timeout_s:g} s") from err
-        finally:
-            pool.shutdown(wait=False)
+        reply = within(self.timeout_s, self.model.invoke, self.messages(question, passages))
         return self._finish(reply_text(reply))
 
     def stream(self, question: str, passages: Sequence[Passage]):

@@ -26,6 +26,28 @@ class LLMError(RuntimeError):
     """The configured chat model cannot be used; str() says why."""
 
 
+def within(seconds: float, call, *args):
+    """call(*args), waited for at most `seconds`; raises TimeoutError after. The call runs in
+    a daemon thread, so a model that never answers keeps only that thread, and never holds up
+    the process's exit (a pool's worker would: Python joins those as it exits)."""
+    came: queue.Queue = queue.Queue(1)
+
+    def run() -> None:
+        try:
+            came.put((True, call(*args)))
+        except Exception as err:  # raised where the result is awaited
+            came.put((False, err))
+
+    threading.Thread(target=run, daemon=True, name="chat-model-call").start()
+    try:
+        ok, result = came.get(timeout=max(0.0, seconds))
+    except queue.Empty:
+        raise TimeoutError(f"no answer within {seconds:g} s") from None
+    if not ok:
+        raise result
+    return result
+
+
 def reply_text(reply: object) -> str:
     """The words of a chat model's reply or streamed chunk. A provider may give its content as
     a list of blocks (Anthropic's streamed chunks and replies with thinking, OpenAI's Responses

@@ -489,17 +489,22 @@ class _SeenText:
         box = self._page.cropbox
         left, bottom, right, top = (float(v) for v in (box.left, box.bottom, box.right, box.top))
         forms = 0  # how deep in forms (Do) the text read now is drawn
+        # pypdf hands over the text waiting on the page as it meets a Do, after the hook
+        # below has counted the form: that text is the page's, judged as the page's.
+        flushing = False
 
         def before(operator, *_):
-            nonlocal forms
-            forms += operator == b"Do"
+            nonlocal forms, flushing
+            flushing = operator == b"Do"
+            forms += flushing
 
         def after(operator, *_):
-            nonlocal forms
+            nonlocal forms, flushing
+            flushing = False
             forms -= operator == b"Do"
 
         def seen(text: str, cm, tm, font, size) -> bool:
-            if forms > 0 or not text.strip():
+            if forms - flushing > 0 or not text.strip():
                 return True
             try:
                 x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]

@@ -46,7 +46,10 @@ def parse_filters(pairs: Sequence[str]) -> dict[str, list[str]]:
     return filters
 
 
-def _matches(meta: Mapping[str, MetaValue], filters: Mapping[str, Sequence[str]]) -> bool:
+def filters_match(meta: Mapping[str, MetaValue], filters: Mapping[str, Sequence[str]]) -> bool:
+    """Whether a chunk's fields (or a document's, as its chunks carry them) are among those
+    the filters keep: a document by its id or the start of it, each other field by its value,
+    in any case."""
     for name, values in filters.items():
         stored = meta.get(FILTER_FIELDS[name])
         if stored is None:
@@ -150,17 +153,19 @@ class HybridRetriever:
         if where == {}:
             return []
         hits = self.store.query(vector, n, where=where)
-        return [(c, s) for c, s in hits if self._is_committed(c) and _matches(c.metadata, filters)]
+        return [
+            (c, s) for c, s in hits if self._is_committed(c) and filters_match(c.metadata, filters)
+        ]
 
     def _narrowed(self, filters: Mapping[str, Sequence[str]]) -> dict[str, Any] | None:
         """A vector search narrowed by document fields, as the committed documents that have
-        them (matched as _matches does, so both vector views and the keyword view agree): None
+        them (matched as filters_match does, so both vector views and the keyword view agree): None
         when nothing narrows it, {} when no document matches."""
         if not filters:
             return None
         if self._committed is None:
             self.refresh()
-        wanted = sorted({d for d, meta in self._fields if _matches(meta, filters)})
+        wanted = sorted({d for d, meta in self._fields if filters_match(meta, filters)})
         return {"doc_id": {"$in": wanted}} if wanted else {}
 
     def lexical_hits(
@@ -174,7 +179,9 @@ class HybridRetriever:
         ranked = self.lexical.search(query, n * (3 if filters else 1), documents)
         chunks = {c.chunk_id: c for c in self.store.get([cid for cid, _ in ranked])}
         hits = [(chunks[cid], s) for cid, s in ranked if cid in chunks]
-        hits = [(c, s) for c, s in hits if self._is_committed(c) and _matches(c.metadata, filters)]
+        hits = [
+            (c, s) for c, s in hits if self._is_committed(c) and filters_match(c.metadata, filters)
+        ]
         return hits[:n]
 
     def sentence_hits(
@@ -189,7 +196,7 @@ class HybridRetriever:
         chunks = {c.chunk_id: c for c in self.store.get([cid for cid, _ in hits])}
         found = [(chunks[cid], score) for cid, score in hits if cid in chunks]
         return [
-            (c, s) for c, s in found if self._is_committed(c) and _matches(c.metadata, filters)
+            (c, s) for c, s in found if self._is_committed(c) and filters_match(c.metadata, filters)
         ][:n]
 
     def retrieve(

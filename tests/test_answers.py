@@ -53,9 +53,13 @@ def test_a_question_searched_in_no_document_is_refused_by_its_filters(assistant)
         QuestionError, match=r"no indexed document matches the filters \(year 1066\)"
     ):
         assistant.ask("What does the Act require?", filters={"year": ["1066"]})
-    # Any case of a field's value keeps its documents, as the search does.
+    # Any case of a field's value keeps its documents, as the search does; so does a
+    # document's id by its start in any case, and one value given alone, not as a list.
     answer = assistant.ask("What does the Act require?", filters={"jurisdiction": ["wales"]})
     assert answer.filters == {"jurisdiction": ["wales"]}
+    wales = next(r for r in assistant.documents() if "wales" in r.source)
+    for filters in ({"document": [wales.doc_id[:6].upper()]}, {"jurisdiction": "Wales"}):
+        assert not assistant.ask("What does the Act require?", filters=filters).refused
 
 
 def _chunks(*texts: str) -> list[StoredChunk]:

@@ -291,3 +291,37 @@ def test_careful_mode_from_the_settings_waits_as_long_as_the_chat_model(harbour)
     )
     assistant = Assistant(tuned, llm=Scripted(replies=["YES"]))
     assert assistant.careful is not None and assistant.careful.timeout_s == 7.0
+
+
+def test_a_call_that_never_answers_does_not_hold_up_the_process_exit():
+    import subprocess
+    import sys
+
+    code = (
+        "import time\n"
+        "from assistant.llm import within\n"
+        "try:\n"
+        "    within(0.2, time.sleep, 60)\n"
+        "except TimeoutError as err:\n"
+        "    print(err)\n"
+    )
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert done.stdout.strip() == "no answer within 0.2 s"
+    assert time.monotonic() - started < 15
+
+
+def test_figures_and_citations_are_read_as_what_they_are():
+    from assistant.citations import rescaled, scaled_figures
+    from assistant.generation import _citations_read
+
+    assert rescaled("costs rose to 3 billion", "costs rose to 3 million") == {"3 billion"}
+    # The same value in another form stands; "m" after a figure may be metres.
+    assert not rescaled("it built 3 thousand homes", "The £3 million scheme built 3,000 homes.")
+    assert not rescaled("a 2 m sea wall cost £2 billion", "a 2 metres wall cost £2 billion")
+    started = time.monotonic()
+    assert len(scaled_figures("1," * 20_000 + " million")) == 1
+    assert time.monotonic() - started < 1  # a long run of digits: no backtracking
+    assert _citations_read("A [1, 3]. B [2,500]. C [2019, 2021].") == (
+        "A [1][3]. B [2,500]. C [2019, 2021]."
+    )

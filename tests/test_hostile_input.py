@@ -294,3 +294,40 @@ def test_a_download_redirected_to_another_local_address_is_refused(tmp_path):
         result = fetch_one(entry, tmp_path, 10**6, 5.0)
     assert result.ok, result.detail
     assert "Eleven outcomes" in (tmp_path / "official" / "moved.html").read_text()
+
+
+@pytest.mark.parametrize("where", ["under a point high", "off the page"])
+def test_unseen_text_is_left_out_when_a_form_is_drawn_right_after_it(tmp_path, where):
+    """pypdf hands over the text waiting on a page as it meets a form (Do): that text is the
+    page's, and judged as the page's, not as the form's."""
+    import re
+
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import DecodedStreamObject, NameObject
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "form.pdf"
+    pdf = canvas.Canvas(str(path), pagesize=(612, 792))
+    pdf.beginForm("box")
+    pdf.rect(0, 0, 10, 10)
+    pdf.endForm()
+    pdf.setFont("Helvetica", 12)
+    pdf.drawString(72, 700, VISIBLE)
+    pdf.doForm("box")
+    pdf.showPage()
+    pdf.save()
+    writer = PdfWriter(clone_from=str(path))
+    page = writer.pages[0]
+    drawn = page.get_contents().get_data().decode("latin-1")
+    form = re.search(r"/(\S+) Do", drawn).group(1)
+    font = re.search(r"/(F\d+) 12 Tf", drawn).group(1)
+    size, y = (0.5, 650) if where == "under a point high" else (12, 5000)
+    hidden = f"BT /{font} {size} Tf 72 {y} Td (Fares were abolished) Tj /{form} Do ET"
+    stream = DecodedStreamObject()
+    stream.set_data(f"{drawn}\n{hidden}".encode("latin-1"))
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    with path.open("wb") as handle:
+        writer.write(handle)
+    assert "abolished" in PdfReader(path).pages[0].extract_text()  # pypdf reads it
+    text = load_file(path, 10**7).pages[0].text
+    assert VISIBLE in text and "abolished" not in text
