@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-import queue
 import re
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
@@ -139,24 +137,14 @@ class CarefulJudge:
         return read_verdict(reply_text(self.model.invoke(asked)))
 
     def _within(self, deadline: float, question: str, candidate: Candidate) -> float | None:
-        """yes_probability, waited for until the deadline (in a thread of its own, which a
-        model that hangs keeps: a daemon, so that it never holds up the process's exit)."""
-        came: queue.Queue = queue.Queue(1)
+        """yes_probability, waited for until the deadline (see llm.within: a model that hangs
+        keeps only a daemon thread)."""
+        from .llm import within
 
-        def ask() -> None:
-            try:
-                came.put((True, self.yes_probability(question, candidate)))
-            except Exception as err:  # raised where the verdict is awaited
-                came.put((False, err))
-
-        threading.Thread(target=ask, daemon=True, name="careful-judge").start()
         try:
-            ok, said = came.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
+            return within(deadline - time.monotonic(), self.yes_probability, question, candidate)
+        except TimeoutError:
             raise TimeoutError(f"no verdict within {self.timeout_s:g} s") from None
-        if not ok:
-            raise said
-        return said
 
     def judge(
         self, question: str, ranked: Sequence[tuple[Candidate, float]], p: float
