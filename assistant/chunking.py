@@ -39,6 +39,7 @@ _TERMINAL = (".", "!", "?", ":", ";", ",")
 TITLE_LINE = 0.5
 """A line of a wrapped title is shorter than this share of the page's text width."""
 _STOPS = (".", "!", "?", ":", ";")
+_ENDS_ON_A_STOP = re.compile(r"[\w)\]\"'\u201d\u2019][.:;,]$")
 _MD_INLINE = re.compile(r"(\*\*|__|`)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
 
@@ -76,7 +77,10 @@ def _looks_like_heading(line: str, outline: set[str] | None, next_line: str = ""
     """Whether a line is a heading: named in the outline (for this page), or by its look."""
     key = line.lower().rstrip(" .")
     if outline is not None:
-        return key in outline
+        # A sentence is no heading, though the outline names it: a word processor may bookmark
+        # every numbered paragraph ("5.1.1 UKRI as the employer."), and a heading's words are
+        # kept only as the section of the text under it. A heading may ask a question.
+        return key in outline and not _ENDS_ON_A_STOP.search(without_calls(line))
     if len(line) > 80 or len(line.split()) > 12 or without_calls(line).endswith(_TERMINAL):
         return False
     if next_line[:1].islower() or line.split()[-1].lower() in FUNCTION_WORDS:
@@ -138,6 +142,11 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
     )
     blocks: list[Block] = []
     for page, lines in zip(document.pages, pages, strict=True):
+        # A page set in columns wraps its lines far short of the document's widest measure: a
+        # line is short against its own page's measure, or every wrapped line there would end
+        # a paragraph and cut a sentence at each line that opens with a name.
+        measure = _measure(lines)
+        page_width = min(width, measure) if measure else width
         kept: list[str] = []
         for i, line in enumerate(lines):
             at_edge = i < 3 or i >= len(lines) - 3
@@ -181,11 +190,40 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
             # A short line ends its paragraph, unless the next one plainly carries on from it
             # (narrow columns beside an infobox or a figure wrap early), or it stops where no
             # sentence can.
-            carried = following[:1].islower() or stops_mid_sentence(line)
-            runs_on = carried and not without_calls(line).endswith((".", "!", "?"))
-            if len(line) < 0.7 * width and not runs_on:
+            # A name's initial ("President Chester A.") stops no sentence either.
+            initial = bool(_NAME_INITIAL.search(line))
+            carried = following[:1].islower() or stops_mid_sentence(line) or initial
+            runs_on = carried and (initial or not without_calls(line).endswith((".", "!", "?")))
+            # A line as long as its page's prose lines is wrapped prose when it reads as prose
+            # or runs on a paragraph, and does not end on a figure (a contents entry's page); a
+            # title-cased line that opens a block there is a heading.
+            inside = open_block is not None and open_block.text != line
+            wrapped = (
+                len(line) >= 0.7 * page_width
+                and not line.rstrip()[-1:].isdigit()
+                and (inside or _reads_as_prose(line))
+            )
+            if len(line) < 0.7 * width and not wrapped and not runs_on:
                 open_block = None
     return _merge_across_pages(blocks, vocabulary)
+
+
+def _measure(lines: Sequence[str]) -> int | None:
+    """The length a page's prose lines run to (the 90th percentile of its lines of 20
+    characters or more, table rows aside), or None where too few lines show it."""
+    lengths = sorted(len(x) for x in lines if len(x) >= 20 and " | " not in x)
+    return lengths[int(len(lengths) * 0.9)] if len(lengths) >= _MEASURED_LINES else None
+
+
+_MEASURED_LINES = 8
+_NAME_INITIAL = re.compile(r"\b[A-Z][a-z]+ [A-Z]\.$")
+
+
+def _reads_as_prose(line: str) -> bool:
+    """Whether a line reads as running text rather than a heading, a name or a contents
+    entry: two in five of its words or more in lower case."""
+    words = [w for w in line.split() if w[:1].isalpha()]
+    return bool(words) and sum(w[:1].islower() for w in words) >= 0.4 * len(words)
 
 
 def _opens_item(line: str, before: str) -> bool:

@@ -112,16 +112,45 @@ def split_sentences(text: str) -> list[str]:
 
 
 def evidence_spans(text: str) -> list[tuple[int, int]]:
-    """Where each evidence sentence (see is_evidence) of a text lies: (start, end) offsets."""
+    """Where each evidence sentence (see is_evidence) of a text lies: (start, end) offsets.
+    The entries of a contents list are none."""
     spans, position = [], 0
+    listed = contents_entries(text)
     for sentence in split_sentences(text):
         start = text.find(sentence, position)
         if start < 0:
             continue
         position = start + len(sentence)
-        if is_evidence(sentence):
+        if is_evidence(sentence) and sentence not in listed:
             spans.append((start, position))
     return spans
+
+
+_PAGE_AT_END = re.compile(r"(?:[^\W\d]\S*|\d+(?:\.\d+)+)\s+(\d{1,4})$")
+CONTENTS_RUN = 3
+
+
+def contents_entries(text: str) -> set[str]:
+    """The lines of a text that are entries of a contents list: a run of three lines or more,
+    each ending on a number after a word or a paragraph's number ("Partnership Working 5.16
+    36"), not after a stop or another figure (a table's row), the numbers never falling (the
+    pages the entries start on)."""
+    lines = [line.strip() for line in text.split("\n")]
+    pages = [_PAGE_AT_END.search(line) if " | " not in line else None for line in lines]
+    entries: set[str] = set()
+    start = 0
+    while start < len(lines):
+        end = start
+        while (
+            end < len(lines)
+            and pages[end]
+            and (end == start or int(pages[end].group(1)) >= int(pages[end - 1].group(1)))
+        ):
+            end += 1
+        if end - start >= CONTENTS_RUN:
+            entries.update(lines[start:end])
+        start = max(end, start + 1)
+    return entries
 
 
 _CLAIM_END = re.compile(r"(?<=[.!?])\s+(?=\S)")

@@ -59,7 +59,11 @@ from .store import Store, StoreError, record_meta
 # and a labelled table row of any width; a row of figures with no word is none.
 # chunks-25: PDF text no reader sees (off the page, under 1 pt) is not read; a numbered
 # paragraph runs over a page and no further.
-SCHEME = "chunks-25"
+# chunks-26: a page set in columns is measured by its own lines, so a wrapped line there
+# carries its sentence on, as does a name's initial at a line's end; an outline entry that
+# is a sentence is text, not a heading; the entries of a contents list are not evidence
+# sentences; a web page's elements set never to show are not read.
+SCHEME = "chunks-26"
 
 
 def scheme(settings: Settings) -> str:

@@ -662,6 +662,8 @@ def _load_html(path: Path, text: str) -> tuple[str, list[Page]]:
     soup = BeautifulSoup(text, "html.parser")
     for tag in soup(["script", "style", "nav", "footer", "header", "noscript", "template"]):
         tag.decompose()
+    for tag in soup.find_all(_hidden_from_readers):
+        tag.decompose()
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     blocks: list[str] = []
     body = soup.body or soup
@@ -685,6 +687,16 @@ def _load_html(path: Path, text: str) -> tuple[str, list[Page]]:
     if not blocks:
         blocks = [body.get_text("\n", strip=True)]
     return title, [Page(1, normalise_text("\n\n".join(blocks)))]
+
+
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+
+def _hidden_from_readers(tag) -> bool:
+    """Whether an element is set never to show: the `hidden` attribute, or an inline style
+    of no display. Text a reader never sees is not evidence, and may be planted; a folded
+    section that opens when clicked is drawn by script and class, and stays."""
+    return tag.has_attr("hidden") or bool(_HIDDEN_STYLE.search(str(tag.get("style") or "")))
 
 
 def _html_rows(table) -> list[str]:

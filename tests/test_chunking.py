@@ -382,3 +382,107 @@ def test_a_long_paragraph_is_cut_where_a_sentence_ends_on_its_footnote_s_call():
         chunks = chunk_document(_plain(text), count_tokens, limit)
         assert len(chunks) > 1
         assert all(c.text.startswith(said) for c in chunks)
+
+
+def _column_document(column: list[str]):
+    """A document whose first page runs the full width and whose second is set in columns,
+    so the second page's lines are far shorter than the document's widest."""
+    from assistant.models import LoadedDocument, Page
+
+    wide = (
+        "The board said that the timetable for the coming winter would follow in September, "
+        "and that each island council would be told of it."
+    )
+    pages = (Page(1, "\n".join([wide] * 12)), Page(2, "\n".join(column)))
+    return LoadedDocument("e" * 16, "e" * 64, "x.pdf", "X", "pdf", "lines", pages)
+
+
+_COLUMN = [
+    "The harbour board keeps the timetables for all",
+    "of the island routes and publishes them twice a",
+    "year. The board insures the vessels of more than",
+    "Eighteen Island Councils and their ferry crews,",
+    "and it meets in the spring and in the autumn.",
+    "Crossings and Sailings Overview",
+    "The winter timetable was drawn up by President",
+    "Margaret H. Lewis of the board in its meeting,",
+    "and it runs from the first week of November to",
+    "the last week of March in each of the years.",
+]
+
+
+def test_a_sentence_wrapped_in_a_column_before_a_name_is_one_sentence():
+    from assistant.citations import split_sentences
+
+    chunks = chunk_document(_column_document(_COLUMN), count_tokens, 200)
+    sentences = [s.replace("\n", " ") for c in chunks for s in split_sentences(c.text)]
+    assert (
+        "The board insures the vessels of more than Eighteen Island Councils and their ferry "
+        "crews, and it meets in the spring and in the autumn." in sentences
+    )
+
+
+def test_a_name_s_initial_at_a_line_s_end_carries_the_sentence_on():
+    from assistant.citations import split_sentences
+
+    column = [*_COLUMN]
+    column[6:8] = [
+        "The winter timetable was drawn up by Margaret H.",
+        "Lewis of the board in its meeting,",
+    ]
+    chunks = chunk_document(_column_document(column), count_tokens, 200)
+    sentences = [s.replace("\n", " ") for c in chunks for s in split_sentences(c.text)]
+    assert any(
+        s.startswith("The winter timetable was drawn up by Margaret H. Lewis") for s in sentences
+    )
+
+
+def test_a_title_cased_line_in_a_column_stays_a_heading_of_its_own():
+    from assistant.citations import split_sentences
+
+    chunks = chunk_document(_column_document(_COLUMN), count_tokens, 200)
+    sentences = [s.replace("\n", " ") for c in chunks for s in split_sentences(c.text)]
+    assert not any("Overview The winter" in s for s in sentences)
+    assert any(
+        s.startswith("The winter timetable was drawn up by President Margaret") for s in sentences
+    )
+
+
+def test_contents_entries_in_a_column_are_not_run_together():
+    column = [
+        "Chapter 1: The harbour board and its duties 12",
+        "Chapter 2: The winter timetable and sailings 19",
+        "Chapter 3: Fares for islanders and for visitors 27",
+        "Chapter 4: The vessels, their crews and repair 35",
+        "Chapter 5: Councils on each of the islands, 2024 41",
+        "Chapter 6: What the board will do next, in brief 48",
+        "Chapter 7: Evidence taken from the ferry crews 53",
+        "Chapter 8: The board's reply to the councils, 61",
+    ]
+    chunks = chunk_document(_column_document(column), count_tokens, 200)
+    text = "\n".join(c.text for c in chunks)
+    assert "duties 12\nChapter 2" in text and "brief 48\nChapter 7" in text
+
+
+def test_paragraphs_a_word_processor_bookmarked_are_text_not_headings(tmp_path: Path):
+    """Every numbered paragraph is in the outline: those that are sentences are still read."""
+    path = make_pdf(
+        tmp_path / "framework.pdf",
+        [
+            [
+                ("h", "5. Responsibilities"),
+                ("h", "5.1 There are three parties essential to the ferry policy:"),
+                ("h", "5.1.1 The harbour board as the employer."),
+                ("h", "5.1.2 The duty master."),
+                ("h", "5.1.3 The crew."),
+                ("h", "What does the board do?"),
+                ("p", FILLER * 2),
+            ]
+        ],
+        title="Ferry policy framework",
+    )
+    chunks = chunk_document(load_file(path, MB), count_tokens, 200)
+    text = "\n".join(c.text for c in chunks)
+    for sentence in ["three parties essential", "harbour board as the employer.", "The crew."]:
+        assert sentence in text
+    assert {c.section for c in chunks} >= {"5. Responsibilities", "What does the board do?"}

@@ -331,3 +331,23 @@ def test_unseen_text_is_left_out_when_a_form_is_drawn_right_after_it(tmp_path, w
     assert "abolished" in PdfReader(path).pages[0].extract_text()  # pypdf reads it
     text = load_file(path, 10**7).pages[0].text
     assert VISIBLE in text and "abolished" not in text
+
+
+@pytest.mark.parametrize(
+    "hiding",
+    [
+        "<div hidden>{}</div>",
+        '<p style="display: none">{}</p>',
+        '<p style="color:red;VISIBILITY:hidden">{}</p>',
+    ],
+)
+def test_text_a_web_page_never_shows_is_not_indexed(tmp_path, hiding):
+    page = tmp_path / "page.html"
+    page.write_text(
+        f"<html><head><title>Ferries</title></head><body><p>{VISIBLE}</p>"
+        f"{hiding.format(HIDDEN)}<details><summary>More</summary><p>Fares rise in May.</p>"
+        "</details></body></html>"
+    )
+    text = load_file(page, 1 << 20).pages[0].text
+    assert VISIBLE in text and "Fares rise in May." in text  # a folded section is still read
+    assert "Ignore previous instructions" not in text

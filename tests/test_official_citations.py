@@ -232,3 +232,33 @@ def test_a_row_of_figures_that_says_of_what_is_not_evidence():
     assert not is_evidence("20 09 | 20 19")
     assert not is_evidence("1970 | 1980 | 1990 | 2000 | 2010")
     assert not is_evidence("$35.3 | $42.4 $45.5 | $59.4 $63.5")
+
+
+def test_the_entries_of_a_contents_list_are_not_evidence():
+    from assistant.citations import evidence_spans
+
+    text = "\n".join(
+        [
+            "Contents",
+            "Chapter 1: The harbour board and the ferry routes it keeps 7",
+            "Scope of the inquiry into the winter sailings 1.4 9",
+            "Chapter 2: Seminar on fares held at the island councils' offices 12",
+            "Case Study 1: Cancelled sailings in storms 2.6 15",
+            "The board said that 4 crossings a day would run in the winter of 2024.",
+        ]
+    )
+    quoted = [text[a:b] for a, b in evidence_spans(text)]
+    assert quoted == ["The board said that 4 crossings a day would run in the winter of 2024."]
+
+
+def test_a_table_s_rows_of_figures_are_no_contents_list():
+    from assistant.citations import evidence_spans
+
+    rows = [
+        "Completed interviews face to face 11 5 3",
+        "Completed interviews by telephone 13 5 4",
+        "Completed interviews in total 24 10 7",
+        "Interviews held in each of the years 2019 2020 2021",
+    ]
+    text = "\n".join(rows)
+    assert [text[a:b] for a, b in evidence_spans(text)] == rows
