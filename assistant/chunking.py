@@ -33,6 +33,7 @@ _PARAGRAPH = re.compile(
     r"^(?:(?P<number>\d{1,3}(?:\.\d{1,3}){0,2})\.?\s+(?=[A-Z\u201c\"'(])"
     r"|(?P<named>(?:Recommendation|Conclusion)\s+\d{1,3}[a-z]?)\b)"
 )
+_NOTE_AT_FOOT = re.compile(r"^\d{1,4}\s+(?=[^\W\d])")
 _PAGE_NUMBER = re.compile(r"^(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$", re.I)
 _SENTENCE_END = re.compile(rf"[.!?][\"')\]{CALLS}]*{PLAIN_CALL}(\s+)(?=[\"'(\[]?[A-Z0-9])")
 _TERMINAL = (".", "!", "?", ":", ";", ",")
@@ -507,7 +508,7 @@ def _numbered_paragraphs(blocks: list[Block]) -> dict[int, re.Match]:
     found = []
     for block in blocks:
         match = None if block.continues else _PARAGRAPH.match(block.text)
-        if match:
+        if match and (match.group("named") or not _numbered_title(block.text)):
             found.append((block, match))
     named = {id(b): m for b, m in found if m.group("named")}
     numbered = [
@@ -534,6 +535,18 @@ def _numbered_paragraphs(blocks: list[Block]) -> dict[int, re.Match]:
         used = set(places)
         left = [i for i in left if i not in used]
     return {**chain, **named}
+
+
+def _numbered_title(text: str) -> bool:
+    """A numbered line that heads what follows rather than saying anything: one short line
+    with no stop at its end, most of its words capitalised ("1.1. Training & Employment").
+    It numbers a section, and the paragraphs under it are not its paragraph."""
+    if "\n" in text or len(text) > 80 or len(text.split()) > 12:
+        return False
+    if without_calls(text).rstrip("\"')\u201d\u2019").endswith(_STOPS):
+        return False
+    words = [w for w in re.findall(r"[A-Za-z][\w'-]*", text) if len(w) > 3]
+    return bool(words) and sum(w[0].isupper() for w in words) / len(words) >= 0.6
 
 
 def _longest_run(numbers: list[tuple[int, ...]]) -> list[int]:
@@ -653,11 +666,19 @@ def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: in
         if found:
             paragraph = found.group("number") or found.group("named")
             numbered_on = block.page_start
+        elif _PARAGRAPH.match(block.text) and _numbered_title(block.text):
+            paragraph = ""  # a numbered section's title: what follows is not the paragraph before
         elif paragraph and block.page_start > numbered_on + 1:
             # A paragraph may run over a page, not over several: text this far on under no
             # new number is not that paragraph's (a numbered heading or list that stopped).
             paragraph = ""
-        numbers[id(block)] = f"note {block.note}" if block.note else paragraph
+        if block.note:
+            numbers[id(block)] = f"note {block.note}"
+        else:
+            # A block opening on a bare number ("320 BC 127.", "21 London Economics, ...") is
+            # a note at the page's foot: the paragraph above it runs on past it, not into it.
+            noted = not found and bool(_NOTE_AT_FOOT.match(block.text))
+            numbers[id(block)] = "" if noted else paragraph
         current.append(block)
         used += n + 1
     flush()

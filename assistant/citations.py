@@ -126,6 +126,7 @@ def evidence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+_LEADER = re.compile(r"(?:\.\s?){5,}")  # dots that lead the eye to a page number
 _PAGE_AT_END = re.compile(r"(?:[^\W\d]\S*|\d+(?:\.\d+)+)\s+(\d{1,4})$")
 CONTENTS_RUN = 3
 
@@ -163,8 +164,11 @@ def split_claims(answer: str) -> list[str]:
 
 
 def is_evidence(sentence: str) -> bool:
-    """Whether a span reads as a claim: a whole sentence or list item, not table or page debris."""
+    """Whether a span reads as a claim: a whole sentence or list item, not table or page debris,
+    nor a contents entry led by dots to its page ("Job Matching ........ 6")."""
     body = _LIST_MARKER.sub("", sentence)
+    if _LEADER.search(body):
+        return False
     words = body.split()
     if " | " in body:
         # A table row: its cells carry figures or names, and a word says what of (a label, or

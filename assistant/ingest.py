@@ -63,7 +63,11 @@ from .store import Store, StoreError, record_meta
 # carries its sentence on, as does a name's initial at a line's end; an outline entry that
 # is a sentence is text, not a heading; the entries of a contents list are not evidence
 # sentences; a web page's elements set never to show are not read.
-SCHEME = "chunks-26"
+# chunks-27: PDF type under a point and a half high is not read (was under a point).
+# chunks-30: a numbered title ("1.1. Training & Employment") numbers no paragraph; a contents
+# entry led by dots to its page is no evidence sentence; a note at a page's foot ("320 BC
+# 127.") carries no paragraph's number.
+SCHEME = "chunks-30"
 
 
 def scheme(settings: Settings) -> str:

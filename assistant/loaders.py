@@ -465,12 +465,13 @@ def _load_pdf(
 # Text drawn where no reader of the page can see it: wholly outside the page's visible box
 # (by more than this many points), or in type smaller than this many points.
 _OFF_PAGE_PT = 2.0
-_UNSEEN_SIZE_PT = 1.0
+_UNSEEN_SIZE_PT = 1.5
 
 
 class _SeenText:
     """A pypdf page whose text, as read, leaves out what no reader sees: text drawn wholly
-    outside the page's visible (crop) box, and text in type under a point high. A document
+    outside the page's visible (crop) box, and text in type under a point and a half high (no
+    print is read at that size; a generator's anchors are drawn there). A document
     could otherwise carry words (instructions to a model, a claim) that are indexed, quoted and
     shown as "quote checked", though the page a reader opens does not show them. Text drawn
     inside a form (XObject) is kept as it is read: pypdf gives its place and size in the form's

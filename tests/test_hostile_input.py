@@ -112,6 +112,10 @@ def _drawn(path: Path, how: str) -> Path:
     elif how == "under a point high":
         pdf.setFont("Helvetica", 0.4)
         pdf.drawString(72, 700, HIDDEN)
+    elif how == "in white one point high":  # a generator's anchors ("_9156c5b2-dbd5-...")
+        pdf.setFillColorRGB(1, 1, 1)
+        pdf.setFont("Times-Roman", 1)
+        pdf.drawString(520, 700, HIDDEN)
     elif how == "scaled under a point":
         pdf.saveState()
         pdf.scale(0.05, 0.05)
@@ -150,12 +154,13 @@ def _drawn(path: Path, how: str) -> Path:
         "left of the page",
         "right of the page",
         "under a point high",
+        "in white one point high",
         "scaled under a point",
     ],
 )
 def test_text_no_reader_of_the_page_sees_is_not_indexed(tmp_path, how):
-    """Words drawn off the page or in type under a point high were indexed, and then quoted in
-    an answer as "quote checked", though the page a reader opens does not show them."""
+    """Words drawn off the page or in type under a point and a half high were indexed, and then
+    quoted in an answer as "quote checked", though the page a reader opens does not show them."""
     text = load_file(_drawn(tmp_path / "page.pdf", how), 10**7).pages[0].text
     assert VISIBLE in text
     assert "abolished" not in text

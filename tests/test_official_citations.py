@@ -3,6 +3,7 @@ number ("p. 3, para 2.4"), with a question able to name a paragraph."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -129,6 +130,26 @@ def test_a_numbered_paragraph_runs_over_a_page_and_no_further():
     assert spans[pages[1]] == "3"  # a paragraph may run over a page
     # Pages on, under no new number, the text is no numbered paragraph's.
     assert pages[2] not in spans and pages[3] not in spans
+
+
+def test_a_numbered_section_title_labels_nothing_under_it():
+    """A plan's numbered objectives ("1.1. Training & Employment") are titles: the text under
+    them is no paragraph of that number, and a paragraph before a title stops at it."""
+    pages = [
+        "4. The department set out its plan for the coming four years in the spring.\n"
+        "1. Opportunity & Equity\n1.1. Training & Employment\n"
+        "Prepare workers for good jobs by investing in training programmes for the young.",
+        "1.2. Safety & Health Standards\n"
+        "Secure safe workplaces through inspection and guidance for employers.\n"
+        "2. Jobs, Protections & Workplaces\n2.1. Workplaces\n"
+        "Protect workers' pay and rights through enforcement of the labour laws.",
+    ]
+    # The file's outline names its chapters only, so the titles are read as lines of text.
+    document = replace(read_lines(pages), outline=((1, "Strategic goals"),))
+    chunks = chunk_document(document, count_tokens, 200)
+    spans = {c.text[a:b]: n for c in chunks for a, b, n in c.paragraphs}
+    assert not any(n in {"1", "1.1", "1.2", "2", "2.1"} for n in spans.values())
+    assert not any("Prepare workers" in t or "Protect workers" in t for t in spans)
 
 
 def test_a_quote_is_cited_at_its_own_page_when_its_passage_runs_over_two():
@@ -262,3 +283,24 @@ def test_a_table_s_rows_of_figures_are_no_contents_list():
     ]
     text = "\n".join(rows)
     assert [text[a:b] for a, b in evidence_spans(text)] == rows
+
+
+def test_a_contents_entry_led_by_dots_to_its_page_is_not_evidence():
+    assert not is_evidence("Training & Employment ......................................... 4")
+    assert not is_evidence("Benefits . . . . . . . . . . .7 Vetting . . . . . . . . . . .8")
+    assert is_evidence("The board met... and it agreed the winter timetable for 2025.")
+
+
+def test_a_note_at_the_page_s_foot_carries_no_paragraph_s_number():
+    pages = [
+        "25. The committee took evidence from the ports, the councils and the ferry crews.\n"
+        "26. Ports told us that dredging costs had doubled since the last review of dues.\n"
+        "27. Councils said that harbour dues had not risen for ten years.\n"
+        "320 Written evidence from the Harbour Board (HB 12).\n321 Q 45.",
+        "The councils added that berths had fallen on the islands' own budgets.\n"
+        "28. We recommend a review of harbour dues.",
+    ]
+    chunks = chunk_document(read_lines(pages), count_tokens, 200)
+    spans = {c.text[a:b]: n for c in chunks for a, b, n in c.paragraphs}
+    assert spans[pages[1].split("\n")[0]] == "27"  # the paragraph runs on past its notes
+    assert not any(t.startswith(("320 ", "321 ")) for t in spans)
