@@ -164,6 +164,7 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
         elif page_outline is None:
             kept = _join_wrapped_titles(kept, width, set_alone)
         open_block: Block | None = None
+        block_width = 0  # the longest line of the open block
         for i, line in enumerate(kept):
             following = kept[i + 1] if i + 1 < len(kept) else ""
             if _looks_like_heading(line, page_outline, following):
@@ -185,9 +186,11 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
             item = _opens_item(line, open_block.text if open_block else "")
             if open_block is not None and not item and not numbered:
                 open_block.text = _join(open_block.text, line, vocabulary)
+                block_width = max(block_width, len(line))
             else:
                 open_block = Block(line, page.number, page.number)
                 blocks.append(open_block)
+                block_width = len(line)
             # A short line ends its paragraph, unless the next one plainly carries on from it
             # (narrow columns beside an infobox or a figure wrap early), or it stops where no
             # sentence can.
@@ -197,12 +200,14 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
             runs_on = carried and (initial or not without_calls(line).endswith((".", "!", "?")))
             # A line as long as its page's prose lines is wrapped prose when it reads as prose
             # or runs on a paragraph, and does not end on a figure (a contents entry's page); a
-            # title-cased line that opens a block there is a heading.
+            # title-cased line that opens a block there is a heading. Inside a paragraph, a
+            # line as long as the paragraph's own lines is wrapped too (an indented list item).
             inside = open_block is not None and open_block.text != line
-            wrapped = (
+            wrapped = not line.rstrip()[-1:].isdigit() and (
                 len(line) >= 0.7 * page_width
-                and not line.rstrip()[-1:].isdigit()
                 and (inside or _reads_as_prose(line))
+                or inside
+                and len(line) >= 0.7 * block_width
             )
             if len(line) < 0.7 * width and not wrapped and not runs_on:
                 open_block = None

@@ -67,7 +67,9 @@ from .store import Store, StoreError, record_meta
 # chunks-30: a numbered title ("1.1. Training & Employment") numbers no paragraph; a contents
 # entry led by dots to its page is no evidence sentence; a note at a page's foot ("320 BC
 # 127.") carries no paragraph's number.
-SCHEME = "chunks-30"
+# chunks-31: inside a paragraph, a line as long as the paragraph's own lines is wrapped (an
+# indented list item wrapped before a name is one sentence).
+SCHEME = "chunks-31"
 
 
 def scheme(settings: Settings) -> str:

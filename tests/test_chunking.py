@@ -486,3 +486,25 @@ def test_paragraphs_a_word_processor_bookmarked_are_text_not_headings(tmp_path: 
     for sentence in ["three parties essential", "harbour board as the employer.", "The crew."]:
         assert sentence in text
     assert {c.section for c in chunks} >= {"5. Responsibilities", "What does the board do?"}
+
+
+def test_an_indented_list_item_wrapped_before_a_name_is_one_sentence():
+    """The item's lines are far shorter than the page's, but as long as each other."""
+    from assistant.models import LoadedDocument, Page
+
+    wide = (
+        "The board said that the timetable for the coming winter would follow in September, "
+        "as ever."
+    )
+    item = [
+        "• Provide funding for the ferry crews to the councils of the islands, the",
+        "harbour board, the users' group, the pilots, the Northern",
+        "Ireland Ferries Company, and the Island Hauliers' Society.",
+    ]
+    page = "\n".join([wide] * 10 + item + [wide])
+    doc = LoadedDocument("e" * 16, "e" * 64, "x.pdf", "X", "pdf", "lines", (Page(1, page),))
+    from assistant.citations import split_sentences
+
+    chunks = chunk_document(doc, count_tokens, 200)
+    sentences = [s.replace("\n", " ") for c in chunks for s in split_sentences(c.text)]
+    assert any("the Northern Ireland Ferries Company, and the" in s for s in sentences)
