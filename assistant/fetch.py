@@ -45,10 +45,35 @@ class _WebOnlyRedirects(urllib.request.HTTPRedirectHandler):
     """Follows a redirect only to another http(s) address: never to a file:// or ftp:// one."""
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):
-        scheme = urllib.parse.urlsplit(newurl).scheme.lower()
+        target = urllib.parse.urlsplit(newurl)
+        scheme = target.scheme.lower()
         if scheme not in ("http", "https"):
             raise FetchError(f"the server redirected to a {scheme or 'relative'}: address")
+        _through_proxy_to_public(target, urllib.parse.urlsplit(req.full_url).hostname)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _through_proxy_to_public(target: urllib.parse.SplitResult, came_from: str | None) -> None:
+    """Through a proxy (HTTP_PROXY and the like) every connection reaches the proxy's address,
+    so _Peers cannot tell where a redirect leads: the proxy would fetch a service on its own
+    network for it. There a redirect to another host is followed only if every address its
+    name has is public."""
+    host = target.hostname or ""
+    proxies = urllib.request.getproxies()
+    if target.scheme.lower() not in proxies or urllib.request.proxy_bypass(host):
+        return  # a direct connection, which _Peers checks at the socket
+    if host == came_from:
+        return
+    try:
+        found = socket.getaddrinfo(host, target.port or None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return  # the proxy will say it cannot reach it
+    for *_, sockaddr in found:
+        if _local(str(sockaddr[0])):
+            raise FetchError(
+                f"the server redirected to {host} ({sockaddr[0]}), an address that is not "
+                "public; refused"
+            )
 
 
 class _Deadline:

@@ -356,3 +356,39 @@ def test_text_a_web_page_never_shows_is_not_indexed(tmp_path, hiding):
     text = load_file(page, 1 << 20).pages[0].text
     assert VISIBLE in text and "Fares rise in May." in text  # a folded section is still read
     assert "Ignore previous instructions" not in text
+
+
+def _proxy(internal: str) -> type[BaseHTTPRequestHandler]:
+    """A web proxy on this machine that fetches what it is asked for: here the site behind it
+    redirects to an internal service, whose answer the proxy then gives."""
+
+    @_quiet
+    class Proxy(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            if self.path.startswith(internal):
+                _Internal.do_GET(self)
+                return
+            self.send_response(302)
+            self.send_header("Location", f"{internal}/latest/meta-data")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    return Proxy
+
+
+def test_a_redirect_to_a_local_address_is_refused_through_a_proxy(tmp_path, monkeypatch):
+    """Through a proxy every connection reaches the proxy, so the socket's address could not
+    show where the redirect led, and the internal service's answer was stored."""
+    from assistant.fetch import fetch_one
+
+    with (
+        _server("127.0.0.2", _Internal) as internal,
+        _server("127.0.0.3", _proxy(internal)) as proxy,
+    ):
+        monkeypatch.setenv("http_proxy", proxy)
+        monkeypatch.setenv("no_proxy", "")
+        entry = {"id": "page", "url": "http://203.0.113.7/page.html", "format": "html"}
+        result = fetch_one(entry, tmp_path, 10**6, 5.0)
+    assert not result.ok
+    assert "127.0.0.2" in result.detail and "not public" in result.detail
+    assert not (tmp_path / "official").exists() or list((tmp_path / "official").iterdir()) == []
