@@ -92,10 +92,14 @@ def _looks_like_heading(line: str, outline: set[str] | None, next_line: str = ""
         return True
     if _in_capitals(line):
         return True
-    words = [w for w in re.findall(r"[A-Za-z][\w'-]*", line) if len(w) > 3]
-    if not words or not line[0].isupper():
-        return False
-    return sum(w[0].isupper() for w in words) / len(words) >= 0.6
+    return line[0].isupper() and _title_cased(line)
+
+
+def _title_cased(text: str) -> bool:
+    """Whether most of a line's words of four letters or more (three in five) open on a
+    capital, as a heading's do."""
+    words = [w for w in re.findall(r"[A-Za-z][\w'-]*", text) if len(w) > 3]
+    return bool(words) and sum(w[0].isupper() for w in words) / len(words) >= 0.6
 
 
 def _in_capitals(line: str) -> bool:
@@ -550,8 +554,7 @@ def _numbered_title(text: str) -> bool:
         return False
     if without_calls(text).rstrip("\"')\u201d\u2019").endswith(_STOPS):
         return False
-    words = [w for w in re.findall(r"[A-Za-z][\w'-]*", text) if len(w) > 3]
-    return bool(words) and sum(w[0].isupper() for w in words) / len(words) >= 0.6
+    return _title_cased(text)
 
 
 def _longest_run(numbers: list[tuple[int, ...]]) -> list[int]:
