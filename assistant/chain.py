@@ -15,15 +15,18 @@ import numpy as np
 from .acronyms import spell_out
 from .careful import CALIBRATION_PATH, Calibration, CarefulJudge
 from .citations import (
+    ANNOUNCES_ITEM,
     MARKER,
     Check,
     Verifier,
     by_document,
     citation_of,
     citations_for,
+    continues_list,
     names_in,
     renumber,
     split_claims,
+    strip_markers,
 )
 from .config import Settings, get_settings
 from .conflicts import find_disagreements
@@ -459,8 +462,16 @@ class Assistant:
                     sentence, numbers, check = alone, holding, recheck
             checked.append((sentence, {by_n[n].doc_id for n in numbers}, check))
         said: set[str] = set()  # the documents of the sentences kept so far
+        # A list being said, announced by a kept claim: its documents and its last item.
+        listing: tuple[set[str], str] = (set(), "")
         for i, (sentence, documents, check) in enumerate(checked):
             after = checked[i + 1] if i + 1 < len(checked) else None
+            claim = strip_markers(sentence)
+            item = continues_list(listing[1], claim) and bool(documents & listing[0])
+            # Off the question, but the next item of the list a kept claim announces ("5.1.2
+            # The line manager."): said within its list, it answers as the list does.
+            if check.off_question and item:
+                check = replace(check, supported=True, reason="an item of the list announced")
             # Off the question, but what the next sentence's "It" is: shown as its subject.
             if (
                 check.off_question
@@ -475,6 +486,11 @@ class Assistant:
                 notes.append(f"removed a sentence leaning on nothing kept: {sentence[:80]!r}")
                 continue
             checks.append(check)
+            announced = ANNOUNCES_ITEM.search(claim)
+            if check.supported and (announced or item):
+                listing = (set(documents), announced.group(1) if announced else claim)
+            else:
+                listing = (set(), "")
             if check.supported:
                 kept.append(sentence)
                 said |= documents

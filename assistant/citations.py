@@ -52,6 +52,34 @@ _MARKERS_AT_START = re.compile(r"^([\u2022*-]|\d{1,2}[.)]?)\s+")
 # A bare number before a word in lower case is the sentence's own figure ("16 million letters
 # were sent"), not an item's or a note's number.
 _LIST_MARKER = re.compile(r"^([\u2022*-]|\d{1,2}[.)]|\d{1,2}(?!\s+[a-z]))\s+")
+# A list item's marker: a bullet, or a number of one to four levels ("3.", "2)", "5.1.2"); a
+# number before a word in lower case is the item's own figure ("16 million letters ...").
+_ITEM = r"(?:[\u2022*-]|\d{1,2}(?:\.\d{1,2}){0,3}[.)]?(?!\s+[a-z]))\s+"
+LIST_ITEM = re.compile("^" + _ITEM)
+ANNOUNCES_ITEM = re.compile(r":\s*(?:\[\d+\]\s*)*(" + _ITEM + ")")
+"""A lead-in's colon and the marker of the first item of its list after it, in a claim."""
+
+
+def continues_list(previous: str, line: str) -> bool:
+    """Whether a line is the next item of the list whose item before it is `previous` (the
+    first item when that is empty): it shares the bullet, or continues the numbering at the
+    same level ("5.1.2" after "5.1.1", "3." after "2.")."""
+    m = LIST_ITEM.match(line)
+    if not m:
+        return False
+    if not previous:
+        return True
+    before = LIST_ITEM.match(previous)
+    if not before:
+        return False
+    mark, prior = m.group(0).strip(), before.group(0).strip()
+    if not mark[0].isdigit() or not prior[0].isdigit():
+        return mark == prior
+    if mark[-1] != prior[-1] and not (mark[-1].isdigit() and prior[-1].isdigit()):
+        return False  # "2." after "1)"
+    *stem, last = mark.rstrip(".)").split(".")
+    *prior_stem, prior_last = prior.rstrip(".)").split(".")
+    return stem == prior_stem and int(last) == int(prior_last) + 1
 
 
 def ends_in_abbreviation(candidate: str, following: str = "") -> bool:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .citations import is_evidence, readable, split_sentences, unmarked
+from .citations import LIST_ITEM, continues_list, is_evidence, readable, split_sentences, unmarked
 from .embeddings import Embedder
 from .models import CALLS, Passage
 from .readability import has_finite_verb, labelled, leans_back
@@ -27,6 +27,7 @@ OWN_FLOOR = 0.03
 _MARKER = LIST_MARK  # a list item or numbered line
 LEAD_LOOKS = 5  # a lead that is not a sentence, or has no subject, gives way to the next of these
 _DIGIT = re.compile(r"\d")
+_LETTERS = re.compile(r"[^\W\d_]{2}")
 
 
 def _heading_like(sentence: str) -> bool:
@@ -202,11 +203,20 @@ class ExtractiveComposer:
             start = next(i for i, line in enumerate(after) if line.endswith(sentence))
         except StopIteration:
             return []
-        items = []
+        items: list[str] = []
         for line in after[start + 1 :]:
-            if not (_MARKER.match(line) or " | " in line) or line not in spans:
+            if " | " in line and line in spans:
+                items.append(line)
+            elif (
+                items and " | " in items[-1] or not continues_list(items[-1] if items else "", line)
+            ):
                 break
-            items.append(line)
+            elif line in spans or _LETTERS.search(LIST_ITEM.sub("", line)):
+                # An item says what it says within its list, however short ("5.1.2 The line
+                # manager."): announced, it is quoted with the rest.
+                items.append(line)
+            else:
+                break
         return items[:8]
 
     def _list_run(self, candidate: Candidate) -> list[str]:
@@ -247,6 +257,12 @@ class ExtractiveComposer:
     def _can_lead(self, candidate: Candidate) -> bool:
         if _not_a_claim(candidate):
             return False
+        if (
+            candidate.sentence.rstrip().endswith(":")
+            and not has_finite_verb(candidate.sentence)
+            and not self._list_after(candidate.sentence, candidate.passage)
+        ):
+            return False  # a heading or a run of notes that ends on a colon, announcing no list
         return not leans_back(candidate.sentence) or self._antecedent(candidate) is not None
 
     def _antecedent(self, candidate: Candidate) -> str | None:

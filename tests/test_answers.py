@@ -481,6 +481,39 @@ def test_the_sentence_another_leans_on_stays_though_it_is_off_the_question(assis
     assert kept == text, notes
 
 
+def test_the_items_of_an_announced_list_stay_though_each_is_off_the_question(assistant, embedder):
+    """ "5.1.2 The line manager." alone does not speak to "What are the three parties to
+    policy?", but said after the claim that announces its list it is part of the answer, as
+    its neighbours are; the same item said alone, or a note after the list that is not its
+    next item, goes."""
+    from assistant.models import Passage
+
+    lead = "5.1 There are three parties essential to the harbour policy:"
+    note = "6 Oban Ferry Trust, Accounts, April 2023"
+    items = ["5.1.1 The harbour board as the employer.", "5.1.2 The line manager."]
+    items.append("5.1.3 The employee.")
+    text = "\n".join([lead, *items, note])
+    passages = [Passage(1, "c1", "d", "Harbour policy", "h.pdf", 4, 4, "", text, 1.0)]
+    question = "What are the three parties essential to the harbour policy in section 5.1?"
+    vectors = embedder.embed_documents([question, lead, *items, note])
+    near = [float(vectors[0] @ v) for v in vectors[1:]]
+    assert near[0] > max(near[1:])  # the lead-in speaks to the question, the rest less
+    said = f"{lead[:-1]} [1]: " + " ".join(f"{item[:-1]} [1]." for item in items)
+    alone = f"{items[1][:-1]} [1]."
+    shipped = assistant.verifier
+    assistant.verifier = Verifier(embedder, shipped.threshold, relevance=max(near[1:]) + 0.01)
+    try:
+        kept, _, notes = assistant.verify(Composition(said, False, 1.0, "t"), passages, question)
+        assert kept == said, notes
+        kept, _, _ = assistant.verify(Composition(alone, False, 1.0, "t"), passages, question)
+        assert kept == ""
+        noted = Composition(f"{said} {note} [1].", False, 1.0, "t")
+        kept, _, _ = assistant.verify(noted, passages, question)
+        assert kept == said
+    finally:
+        assistant.verifier = shipped
+
+
 def test_a_documents_own_bracketed_references_are_not_read_as_citations(tmp_path, embedder):
     folder = tmp_path / "docs"
     folder.mkdir()

@@ -291,3 +291,86 @@ def test_the_verifier_weighs_a_sentence_against_a_question_once(embedder):
     assert verifier.relevance_of(sentence, question) == first and len(calls) == 1
     verifier.relevance_of(sentence, "Who chairs the harbour board?")
     assert len(calls) == 2
+
+
+def test_a_numbered_list_is_quoted_after_its_lead_in_to_its_last_item(embedder):
+    """Items numbered at a deeper level ("5.1.2 The line manager.") are too short to be
+    claims of their own, but announced by a lead-in they are its answer: quoted with it, in
+    order, to the item the numbering ends on, not on into the next list ("5.2 Other ...")."""
+    import numpy as np
+
+    from assistant.generation import ExtractiveComposer
+    from assistant.models import Passage
+    from assistant.signals import Candidate
+
+    lead = "5.1 There are three parties to the harbour agreement:"
+    text = "\n".join(
+        [
+            lead,
+            "5.1.1 The harbour board.",
+            "5.1.2 The island council.",
+            "5.1.3 The ferry operator.",
+            "5.2 Other bodies consulted include:",
+            "5.2.1 The coastguard, on safety.",
+        ]
+    )
+    passage = Passage(1, "c1", "d", "Harbour", "h.pdf", 4, 4, "", text, 1.0)
+    ranked = [(Candidate(passage, lead, 0, np.asarray(embedder.embed_query(lead))), 0.8)]
+    answer = ExtractiveComposer(embedder).compose(ranked).text
+    assert "5.1.1 The harbour board" in answer and "5.1.3 The ferry operator" in answer
+    assert answer.index("harbour board") < answer.index("island council") < answer.index("ferry")
+    assert "Other bodies" not in answer and "coastguard" not in answer
+    # Numbering that does not go on ("5.1.3" after "5.1.1") is not the same list.
+    skipped = text.replace("5.1.2 The island council.\n", "")
+    ranked = [
+        (
+            Candidate(
+                Passage(1, "c2", "d", "Harbour", "h.pdf", 4, 4, "", skipped, 1.0),
+                lead,
+                0,
+                ranked[0][0].vector,
+            ),
+            0.8,
+        )
+    ]
+    answer = ExtractiveComposer(embedder).compose(ranked).text
+    assert "harbour board" in answer and "ferry operator" not in answer
+
+
+def test_a_line_without_a_verb_that_ends_on_a_colon_leads_only_with_its_list(embedder):
+    """A run of notes or a heading that ends on a colon ("... 173 Guidance: Ferry timing:")
+    announces nothing its passage gives: it does not lead, and the likeliest sentence does.
+    With the items it announces after it, a lead-in without a verb leads."""
+    import numpy as np
+
+    from assistant.generation import ExtractiveComposer
+    from assistant.models import Passage
+    from assistant.signals import Candidate
+
+    notes = "171 Harbour Economics, Benefits of resilient ferries, 2022 172 Guidance: Ferry timing:"
+    claim = "A 2022 study estimated that losing the ferry would cost the island £1 million a day."
+    passage = Passage(1, "c1", "d", "Harbour", "h.pdf", 9, 9, "", f"{notes}\n{claim}", 1.0)
+
+    def ranked(passage: Passage, *sentences: str) -> list:
+        return [
+            (Candidate(passage, s, i, np.asarray(embedder.embed_query(s))), 0.8 - i / 10)
+            for i, s in enumerate(sentences)
+        ]
+
+    composer = ExtractiveComposer(embedder)
+    assert composer.compose(ranked(passage, notes, claim)).text.startswith(claim[:-1])
+    lead_in = "Ferry services by season:"
+    listed = Passage(
+        2,
+        "c2",
+        "d",
+        "Harbour",
+        "h.pdf",
+        3,
+        3,
+        "",
+        f"{lead_in}\n- Summer: daily.\n- Winter: twice weekly.",
+        1.0,
+    )
+    text = composer.compose(ranked(listed, lead_in)).text
+    assert text.startswith("Ferry services by season") and "twice weekly" in text

@@ -249,3 +249,22 @@ def test_the_threshold_refuses_fewest_where_none_keeps_false_refusals_low():
     p = np.array([0.01, 0.02, 0.2, 0.25, 0.3, 0.3, 0.01, 0.02, 0.03, 0.04])
     threshold, table = _threshold(p, answerable)
     assert threshold == 0.05 and table[threshold][0] == pytest.approx(2 / 6)
+
+
+def test_the_refusal_threshold_holds_false_refusals_down_on_every_source():
+    """Set on the real documents alone, the best balanced accuracy may refuse many answerable
+    questions of another source; the one threshold keeps each source's false refusals at
+    most the limit as well."""
+    from assistant.selector_training import MAX_FALSE_REFUSALS, _threshold
+
+    rng = np.random.default_rng(7)
+    real_p = np.concatenate([rng.uniform(0.5, 1.0, 90), rng.uniform(0.0, 0.5, 10)])
+    real_p = np.concatenate([real_p, rng.uniform(0.0, 0.45, 100)])
+    real_asked = np.array([True] * 100 + [False] * 100)
+    other_p = np.concatenate([rng.uniform(0.3, 0.9, 100), rng.uniform(0.0, 0.3, 20)])
+    other_asked = np.array([True] * 100 + [False] * 20)
+    alone, _ = _threshold(real_p, real_asked)
+    held, _ = _threshold(real_p, real_asked, [(other_p, other_asked)])
+    assert np.mean(other_p[other_asked] < alone) > MAX_FALSE_REFUSALS
+    assert np.mean(other_p[other_asked] < held) <= MAX_FALSE_REFUSALS
+    assert np.mean(real_p[real_asked] < held) <= MAX_FALSE_REFUSALS and held < alone
