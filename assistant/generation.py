@@ -257,12 +257,15 @@ class ExtractiveComposer:
     def _can_lead(self, candidate: Candidate) -> bool:
         if _not_a_claim(candidate):
             return False
-        if (
-            candidate.sentence.rstrip().endswith(":")
-            and not has_finite_verb(candidate.sentence)
-            and not self._list_after(candidate.sentence, candidate.passage)
-        ):
-            return False  # a heading or a run of notes that ends on a colon, announcing no list
+        if candidate.sentence.rstrip().endswith(":"):
+            # What ends on a colon leads only with what it announces: a list, or (where it says
+            # something itself) the sentence that goes on from it. Without, it is a heading, a
+            # run of notes, or a lead-in whose list the passage does not give as one.
+            listed = self._list_after(candidate.sentence, candidate.passage)
+            if not listed and (
+                not has_finite_verb(candidate.sentence) or not self._follow_on(candidate)
+            ):
+                return False
         return not leans_back(candidate.sentence) or self._antecedent(candidate) is not None
 
     def _antecedent(self, candidate: Candidate) -> str | None:

@@ -374,3 +374,20 @@ def test_a_line_without_a_verb_that_ends_on_a_colon_leads_only_with_its_list(emb
     )
     text = composer.compose(ranked(listed, lead_in)).text
     assert text.startswith("Ferry services by season") and "twice weekly" in text
+    # A lead-in with a verb whose list the passage does not give as one ("Morag Campbell
+    # (Chair)" on a line of its own) says nothing by itself: the likeliest claim leads.
+    members = "The members of the harbour board which carried out this review are:"
+    board = Passage(
+        3,
+        "c3",
+        "d",
+        "Harbour",
+        "h.pdf",
+        2,
+        2,
+        "",
+        f"{members}\nMorag Campbell (Chair)\nIain Ross",
+        1.0,
+    )
+    text = composer.compose(ranked(board, members) + ranked(passage, claim)).text
+    assert text.startswith(claim[:-1]) and "members of the harbour board" not in text
