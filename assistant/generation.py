@@ -205,12 +205,11 @@ class ExtractiveComposer:
             return []
         items: list[str] = []
         for line in after[start + 1 :]:
+            after_rows = bool(items) and " | " in items[-1]
             if " | " in line and line in spans:
                 items.append(line)
-            elif (
-                items and " | " in items[-1] or not continues_list(items[-1] if items else "", line)
-            ):
-                break
+            elif after_rows or not continues_list(items[-1] if items else "", line):
+                break  # a table's rows end the list; an item goes on with the one before
             elif line in spans or _LETTERS.search(LIST_ITEM.sub("", line)):
                 # An item says what it says within its list, however short ("5.1.2 The line
                 # manager."): announced, it is quoted with the rest.
