@@ -52,9 +52,14 @@ _MARKERS_AT_START = re.compile(r"^([\u2022*-]|\d{1,2}[.)]?)\s+")
 # A bare number before a word in lower case is the sentence's own figure ("16 million letters
 # were sent"), not an item's or a note's number.
 _LIST_MARKER = re.compile(r"^([\u2022*-]|\d{1,2}[.)]|\d{1,2}(?!\s+[a-z]))\s+")
-# A list item's marker: a bullet, or a number of one to four levels ("3.", "2)", "5.1.2"); a
+# A list item's marker: a bullet (as the chunker reads them), a number of one to four levels
+# ("3.", "2)", "5.1.2"), or a letter or small roman numeral ("(b)", "c.", "iv)"); a bare
 # number before a word in lower case is the item's own figure ("16 million letters ...").
-_ITEM = r"(?:[\u2022*-]|\d{1,2}(?:\.\d{1,2}){0,3}[.)]?(?!\s+[a-z]))\s+"
+_ITEM = (
+    r"(?:[-*\u2022\u25aa\u25cf\u2013\u25e6]|\d{1,2}(?:\.\d{1,2}){0,3}(?:[.)]|(?!\s+[a-z]))"
+    r"|\(?(?:[a-z]|[ivx]{1,4})[.)])\s+"
+)
+_ROMAN = {"i": 1, "v": 5, "x": 10}
 LIST_ITEM = re.compile("^" + _ITEM)
 ANNOUNCES_ITEM = re.compile(r":\s*(?:\[\d+\]\s*)*(" + _ITEM + ")")
 """A lead-in's colon and the marker of the first item of its list after it, in a claim."""
@@ -73,6 +78,16 @@ def continues_list(previous: str, line: str) -> bool:
     if not before:
         return False
     mark, prior = m.group(0).strip(), before.group(0).strip()
+    if mark[-1] in ".)" and prior[-1] in ".)" and mark.strip("(.)").isalpha():
+        # Lettered or in roman numerals, written alike ("(a)" then "(b)", "iv." after "iii.").
+        if (mark[0] == "(") != (prior[0] == "(") or mark[-1] != prior[-1]:
+            return False
+        now, then = mark.strip("(.)"), prior.strip("(.)")
+        if not then.isalpha():
+            return False
+        return (len(now) == len(then) == 1 and ord(now) == ord(then) + 1) or (
+            _roman(now) == _roman(then) + 1 > 1
+        )
     if not mark[0].isdigit() or not prior[0].isdigit():
         return mark == prior
     if mark[-1] != prior[-1] and not (mark[-1].isdigit() and prior[-1].isdigit()):
@@ -80,6 +95,17 @@ def continues_list(previous: str, line: str) -> bool:
     *stem, last = mark.rstrip(".)").split(".")
     *prior_stem, prior_last = prior.rstrip(".)").split(".")
     return stem == prior_stem and int(last) == int(prior_last) + 1
+
+
+def _roman(numeral: str) -> int:
+    """A small roman numeral's value (up to xxxix); 0 where it is none."""
+    if not numeral or set(numeral) - set(_ROMAN):
+        return 0
+    total = 0
+    for here, after in zip(numeral, [*numeral[1:], ""], strict=True):
+        value = _ROMAN[here]
+        total += -value if after and _ROMAN[after] > value else value
+    return total
 
 
 def ends_in_abbreviation(candidate: str, following: str = "") -> bool:

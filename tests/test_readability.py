@@ -391,3 +391,30 @@ def test_a_line_without_a_verb_that_ends_on_a_colon_leads_only_with_its_list(emb
     )
     text = composer.compose(ranked(board, members) + ranked(passage, claim)).text
     assert text.startswith(claim[:-1]) and "members of the harbour board" not in text
+
+
+@pytest.mark.parametrize(
+    "before, line, follows",
+    [
+        ("", "5.1.1 The harbour board.", True),  # the first item of a list
+        ("5.1.1 The harbour board.", "5.1.2 The line manager.", True),
+        ("5.1.3 The employee.", "5.2 Other bodies consulted include:", False),
+        ("5.1.1 The harbour board.", "5.1.3 The employee.", False),  # a number skipped
+        ("1. set objectives", "2. publish them", True),  # an item may open in lower case
+        ("2) set objectives", "3. publish them", False),  # written otherwise
+        ("(a) the board", "(b) the council", True),
+        ("(a) the board", "b) the council", False),
+        ("h) the board", "i) the council", True),  # a letter after h
+        ("iii. the board", "iv. the council", True),  # a roman numeral after iii
+        ("\u2022 The board", "\u2022 The council", True),
+        ("\u2022 The board", "\u25aa The council", False),  # another list's bullet
+        ("\u2022 The board", "96 Infected Blood Inquiry, The Report", False),  # a note
+        ("", "16 million letters were sent.", False),  # the sentence's own figure
+        ("", "2.5 million people were asked.", False),
+        ("", "e.g. the board", False),
+    ],
+)
+def test_a_list_goes_on_while_its_items_share_their_mark_or_numbering(before, line, follows):
+    from assistant.citations import continues_list
+
+    assert continues_list(before, line) is follows
