@@ -208,10 +208,8 @@ def _line_blocks(document: LoadedDocument) -> list[Block]:
             # line as long as the paragraph's own lines is wrapped too (an indented list item).
             inside = open_block is not None and open_block.text != line
             wrapped = not line.rstrip()[-1:].isdigit() and (
-                len(line) >= 0.7 * page_width
-                and (inside or _reads_as_prose(line))
-                or inside
-                and len(line) >= 0.7 * block_width
+                (len(line) >= 0.7 * page_width and (inside or _reads_as_prose(line)))
+                or (inside and len(line) >= 0.7 * block_width)
             )
             if len(line) < 0.7 * width and not wrapped and not runs_on:
                 open_block = None

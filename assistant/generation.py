@@ -220,7 +220,10 @@ class ExtractiveComposer:
 
     def _list_run(self, candidate: Candidate) -> list[str]:
         """For a list item: the items of its list in order (at most 8), after the sentence
-        that announces them when it ends with a colon; otherwise nothing."""
+        that announces them when it ends with a colon; otherwise nothing. A run of numbered
+        paragraphs ("2.4 ...", "2.5 ...") is no list: each says its own thing, so only a
+        one-level mark counts here (`_MARKER`), where an announced list (`_list_after`) may
+        be numbered at any depth."""
         spans, _ = self.sentences(candidate.passage)
         if not _MARKER.match(candidate.sentence) or candidate.sentence not in spans:
             return []
