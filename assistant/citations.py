@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 import numpy as np
 
@@ -511,6 +512,17 @@ class Verifier:
             return Check(
                 sentence, numbers, False, "it turns round what the passage says", quote, similarity
             )
+        changed = altered(claim, quote, evidence)
+        if changed:
+            new, old = changed
+            return Check(
+                sentence,
+                numbers,
+                False,
+                f"it copies the passage but for its words: '{new}' for '{old}'",
+                quote,
+                similarity,
+            )
         # A claim put together from the passage's own words may read less alike as a whole
         # (a long title in the passage dilutes it); its words vouch for it, a little.
         words = query_terms(claim)
@@ -533,6 +545,40 @@ _NEGATION = re.compile(r"\b(not|no|never|none|neither|nor|without|cannot|n't)\b"
 
 def negated(text: str) -> bool:
     return bool(_NEGATION.search(text.replace("\u2019", "'")))
+
+
+_WORDS = re.compile(r"[\w'\u2019]+")
+ALTERED_LIKENESS = 0.6  # a claim this like its quote, word for word, is read as a copy of it
+# Function words that still say which way a thing went or where it stands: one put for
+# another ("less" for "more", "before" for "after") changes what a sentence says.
+_BEARING = frozenset(
+    "more less fewer most least above below over under before after up down".split()
+)
+
+
+def altered(claim: str, quote: str, evidence: str) -> tuple[str, str] | None:
+    """Where a claim copies its quote word for word but for a few words put in place of the
+    quote's own, and those words are not in the passage at all, the first such change (the
+    claim's words, the quote's). A copy with one word changed ("fell" for "rose", "rejected"
+    for "accepted") reads as close in meaning as the quote itself, and says the opposite; a
+    paraphrase in words of its own is left to be judged by its meaning, and one function word
+    for another ("once" for "after") is no change."""
+    from .questions import stop_words
+
+    said, copied = _WORDS.findall(quote.casefold()), _WORDS.findall(claim.casefold())
+    matcher = SequenceMatcher(None, said, copied, autojunk=False)
+    if matcher.ratio() < ALTERED_LIKENESS:
+        return None
+    ignorable = stop_words() - _BEARING
+    known = {stem(w) for w in _WORDS.findall(evidence.casefold())}
+
+    def weighty(words: list[str]) -> set[str]:
+        return {stem(w) for w in words if w not in ignorable}
+
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "replace" and weighty(copied[j1:j2]) - known and weighty(said[i1:i2]):
+            return " ".join(copied[j1:j2]), " ".join(said[i1:i2])
+    return None
 
 
 def citations_for(checks: Sequence[Check], passages: Sequence[Passage]) -> list[Citation]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.chain import Assistant, QuestionError, carried_subject
-from assistant.citations import Verifier, split_claims, split_sentences
+from assistant.citations import Verifier, altered, split_claims, split_sentences
 from assistant.config import Settings
 from assistant.generation import Composition
 from assistant.ingest import Ingester
@@ -586,6 +586,24 @@ def test_verifier_checks_numbers_names_and_meaning(embedder, assistant):
         "Derek Walker did not become Commissioner in March 2023 [1].", [passage]
     )
     assert not turned.supported and "turns round" in turned.reason
+
+
+@pytest.mark.parametrize(
+    "claim, change",
+    [
+        ("Costs at Kelby fell to 3 million pounds after the channel was deepened", ("fell", "rose")),
+        ("Costs at Kelby rose to 3 million pounds before the channel was deepened", ("before", "after")),
+        ("Costs at Kelby rose to 3 million pounds after the channel was dredged", None),
+        ("Costs at Kelby rose to 3 million pounds once the channel was deepened", None),
+        ("After the channel was deepened, Kelby's costs rose to 3 million pounds", None),
+        ("The Port Authority spends 3 million pounds a year keeping Kelby open", None),
+        ("Costs at Kelby rose to 3 million pounds after the harbour was deepened", None),
+    ],
+)
+def test_a_copy_with_its_words_changed_is_told_from_a_paraphrase(claim, change):
+    quote = "Costs at Kelby rose to 3 million pounds after the channel was deepened"
+    passage = f"The Port Authority dredged the channel of Kelby harbour. {quote}."
+    assert altered(claim, quote, passage) == change
 
 
 def test_the_retriever_composes_as_a_langchain_retriever(assistant):
