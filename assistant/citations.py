@@ -552,7 +552,8 @@ ALTERED_LIKENESS = 0.6  # a claim this like its quote, word for word, is read as
 # Function words that still say which way a thing went or where it stands: one put for
 # another ("less" for "more", "before" for "after") changes what a sentence says.
 _BEARING = frozenset(
-    "more less fewer most least above below over under before after up down".split()
+    {"more", "less", "fewer", "most", "least", "above", "below", "over", "under"}
+    | {"before", "after", "up", "down"}
 )
 
 

@@ -588,22 +588,24 @@ def test_verifier_checks_numbers_names_and_meaning(embedder, assistant):
     assert not turned.supported and "turns round" in turned.reason
 
 
+KELBY = "Costs at Kelby rose to 3 million pounds after the channel was deepened"
+
+
 @pytest.mark.parametrize(
     "claim, change",
     [
-        ("Costs at Kelby fell to 3 million pounds after the channel was deepened", ("fell", "rose")),
-        ("Costs at Kelby rose to 3 million pounds before the channel was deepened", ("before", "after")),
-        ("Costs at Kelby rose to 3 million pounds after the channel was dredged", None),
-        ("Costs at Kelby rose to 3 million pounds once the channel was deepened", None),
+        (KELBY.replace("rose", "fell"), ("fell", "rose")),
+        (KELBY.replace("after", "before"), ("before", "after")),
+        (KELBY.replace("deepened", "dredged"), None),  # "dredged" is in the passage
+        (KELBY.replace("after", "once"), None),
         ("After the channel was deepened, Kelby's costs rose to 3 million pounds", None),
         ("The Port Authority spends 3 million pounds a year keeping Kelby open", None),
-        ("Costs at Kelby rose to 3 million pounds after the harbour was deepened", None),
+        (KELBY.replace("channel", "harbour"), None),
     ],
 )
 def test_a_copy_with_its_words_changed_is_told_from_a_paraphrase(claim, change):
-    quote = "Costs at Kelby rose to 3 million pounds after the channel was deepened"
-    passage = f"The Port Authority dredged the channel of Kelby harbour. {quote}."
-    assert altered(claim, quote, passage) == change
+    passage = f"The Port Authority dredged the channel of Kelby harbour. {KELBY}."
+    assert altered(claim, KELBY, passage) == change
 
 
 def test_the_retriever_composes_as_a_langchain_retriever(assistant):
