@@ -598,6 +598,7 @@ KELBY = "Costs at Kelby rose to 3 million pounds after the channel was deepened"
         (KELBY.replace("after", "before"), ("before", "after")),
         (KELBY.replace("deepened", "dredged"), None),  # "dredged" is in the passage
         (KELBY.replace("after", "once"), None),
+        ("Kelby's bill came to 3 million pounds once it was deepened", None),  # a paraphrase
         ("After the channel was deepened, Kelby's costs rose to 3 million pounds", None),
         ("The Port Authority spends 3 million pounds a year keeping Kelby open", None),
         (KELBY.replace("channel", "harbour"), None),
