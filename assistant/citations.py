@@ -519,7 +519,7 @@ class Verifier:
                 sentence,
                 numbers,
                 False,
-                f"it copies the passage but for its words: '{new}' for '{old}'",
+                f"it repeats the passage but says '{new}' for '{old}'",
                 quote,
                 similarity,
             )
