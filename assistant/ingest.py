@@ -69,7 +69,9 @@ from .store import Store, StoreError, record_meta
 # 127.") carries no paragraph's number.
 # chunks-31: inside a paragraph, a line as long as the paragraph's own lines is wrapped (an
 # indented list item wrapped before a name is one sentence).
-SCHEME = "chunks-31"
+# chunks-32: a PDF's title is what its first page sets in display type, where the file's
+# metadata names it otherwise ("Committee Report 4.3"); the title is embedded with each chunk.
+SCHEME = "chunks-32"
 
 
 def scheme(settings: Settings) -> str:

@@ -341,6 +341,29 @@ def _pages_with_images(data: bytes, numbers: list[int]) -> list[int]:
     return [n for n in numbers if _draws_image(reader.pages[n - 1])]
 
 
+TITLE_AGREES = 0.6
+"""The share of the words of the title a first page shows that its metadata title must hold."""
+
+
+def _title_shown_or_stored(stored: str, shown: str) -> str:
+    """The title: the one the file's metadata stores where it says what the first page shows
+    in display type, perhaps more fully ("OPM Annual Performance Report Fiscal Year 2019" for
+    "Annual Performance Report"); else the one shown. Metadata is often a template's or a
+    file's name ("Committee Report 4.3", "DOL2022"), which no reader would call the document."""
+    shown = " ".join(normalise_text(shown).split())
+    if not shown:
+        return stored
+    if _not_a_title(stored):
+        return shown
+    held = set(_TITLE_WORD.findall(stored.lower()))
+    wanted = _TITLE_WORD.findall(shown.lower())
+    agree = sum(w in held for w in wanted) / len(wanted) if wanted else 0.0
+    return stored if agree >= TITLE_AGREES else shown
+
+
+_TITLE_WORD = re.compile(r"[^\W_]+")
+
+
 def _first_heading(pages: list[Page], layout: Layout) -> str:
     """The document's first heading: a Markdown one, or the first short lines of a PDF."""
     for page in pages[:2]:
@@ -434,6 +457,8 @@ def _load_pdf(
             raise LoadError(path, f"has no text and no images on any of its {len(pages):,} pages")
         meta = reader.metadata
         title = normalise_text(str(meta.title)).strip() if meta and meta.title else ""
+        if bounds.layout:
+            title = _title_shown_or_stored(title, pdf_layout.display_title(drawn))
         outline = _pdf_outline(reader)
         author, created = _pdf_provenance(meta)
         labels = _page_labels(reader, len(pages))

@@ -291,6 +291,53 @@ class PageText:
     """The page's footnotes, set apart from its text: (number, note)."""
 
 
+DISPLAY_TYPE = 1.6
+"""A title page's title is set at least this many times the size of the document's body type:
+a word processor's "Title" style is about 2.5 times its body, its first heading about 1.45."""
+TITLE_CHARS = 200
+"""A title shown on the first page is at most about this long; more in display type is a poster."""
+
+
+def body_size(pages: list[PageLines]) -> float | None:
+    """The type size that sets the most characters over the pages: the body's."""
+    weights: Counter[float] = Counter()
+    for page in pages:
+        for line in page.lines:
+            weights[round(line.size * 2) / 2] += len(line.text.strip())
+    weights.pop(0.0, None)
+    return weights.most_common(1)[0][0] if weights and weights.most_common(1)[0][1] else None
+
+
+def display_title(pages: list[PageLines], body_pages: int = 5) -> str:
+    """What the first page sets in its largest type, where that is display type (DISPLAY_TYPE
+    times the body's size, the body measured over the first pages): the document's title as a
+    reader sees it. Empty where the first page has no such line, or only one word in it (a
+    logo's name, a drop capital)."""
+    if not pages:
+        return ""
+    body = body_size(pages[:body_pages])
+    worded = [
+        x
+        for x in pages[0].lines
+        if x.y is not None and not x.cells and sum(c.isalpha() for c in x.text) >= 2
+    ]
+    if body is None or not worded:
+        return ""
+    largest = max(x.size for x in worded)
+    if largest < DISPLAY_TYPE * body:
+        return ""
+    shown: list[str] = []
+    for line in sorted(
+        (x for x in worded if x.size >= 0.95 * largest), key=lambda x: (-(x.y or 0.0), x.x or 0.0)
+    ):
+        text = " ".join(line.text.split())
+        if len(" ".join([*shown, text])) > TITLE_CHARS:
+            break
+        shown.append(text)
+    title = " ".join(shown)
+    return title if len(title.split()) >= 2 else ""
+
+
 def arrange(pages: list[PageLines], notes: bool = False) -> list[PageText]:
     """Each page's text, its furniture dropped; with `notes`, its footnotes set apart."""
     furniture = _furniture(pages)

@@ -9,7 +9,7 @@ from pathlib import Path
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-Block = tuple[str, str]  # ("h", heading) or ("p", paragraph) or ("li", list item)
+Block = tuple[str, str]  # ("t", title), ("h", heading), ("p", paragraph) or ("li", list item)
 
 
 def make_pdf(
@@ -29,6 +29,12 @@ def make_pdf(
     for number, blocks in enumerate(pages, start=1):
         y = height - 72
         for kind, text in blocks:
+            if kind == "t":  # a title page's title: display type, each line drawn apart
+                pdf.setFont("Helvetica-Bold", 30)
+                for line in text.split("\n"):
+                    pdf.drawString(72, y, line)
+                    y -= 36
+                continue
             if kind == "h":
                 pdf.setFont("Helvetica-Bold", 14)
                 pdf.drawString(72, y, text)

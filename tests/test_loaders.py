@@ -72,6 +72,46 @@ def test_a_pdf_titled_with_an_address_or_nothing_is_named_by_its_heading(tmp_pat
     assert load_file(path, MB).title == "Harbour Review 2024"
 
 
+BODY = ("p", "The review looked at the harbour's dredging, its moorings and its costs. " * 3)
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        # a template's or a file's name, which no reader would call the document
+        ("Committee Report 4.3", "Harbour Review: dredging and moorings"),
+        ("HR2024", "Harbour Review: dredging and moorings"),
+        ("Microsoft Word - hr_final_v3", "Harbour Review: dredging and moorings"),
+        ("", "Harbour Review: dredging and moorings"),
+        # the same title, or the title more fully: the metadata's words are kept (None: as stored)
+        ("Kelby Harbour Review: dredging and moorings 2024", None),
+        ("Harbour review - dredging and moorings - GOV.UK", None),
+    ],
+)
+def test_a_pdf_is_titled_as_its_first_page_shows_it(tmp_path: Path, stored, expected):
+    """The title set in display type on the first page, its lines joined, names the document
+    where the file's metadata calls it something else."""
+    pages = [
+        [("t", "Harbour Review:\ndredging and moorings"), BODY],
+        [("h", "Findings"), BODY],
+    ]
+    path = make_pdf(tmp_path / "review.pdf", pages, title=stored, outline=False)
+    assert load_file(path, MB).title == (expected or stored)
+
+
+def test_a_first_heading_in_heading_type_is_no_title(tmp_path: Path):
+    """A section heading (14 pt over 10 pt text) is not a title page's title: the metadata's
+    title stands, and without one the heading names the document as before."""
+    pages = [[("h", "Introduction"), BODY], [("h", "Findings"), BODY]]
+    path = make_pdf(tmp_path / "review.pdf", pages, title="The Alpha Report", outline=False)
+    assert load_file(path, MB).title == "The Alpha Report"
+    # a page that sets a heading alone in large type, with no body text, is measured against
+    # the document's body type, not its own
+    cover = [[("t", "Harbour Review")], [("h", "Findings"), BODY], [BODY]]
+    path = make_pdf(tmp_path / "review.pdf", cover, title="HR2024", outline=False)
+    assert load_file(path, MB).title == "Harbour Review"
+
+
 def test_a_real_title_with_a_colon_or_a_dot_is_kept(tmp_path: Path):
     for title in ("Data: a review of 2024", "About: the harbour", "Review v2.1 of the plan"):
         path = make_pdf(
