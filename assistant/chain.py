@@ -593,7 +593,7 @@ class Assistant:
                 composition = yield from self._compose(evidence, notes, stream, reach)
         verifying = time.perf_counter()
         timings["compose"] = (verifying - composing) * 1000
-        text, citations = "", []
+        text, citations, coda = "", [], []
         if not composition.refused:
             # A named paragraph is itself what was asked: its sentences need not echo the words.
             asked = "" if named else evidence.query
@@ -609,14 +609,18 @@ class Assistant:
                     composition, evidence.passages, evidence.query
                 )
             notes += removed
+            if composition.composer == self.extractive.name:
+                # One paragraph per document, before the notes below, which speak of the whole
+                # answer and belong to no one document's paragraph.
+                text = by_document(text, evidence.passages)
             if removed and text:
-                text += REMOVED_NOTE
+                coda.append(REMOVED_NOTE.strip())
         if text:
             by_n = {p.n: p for p in evidence.passages}
             for d in find_disagreements(citations, evidence.passages, self.extractive.sentences):
                 other = by_n[d.other_n]
-                text += (
-                    f" The documents disagree: {other.title} says"
+                coda.append(
+                    f"The documents disagree: {other.title} says"
                     f" \u201c{d.other_quote}\u201d [{d.other_n}]."
                 )
                 citations.append(citation_of(other, d.other_quote, True))
@@ -624,6 +628,8 @@ class Assistant:
                     f"the documents disagree: [{d.n}] and [{d.other_n}] give different figures "
                     "for the same point"
                 )
+        if coda:
+            text += ("\n\n" if "\n\n" in text else " ") + " ".join(coda)
         timings["verify"] = (time.perf_counter() - verifying) * 1000
         return Part(evidence, text, citations, composition.composer, timings)
 
@@ -728,8 +734,6 @@ class Assistant:
                 shift[p.n] = numbered[p.chunk_id]
             citations += [replace(c, n=shift[c.n]) for c in part.citations if c.n in shift]
             text = MARKER.sub(lambda m, s=shift: f" [{s.get(int(m.group(1)), 0)}]", part.text)
-            if part.composer == "extractive":
-                text = by_document(text, passages)
             if not labelled:
                 text = _unsaid(text, said)
                 if text or len(parts) > 1:

@@ -41,8 +41,12 @@ _ABBREVIATIONS = (
 )
 # Closing quotes and brackets, and a footnote's call, stay with the sentence they close: in
 # superscript digits, or in plain digits glued to a stop after a word (`areas.190 Professor`,
-# `lens".191 Dr`; not a decimal's, `3.2 The`).
-PLAIN_CALL = r"(?:(?<=[A-Za-z%\"'\u201d\u2019)\]][.!?])\d{1,3}(?=\s+[\"'\u201c\u2018(\[]?[A-Z]))?"
+# `lens".191 Dr`, or before the next paragraph's number, `work.67 4.15. We`; not a
+# decimal's, `3.2 The`).
+PLAIN_CALL = (
+    r"(?:(?<=[A-Za-z%\"'\u201d\u2019)\]][.!?])\d{1,3}"
+    r"(?=\s+(?:[\"'\u201c\u2018(\[]?[A-Z]|\d{1,3}(?:\.\d{1,3})*\.?\s+[A-Z])))?"
+)
 _END = re.compile(
     rf"(?<=[.!?])(?P<close>[\"'\u201d\u2019)\]{CALLS}]*{PLAIN_CALL})"
     rf"\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])"

@@ -39,3 +39,9 @@ def test_two_figures_disagree_however_each_writes_its_percentage(tmp_path, embed
     answer = _ask(tmp_path, embedder, "87 per cent")
     assert "The documents disagree" in answer.answer and "87 per cent" in answer.answer
     assert any("disagree" in note for note in answer.notes)
+    # The note speaks of the whole answer: no one document's paragraph introduces it, as
+    # though that document said that the documents disagree.
+    assert not any(
+        paragraph.startswith("Island transport review: ") and "disagree" in paragraph
+        for paragraph in answer.answer.split("\n\n")
+    )

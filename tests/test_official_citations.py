@@ -211,6 +211,25 @@ def test_a_footnote_call_in_plain_digits_after_a_stop_ends_the_sentence():
     ]
 
 
+@pytest.mark.parametrize("gap", [" ", "\n"])
+def test_a_call_before_the_next_paragraphs_number_ends_the_sentence(gap):
+    """A committee report's paragraph may end on a call, the next open on its number: the
+    sentence stops at the call, not at the number's stop ("... this kind of work.67 4.15.")."""
+    text = (
+        f"There is little capacity in academia for this kind of work.67{gap}4.15. We were, "
+        f"nonetheless, given evidence of good practice.{gap}4.16. Funding was cut by 3.2 "
+        "per cent in the year."
+    )
+    sentences = split_sentences(text)
+    assert sentences[0] == "There is little capacity in academia for this kind of work.67"
+    assert "We were, nonetheless, given evidence of good practice." in sentences
+    assert not any(s.endswith(("4.15.", "4.16.")) and len(s) > 6 for s in sentences)
+    # a decimal before a capital stays inside its sentence, a paragraph's number or not
+    assert split_sentences("Costs rose by 2.5 In all areas. The end.")[0] == (
+        "Costs rose by 2.5 In all areas."
+    )
+
+
 def test_a_question_can_name_a_footnote():
     assert named_paragraphs("What does footnote 53 say?") == ["para_note_53"]
     assert named_paragraphs("and note 7 of the report") == ["para_note_7"]
