@@ -40,11 +40,11 @@ _ABBREVIATIONS = (
     "art",
 )
 # Closing quotes and brackets, and a footnote's call, stay with the sentence they close: in
-# superscript digits, or in plain digits glued to a stop after a word (`areas.190 Professor`,
-# `lens".191 Dr`, or before the next paragraph's number, `work.67 4.15. We`; not a
-# decimal's, `3.2 The`).
+# superscript digits, or in plain digits glued to a stop after a word or to the quote that
+# closes after it (`areas.190 Professor`, `lens".191 Dr`, `subject ..."61 Dr`), and before
+# the next paragraph's number too (`work.67 4.15. We`); not a decimal's (`3.2 The`).
 PLAIN_CALL = (
-    r"(?:(?<=[A-Za-z%\"'\u201d\u2019)\]][.!?])\d{1,3}"
+    r"(?:(?<=[A-Za-z%\"'\u201d\u2019)\]][.!?]|[.!?][\"'\u201d\u2019)\]])\d{1,3}"
     r"(?=\s+(?:[\"'\u201c\u2018(\[]?[A-Z]|\d{1,3}(?:\.\d{1,3})*\.?\s+[A-Z])))?"
 )
 _END = re.compile(
@@ -213,12 +213,16 @@ def contents_entries(text: str) -> set[str]:
     return entries
 
 
-_CLAIM_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+_CLAIM_END = re.compile(r"(?<=[.!?])\s+(?=[^\sa-z])|(?<=\][.!?])\s+(?=\S)")
 
 
 def split_claims(answer: str) -> list[str]:
     """Splits an answer into its sentences, each to carry its own [n]: at every full stop
-    followed by space, list items included, except after an abbreviation ("no. 6")."""
+    followed by space, list items included, except after an abbreviation ("no. 6") or where
+    a word in lower case goes on (a quote's ellipsis, "stating: "... there is"; "in ads. for
+    children"): no sentence opens so, and a piece cut there would be checked, and shown,
+    without the words that begin it. A citation's mark and stop end a claim whatever
+    follows ("... 65% [1]. median: ...")."""
     return _split_at(answer, _CLAIM_END)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .citations import numbers_in, query_terms
+from .lexical import without_named_paragraphs
 from .models import Citation, Passage
 
 SIMILAR = 0.8  # cosine of the two sentences: they speak of the same thing
@@ -49,7 +50,8 @@ def _alike(text: str) -> str:
 
 
 def _figures(text: str) -> set[str]:
-    return numbers_in(_alike(text))
+    """The figures a text states; the numbers of the paragraphs it refers to are none."""
+    return numbers_in(_alike(without_named_paragraphs(text)))
 
 
 def _words(text: str) -> set[str]:

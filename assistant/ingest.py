@@ -72,7 +72,8 @@ from .store import Store, StoreError, record_meta
 # chunks-32: a PDF's title is what its first page sets in display type, where the file's
 # metadata names it otherwise ("Committee Report 4.3"); the title is embedded with each chunk.
 # A footnote's call in plain digits ends its sentence before the next paragraph's number too
-# ("work.67 4.15. We were"): the sentence no longer runs on into that number.
+# ("work.67 4.15. We were"): the sentence no longer runs on into that number; and after a
+# quote that closes after the stop ("subject ...”61 Professor").
 SCHEME = "chunks-32"
 
 

@@ -218,6 +218,12 @@ _NAMED_PARAGRAPH = re.compile(
 )
 
 
+def without_named_paragraphs(text: str) -> str:
+    """The text less the paragraphs, recommendations and notes it names ("as we noted in
+    paragraph 7.41"): a reference to a place in a document, not a figure it states."""
+    return _NAMED_PARAGRAPH.sub(" ", text)
+
+
 def named_paragraphs(text: str) -> list[str]:
     """The paragraph terms a question names: "paragraph 3.12", "recommendation 7", "footnote
     53" (a footnote is cited as `note 53`)."""

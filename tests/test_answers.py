@@ -552,6 +552,41 @@ def test_an_answer_splits_into_its_claims():
         "It went to the U.S.",
         "Then [2].",
     ]
+    # No sentence opens in lower case: a quote's ellipsis, or a stop the document left inside
+    # its sentence, goes on in the same claim.
+    answer = "He agreed, stating: \u201c... there is expertise ... but little funding\u201d [1]."
+    assert split_claims(answer) == [answer]
+    assert len(split_claims("Rules ban claims in ads. for children's food [1]. It ends [2].")) == 2
+    # a citation's mark ends its claim, whatever the next one opens with
+    assert split_claims("Engagement rose to 65% [1]. median: 2019 63% [2].") == [
+        "Engagement rose to 65% [1].",
+        "median: 2019 63% [2].",
+    ]
+
+
+def test_a_quote_with_an_ellipsis_is_answered_whole(tmp_path, embedder):
+    """Quoted evidence given with an ellipsis ("stating: "... there is") is one sentence of the
+    answer: not cut at the ellipsis, its opening dropped as uncited and the rest shown alone."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "funding.md").write_text(
+        "# Research funding\n\nThe committee heard evidence on the capacity for research into "
+        "behaviour change. Professor Karen Lucas agreed, stating: \u201c... there is sufficient "
+        "research expertise, but insufficient research funding and not enough "
+        "interdisciplinary interaction on this subject ...\u201d61\n\n4.13. In relation to "
+        "dredging, Dr Halpern cited a report from 2006.\n",
+        encoding="utf-8",
+    )
+    settings = Settings(index_dir=tmp_path / "index", progress=False)
+    assert Ingester(settings, embedder=embedder).ingest([corpus]).ok
+    answer = Assistant(settings).ask("What did Professor Karen Lucas say about research funding?")
+    claims = split_claims(answer.answer)
+    assert any(
+        c.startswith("Professor Karen Lucas agreed") and "insufficient research funding" in c
+        for c in claims
+    ), answer.answer
+    assert not [n for n in answer.notes if n.startswith("removed")]
+    assert all(not c[:1].islower() for c in claims)
 
 
 def test_a_sentence_with_an_abbreviation_is_verified_whole(assistant):

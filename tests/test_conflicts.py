@@ -13,18 +13,18 @@ QUESTION = "What share of ferry sailings from Oban left on time in 2024?"
 SENTENCE = "In 2024, {} of ferry sailings from Oban left on time, according to the Ferry Board."
 
 
-def _ask(tmp_path, embedder, theirs: str):
+def _ask(tmp_path, embedder, theirs: str, sentence=SENTENCE, ours="92%", question=QUESTION):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "punctuality.md").write_text(
-        f"# Ferry punctuality\n\n{SENTENCE.format('92%')}\n", encoding="utf-8"
+        f"# Ferry punctuality\n\n{sentence.format(ours)}\n", encoding="utf-8"
     )
     (corpus / "review.md").write_text(
-        f"# Island transport review\n\n{SENTENCE.format(theirs)}\n", encoding="utf-8"
+        f"# Island transport review\n\n{sentence.format(theirs)}\n", encoding="utf-8"
     )
     settings = Settings(index_dir=tmp_path / "index", progress=False)
     assert Ingester(settings, embedder=embedder).ingest([corpus]).ok
-    return Assistant(settings).ask(QUESTION)
+    return Assistant(settings).ask(question)
 
 
 @pytest.mark.parametrize("theirs", ["92 per cent", "92 percent", "92 %", "92 Per-Cent"])
@@ -45,3 +45,20 @@ def test_two_figures_disagree_however_each_writes_its_percentage(tmp_path, embed
         paragraph.startswith("Island transport review: ") and "disagree" in paragraph
         for paragraph in answer.answer.split("\n\n")
     )
+
+
+def test_two_documents_naming_different_paragraphs_do_not_disagree(tmp_path, embedder):
+    """A government response quotes a report's point under its own paragraph numbers: which
+    paragraph each refers to is no figure either states."""
+    answer = _ask(
+        tmp_path,
+        embedder,
+        "8.30",
+        sentence="As noted in paragraph {}, the Oban ferry pilot did not wholly reflect the "
+        "evidence on punctuality.",
+        ours="7.41",
+        question="Did the Oban ferry pilot reflect the evidence on punctuality?",
+    )
+    assert "ferry pilot did not wholly reflect" in answer.answer
+    assert "disagree" not in answer.answer
+    assert not [note for note in answer.notes if "disagree" in note]
