@@ -228,9 +228,7 @@ def render_answer(answer: Answer) -> str:
     (the page makes each [n] a link to the sources panel). A refusal says where to look."""
     lines = [answer.answer]
     if answer.strength:
-        sure = f" (P = {answer.confidence:.2f})" if answer.confidence is not None else ""
-        sure += f"; {answer.judgement()}" if answer.judged is not None else ""
-        lines += ["", f"Evidence: {answer.strength}{sure}"]
+        lines += ["", f"Evidence: {answer.evidence()}"]
     if answer.filters:
         # A search kept to some documents says so with its answer, however the filter
         # was chosen, so that no reader takes it for the whole index's.

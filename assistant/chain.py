@@ -37,6 +37,7 @@ from .lexical import named_paragraphs, paragraph_token, stopwords
 from .models import Answer, DocumentRecord, IngestReport, Passage
 from .questions import ASKING, Analysis, analyse, nlp, plan
 from .readability import claim_leans_back
+from .reliability import Band, shipped
 from .retrieval import HybridRetriever, filters_match
 from .selector import AnswerSelector, SelectorError, default_selector
 from .signals import Candidate, candidates, feature_matrix, present, question_features
@@ -760,6 +761,10 @@ class Assistant:
             if any(stage in part.timings for _, part in parts)
         }
         timings["total"] = (time.perf_counter() - started) * 1000
+        judged = max(
+            (part.evidence.judged for _, part in parts if part.evidence.judged is not None),
+            default=None,
+        )
         return Answer(
             question,
             " | ".join(part.evidence.query for _, part in parts),
@@ -772,12 +777,18 @@ class Assistant:
             notes,
             strength="weak" if refused else self.strength(confidence),
             confidence=confidence,
-            judged=max(
-                (part.evidence.judged for _, part in parts if part.evidence.judged is not None),
-                default=None,
-            ),
+            judged=judged,
             filters={k: list(v) for k, v in (filters or {}).items() if v},
+            reliability=None if refused or judged is not None else self.reliability(confidence),
         )
+
+    def reliability(self, confidence: float) -> Band | None:
+        """How often answers this sure were right to questions the selector never saw:
+        the shipped table, where it was measured with this selector."""
+        if self.selector is None:
+            return None
+        table = shipped(self.selector.fingerprint)
+        return table.band(confidence) if table is not None else None
 
     @property
     def threshold(self) -> float:

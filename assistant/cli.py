@@ -210,15 +210,7 @@ def _render(answer) -> str:
 
     lines = [answer.answer, ""]
     if answer.strength:
-        lines.append(
-            f"Evidence: {answer.strength}"
-            + (
-                f" (the documents answer it with P = {answer.confidence:.2f})"
-                if answer.confidence is not None
-                else ""
-            )
-            + (f"; {answer.judgement()}" if answer.judged is not None else "")
-        )
+        lines.append(f"Evidence: {answer.evidence()}")
     if answer.citations:
         lines.append("Sources:")
         seen = set()
@@ -407,12 +399,23 @@ def cmd_eval(args: argparse.Namespace) -> int:
     options = RunOptions(
         configs=configs, split=args.split, quick=args.quick, selector_for=_cross_fitted(args)
     )
+    if args.reliability and (
+        len(chosen) != 1
+        or args.cross_fitted
+        or args.quick
+        or (configs or ("assistant",))[0] != "assistant"
+    ):
+        raise UsageError(
+            "--reliability measures the shipped selector on one set, every question of it"
+        )
     results = {}
     for name, eval_set in chosen.items():
         if not args.json:
             say(f"{name}: {len(eval_set.questions)} questions ...", file=sys.stderr, flush=True)
         results[name] = run_set(settings, eval_set, options, judge)
     paths = write(results, args.reports)
+    if args.reliability:
+        _write_reliability(args.reliability, results, args.questions or args.set)
     if args.json:
         say(json.dumps(results, indent=2, ensure_ascii=False))
     else:
@@ -439,6 +442,23 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if not args.json:
             say("all metrics meet their thresholds")
     return EXIT_OK
+
+
+def _write_reliability(path: Path, results: dict, source) -> None:
+    """The bands of P of the one set's answers, tied to the shipped selector."""
+    from . import reliability
+    from .selector import SelectorError, default_selector
+
+    (result,) = results.values()
+    try:
+        selector = default_selector()
+        bands = reliability.measure(result["per_question"], floor=selector.threshold)
+    except (ValueError, SelectorError) as err:
+        raise UsageError(f"--reliability: {err}") from err
+    reliability.write(path, bands, selector.data, f"{source}: {result['questions']} questions")
+    say(f"how often answers were right, by P: {_display(str(path))}", file=sys.stderr)
+    for band in bands:
+        say(f"  {band.said()}", file=sys.stderr)
 
 
 def _cross_fitted(args: argparse.Namespace):
@@ -825,6 +845,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="exit 1 when a metric misses its threshold"
     )
     evaluate.add_argument("--json", action="store_true", help="print the results as JSON only")
+    evaluate.add_argument(
+        "--reliability",
+        type=Path,
+        metavar="FILE",
+        help="write how often the answers of each band of P were right (one set, questions "
+        "the shipped selector never saw: make reliability), which answers then show",
+    )
     evaluate.add_argument(
         "--judge",
         action="store_true",

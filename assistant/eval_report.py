@@ -53,6 +53,37 @@ def _table(columns: dict[str, dict[str, Any]], metrics=METRICS) -> list[str]:
     return lines
 
 
+def _reliability(rows: list[dict[str, Any]]) -> list[str]:
+    """How often this run's answers were right in each band of P that answers show (the
+    shipped table, measured on questions the shipped selector never saw), beside the table."""
+    from .reliability import shipped, tally
+    from .selector import SelectorError, default_selector
+
+    try:
+        table = shipped(default_selector().fingerprint)
+    except SelectorError:
+        return []
+    if table is None or not any(r.get("confidence") is not None for r in rows):
+        return []
+    lines = [
+        "",
+        "## How often answers were right, by the bands of P that answers show",
+        "",
+        f"The bands and their figures were measured on {table.measured_on}, with the shipped "
+        "selector.",
+        "",
+        "| P | this run: right / answers | share | measured: right / answers | share |",
+        "|---|---|---|---|---|",
+    ]
+    for here, there in zip(tally(rows, table.bands), table.bands, strict=True):
+        lines.append(
+            f"| {here.low:.2f} to {min(here.high, 1.0):.2f} | {here.right} / {here.answers} | "
+            f"{_fmt(here.right / here.answers if here.answers else None)} | "
+            f"{there.right} / {there.answers} | {_fmt(there.right / there.answers)} |"
+        )
+    return lines
+
+
 def set_markdown(result: dict[str, Any], chart: str | None = None) -> str:
     """One set's report: every metric per configuration, per split, per kind, per question."""
     configs = result["configs"]
@@ -101,6 +132,7 @@ def set_markdown(result: dict[str, Any], chart: str | None = None) -> str:
             lines.append(
                 f"| {c} | {p['pairs']} | {_fmt(p['with_context'])} | {_fmt(p['without_context'])} |"
             )
+    lines += _reliability(result["per_question"])
     lines += [
         "",
         f"## Per kind of question ({first})",

@@ -85,9 +85,7 @@ def evidence_line(answer: Answer) -> str:
     which answers nothing, or where no strength was judged."""
     if answer.refused or not answer.strength:
         return ""
-    sure = f" (P = {answer.confidence:.2f})" if answer.confidence is not None else ""
-    sure += f"; {answer.judgement()}" if answer.judged is not None else ""
-    return f"Evidence: {answer.strength}{sure}"
+    return f"Evidence: {answer.evidence()}"
 
 
 def _cited(c: Citation) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from .reliability import Band
+
 Layout = Literal["lines", "blocks"]
 """How a page's text is laid out: visual lines from a PDF, or blank-line separated blocks."""
 
@@ -345,6 +347,20 @@ class Answer:
     """Careful mode: the chat model's P(a sentence answers), where it judged; else None."""
     filters: dict[str, list[str]] = field(default_factory=dict)
     """What the search was kept to (jurisdictions, documents ...): none, everything."""
+    reliability: Band | None = None
+    """How often answers as sure were right to questions the selector never saw; None
+    for a refusal, in careful mode, or where no table was measured for this selector."""
+
+    def evidence(self) -> str:
+        """How strong the answer's evidence is, in words, as the chat, the terminal and exports
+        show it: "partial (P = 0.62); 34 of 79 answers as sure as this (P 0.59 to 1.00) to
+        questions the selector never saw were right"; empty where none was judged."""
+        if not self.strength:
+            return ""
+        said = self.strength
+        said += f" (P = {self.confidence:.2f})" if self.confidence is not None else ""
+        said += f"; {self.judgement()}" if self.judged is not None else ""
+        return said + (f"; {self.reliability.said()}" if self.reliability else "")
 
     def judgement(self) -> str:
         """Careful mode's word on the answer, for people; empty where it did not judge."""
@@ -361,6 +377,7 @@ class Answer:
             "strength": self.strength,
             "confidence": self.confidence,
             "judged": self.judged,
+            "reliability": self.reliability.to_dict() if self.reliability else None,
             "citations": [c.to_dict() for c in self.citations],
             "passages": [p.to_dict() for p in self.passages],
             "composer": self.composer,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .reliability import fingerprint
 from .signals import FEATURES, QUESTION_FEATURES
 
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "answer_selector.json"
@@ -129,6 +130,8 @@ class AnswerSelector:
         self.question_model = _model(data["question_model"])
         self.threshold = float(data["threshold"])
         """The one refusal threshold on P(the evidence answers), calibrated on tuning data."""
+        self.fingerprint = fingerprint(data)
+        """Its identity, which ties measurements of it (assistant.reliability) to it."""
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> AnswerSelector:

@@ -365,6 +365,11 @@ def test_a_real_run_repeats_exactly_and_writes_its_report(tmp_path, small_questi
     page = paths["small"].read_text()
     assert "| answered correctly |" in page and "wales-ways-of-working" in page
     assert "### test" in page
+    # this run's answers counted into the bands of P that answers show, beside their figures
+    answered = sum(not r["refused"] for r in first["per_question"])
+    rows = page.split("## How often answers were right")[1].split("##")[0].splitlines()
+    counts = [row.split("|")[2].split("/") for row in rows if row.startswith("| 0.")]
+    assert len(counts) == 3 and sum(int(n) for _, n in counts) == answered
     assert paths["chart"].read_bytes()[:4] == b"\x89PNG"
     assert "## small: 6 questions" in paths["markdown"].read_text()
     assert json.loads((tmp_path / "reports" / "small.json").read_text())["questions"] == 6
