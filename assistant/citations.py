@@ -42,10 +42,13 @@ _ABBREVIATIONS = (
 # Closing quotes and brackets, and a footnote's call, stay with the sentence they close: in
 # superscript digits, or in plain digits glued to a stop after a word or to the quote that
 # closes after it (`areas.190 Professor`, `lens".191 Dr`, `subject ..."61 Dr`), and before
-# the next paragraph's number too (`work.67 4.15. We`); not a decimal's (`3.2 The`).
+# the next paragraph's number too (`work.67 4.15. We`); not a decimal's (`3.2 The`). A call
+# set one space after a stop (`inquiries. 125 However`) is one where a word in capitals and
+# lower case follows on the same line; a number opening a line is a paragraph's or a note's.
 PLAIN_CALL = (
     r"(?:(?<=[A-Za-z%\"'\u201d\u2019)\]][.!?]|[.!?][\"'\u201d\u2019)\]])\d{1,3}"
-    r"(?=\s+(?:[\"'\u201c\u2018(\[]?[A-Z]|\d{1,3}(?:\.\d{1,3})*\.?\s+[A-Z])))?"
+    r"(?=\s+(?:[\"'\u201c\u2018(\[]?[A-Z]|\d{1,3}(?:\.\d{1,3})*\.?\s+[A-Z]))"
+    r"|(?<=[a-z%)\u201d\u2019\"'][.!?]) \d{1,3}(?= [A-Z][a-z]))?"
 )
 _END = re.compile(
     rf"(?<=[.!?])(?P<close>[\"'\u201d\u2019)\]{CALLS}]*{PLAIN_CALL})"

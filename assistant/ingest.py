@@ -73,7 +73,8 @@ from .store import Store, StoreError, record_meta
 # metadata names it otherwise ("Committee Report 4.3"); the title is embedded with each chunk.
 # A footnote's call in plain digits ends its sentence before the next paragraph's number too
 # ("work.67 4.15. We were"): the sentence no longer runs on into that number; and after a
-# quote that closes after the stop ("subject ...”61 Professor").
+# quote that closes after the stop ("subject ...”61 Professor"), or one space after the stop
+# before a word on the same line ("inquiries. 125 However").
 SCHEME = "chunks-32"
 
 

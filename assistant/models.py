@@ -353,7 +353,7 @@ class Answer:
 
     def evidence(self) -> str:
         """How strong the answer's evidence is, in words, as the chat, the terminal and exports
-        show it: "partial (P = 0.62); 34 of 79 answers as sure as this (P 0.59 to 1.00) to
+        show it: "partial (P = 0.62); 32 of 80 answers as sure as this (P 0.58 to 1.00) to
         questions the selector never saw were right"; empty where none was judged."""
         if not self.strength:
             return ""

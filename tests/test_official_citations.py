@@ -230,6 +230,23 @@ def test_a_call_before_the_next_paragraphs_number_ends_the_sentence(gap):
     )
 
 
+def test_a_call_set_a_space_after_the_stop_stays_with_its_sentence():
+    """`inquiries. 125 However` is a call, where the next sentence opens on a word; a figure
+    after a year's stop, a number opening a line (a note's, a paragraph's) and a number
+    before a word in lower case open their own sentence."""
+    text = "It welcomed a role for Parliament in public inquiries. 125 However, it said no more."
+    assert split_sentences(text) == [
+        "It welcomed a role for Parliament in public inquiries. 125",
+        "However, it said no more.",
+    ]
+    for text, second in [
+        ("The vote was held in 2019. 125 Members voted against it.", "125 Members voted"),
+        ("The bill was agreed.\n12 The committee met again.", "12 The committee"),
+        ("Many were counted. 12 departments met the target.", "12 departments"),
+    ]:
+        assert split_sentences(text)[1].startswith(second)
+
+
 def test_a_question_can_name_a_footnote():
     assert named_paragraphs("What does footnote 53 say?") == ["para_note_53"]
     assert named_paragraphs("and note 7 of the report") == ["para_note_7"]
