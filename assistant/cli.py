@@ -415,7 +415,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         results[name] = run_set(settings, eval_set, options, judge)
     paths = write(results, args.reports)
     if args.reliability:
-        _write_reliability(args.reliability, results, args.questions or args.set)
+        source = str(args.questions) if args.questions else ", ".join(chosen)
+        _write_reliability(args.reliability, results, source)
     if args.json:
         say(json.dumps(results, indent=2, ensure_ascii=False))
     else:
@@ -444,7 +445,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write_reliability(path: Path, results: dict, source) -> None:
+def _write_reliability(path: Path, results: dict, source: str) -> None:
     """The bands of P of the one set's answers, tied to the shipped selector."""
     from . import reliability
     from .selector import SelectorError, default_selector

@@ -4,6 +4,10 @@ shown with every answer."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +15,8 @@ from assistant import reliability
 from assistant.chain import Assistant
 from assistant.reliability import Band, Reliability, fingerprint, measure
 from assistant.selector import default_selector
+
+ASSISTANT = str(Path(sys.executable).with_name("assistant"))
 
 
 def _row(p: float, right: bool, answerable: bool = True, refused: bool = False) -> dict:
@@ -78,3 +84,20 @@ def test_an_answer_says_how_often_answers_as_sure_were_right(starter_settings):
     refusal = assistant.ask("What did the Welsh Government spend on ferries to Patagonia?")
     assert refusal.refused and refusal.reliability is None
     assert refusal.to_dict()["reliability"] is None
+
+
+def test_the_table_is_measured_on_one_whole_set_only(tmp_path):
+    """A sample, several sets or fold selectors would give a table that is not the shipped
+    selector's on questions it never saw: refused in one line, nothing written."""
+    out = tmp_path / "reliability.json"
+    for args in (["--quick"], ["--set", "ukri", "--set", "mixed"], ["--configs", "plain"]):
+        result = subprocess.run(
+            [ASSISTANT, "eval", *args, "--reliability", str(out)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "ASSISTANT_INDEX_DIR": str(tmp_path / "index")},
+            timeout=120,
+        )
+        assert result.returncode == 2, result.stderr
+        assert "--reliability measures the shipped selector on one set" in result.stderr
+        assert not out.exists()
