@@ -119,12 +119,16 @@ def _roman(numeral: str) -> int:
 def ends_in_abbreviation(candidate: str, following: str = "") -> bool:
     """Whether a piece ends on an abbreviation rather than a sentence: "no.", "e.g.", an
     initial, or an initialism ("U.K.", "p.a.") that the next word does not start afresh from
-    with a capital ("the U.K. government", not "... the U.K. The report")."""
+    with a capital ("the U.K. government", not "... the U.K. The report"); a word in capitals
+    goes on with it ("U.S. DEPARTMENT OF LABOR", "the U.K. NHS")."""
     # (a footnote's call glued to the stop is not part of the word: "fig.3" is "fig.")
     last = re.sub(r"\.\d{1,3}$", "", candidate.rsplit(" ", 1)[-1]).rstrip(".").lower()
     if last in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last):
         return True
-    return bool(re.fullmatch(r"[a-z](\.[a-z])+", last)) and not following[:1].isupper()
+    if not re.fullmatch(r"[a-z](\.[a-z])+", last):
+        return False
+    word = following.split(" ", 1)[0].strip(",:;")
+    return not following[:1].isupper() or (len(word) > 1 and word.isupper())
 
 
 def _split_at(text: str, ends: re.Pattern[str]) -> list[str]:

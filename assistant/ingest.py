@@ -74,7 +74,8 @@ from .store import Store, StoreError, record_meta
 # A footnote's call in plain digits ends its sentence before the next paragraph's number too
 # ("work.67 4.15. We were"): the sentence no longer runs on into that number; and after a
 # quote that closes after the stop ("subject ...”61 Professor"), or one space after the stop
-# before a word on the same line ("inquiries. 125 However").
+# before a word on the same line ("inquiries. 125 However"). An initialism before a word in
+# capitals ends no sentence ("U.S. DEPARTMENT OF LABOR").
 SCHEME = "chunks-32"
 
 

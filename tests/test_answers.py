@@ -557,6 +557,9 @@ def test_an_answer_splits_into_its_claims():
     answer = "He agreed, stating: \u201c... there is expertise ... but little funding\u201d [1]."
     assert split_claims(answer) == [answer]
     assert len(split_claims("Rules ban claims in ads. for children's food [1]. It ends [2].")) == 2
+    # a word in capitals goes on with an initialism: a document's name introducing its claims
+    answer = "U.S. DEPARTMENT OF LABOR FY 2022: Inspections give data on mine safety [5]."
+    assert split_claims(answer) == [answer]
     # a citation's mark ends its claim, whatever the next one opens with
     assert split_claims("Engagement rose to 65% [1]. median: 2019 63% [2].") == [
         "Engagement rose to 65% [1].",
