@@ -23,6 +23,7 @@ import re
 import statistics
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
@@ -298,14 +299,13 @@ TITLE_CHARS = 200
 """A title shown on the first page is at most about this long; more in display type is a poster."""
 
 
-def body_size(pages: list[PageLines]) -> float | None:
-    """The type size that sets the most characters over the pages: the body's."""
+def body_size(lines: Iterable[Line]) -> float | None:
+    """The type size (to half a point) that sets the most characters of the lines: the body's."""
     weights: Counter[float] = Counter()
-    for page in pages:
-        for line in page.lines:
-            weights[round(line.size * 2) / 2] += len(line.text.strip())
-    weights.pop(0.0, None)
-    return weights.most_common(1)[0][0] if weights and weights.most_common(1)[0][1] else None
+    for line in lines:
+        weights[round(line.size * 2) / 2] += len(line.text)
+    size, chars = weights.most_common(1)[0] if weights else (None, 0)
+    return size if chars else None
 
 
 def display_title(pages: list[PageLines], body_pages: int = 5) -> str:
@@ -315,7 +315,7 @@ def display_title(pages: list[PageLines], body_pages: int = 5) -> str:
     logo's name, a drop capital)."""
     if not pages:
         return ""
-    body = body_size(pages[:body_pages])
+    body = body_size(line for page in pages[:body_pages] for line in page.lines)
     worded = [
         x
         for x in pages[0].lines
@@ -371,10 +371,7 @@ def _footnotes(page: PageLines, lines: list[Line]) -> tuple[list[Line], list[tup
     drawn = [x for x in lines if x.y is not None and x.text.strip()]
     if not drawn:
         return lines, []
-    weights: Counter[float] = Counter()
-    for x in drawn:
-        weights[round(x.size * 2) / 2] += len(x.text)
-    limit = NOTE_SIZE * weights.most_common(1)[0][0]
+    limit = NOTE_SIZE * (body_size(drawn) or 0.0)
     starts = [
         x
         for x in drawn

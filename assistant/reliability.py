@@ -84,7 +84,8 @@ def measure(
     if len(answered) < bands:
         raise ValueError(f"{len(answered)} answers cannot be cut into {bands} bands")
     cuts = [answered[len(answered) * k // bands] for k in range(bands)] + [1.0]
-    cuts[0] = min(cuts[0], cuts[0] if floor is None else floor)
+    if floor is not None:
+        cuts[0] = min(cuts[0], floor)
     empty = [Band(low, high, 0, 0) for low, high in zip(cuts, cuts[1:], strict=False)]
     return [b for b in tally(rows, empty) if b.answers]
 
