@@ -45,8 +45,12 @@ _ABBREVIATIONS = (
 # the next paragraph's number too (`work.67 4.15. We`); not a decimal's (`3.2 The`). A call
 # set one space after a stop (`inquiries. 125 However`) is one where a word in capitals and
 # lower case follows on the same line; a number opening a line is a paragraph's or a note's.
+# After a year's stop, digits before a word are a call (`by 2050.255 What`, `in summer
+# 2018.7 Hearings`): a decimal of four figures before its point is written with a comma or
+# a currency sign (`2,019.5`, `\u00a32019.50`), never so.
 PLAIN_CALL = (
-    r"(?:(?<=[A-Za-z%\"'\u201d\u2019)\]][.!?]|[.!?][\"'\u201d\u2019)\]])\d{1,3}"
+    r"(?:(?:(?<=[A-Za-z%\"'\u201d\u2019)\]][.!?]|[.!?][\"'\u201d\u2019)\]])"
+    r"|(?<=(?<![\d.,\u00a3$\u20ac])(?:19|20)\d\d\.))\d{1,3}"
     r"(?=\s+(?:[\"'\u201c\u2018(\[]?[A-Z]|\d{1,3}(?:\.\d{1,3})*\.?\s+[A-Z]))"
     r"|(?<=[a-z%)\u201d\u2019\"'][.!?]) \d{1,3}(?= [A-Z][a-z]))?"
 )

@@ -76,7 +76,9 @@ from .store import Store, StoreError, record_meta
 # quote that closes after the stop ("subject ...”61 Professor"), or one space after the stop
 # before a word on the same line ("inquiries. 125 However"). An initialism before a word in
 # capitals ends no sentence ("U.S. DEPARTMENT OF LABOR").
-SCHEME = "chunks-32"
+# chunks-33: a call after a year's stop ends its sentence ("by 2050.255 What do we know"),
+# where the sentence had run on into the next.
+SCHEME = "chunks-33"
 
 
 def scheme(settings: Settings) -> str:

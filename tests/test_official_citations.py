@@ -199,7 +199,7 @@ def test_a_footnote_call_in_plain_digits_after_a_stop_ends_the_sentence():
     text = (
         "Witnesses welcomed the reforms across a range of areas.190 Professor Dame Sally "
         "Davies noted the health lens\u201d.191 Dr Frank Atherton agreed. In section 3.2 The "
-        "rule holds. See fig.3 Below. It rose in 2019.10 The end."
+        "rule holds. See fig.3 Below. It rose to 219.10 The end."
     )
     assert split_sentences(text) == [
         "Witnesses welcomed the reforms across a range of areas.190",
@@ -207,8 +207,32 @@ def test_a_footnote_call_in_plain_digits_after_a_stop_ends_the_sentence():
         "Dr Frank Atherton agreed.",
         "In section 3.2 The rule holds.",
         "See fig.3 Below.",
-        "It rose in 2019.10 The end.",
+        "It rose to 219.10 The end.",
     ]
+
+
+def test_a_call_after_a_years_stop_ends_the_sentence():
+    """`by 2050.255 What`: a year, its stop and a call. A decimal of four figures before its
+    point is written with a comma or a currency sign, and stays inside its sentence."""
+    text = (
+        "Obesity would cost society \u00a349.9 billion a year by 2050.255 What do we know? "
+        "Smoking fell in 1995.343 A 2007 report agreed. The report was published on 20 May "
+        "2024.14 It comprises seven volumes."
+    )
+    assert split_sentences(text) == [
+        "Obesity would cost society \u00a349.9 billion a year by 2050.255",
+        "What do we know?",
+        "Smoking fell in 1995.343",
+        "A 2007 report agreed.",
+        "The report was published on 20 May 2024.14",
+        "It comprises seven volumes.",
+    ]
+    for whole in (
+        "It cost \u00a32019.50 The rest was paid later.",
+        "It came to 12,2019.5 The rest was paid later.",
+        "It came to 2019.5 tonnes in all.",
+    ):
+        assert split_sentences(whole) == [whole]
 
 
 @pytest.mark.parametrize("gap", [" ", "\n"])
