@@ -304,12 +304,40 @@ def unmarked(text: str) -> str:
     return _BRACKETED_NUMBER.sub(r"(\1)", text)
 
 
+# A footnote's call that ends a sentence, after its stop and any closing quote or bracket
+# (the stop is kept): in plain digits where the stop follows a word, a figure's sign or a
+# year, or closes a quote, or one space after a stop that follows a word (as PLAIN_CALL reads
+# them); or in superscript. "fig.3" and "p.4" are an abbreviation's (ends_in_abbreviation).
+_CALLS_AT_END = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"(?<=[A-Za-z%\"'\u201d\u2019)\]])([.!?][\"'\u201d\u2019)\]]*)\d{1,3}$",
+        r"([.!?][\"'\u201d\u2019)\]]+)\d{1,3}$",
+        r"(?<=(?<![\d.,\u00a3$\u20ac])(?:19|20)\d\d)(\.)\d{1,3}$",
+        r"(?<=[a-z%)\u201d\u2019\"'])([.!?]) \d{1,3}$",
+        rf"([.!?][\"'\u201d\u2019)\]]*)[{CALLS}]+$",
+    )
+)
+
+
+def without_call(sentence: str) -> str:
+    """A sentence without the footnote's call that ends it: "for the consumer.292" says "for
+    the consumer." (the call points into the document, not into the answer)."""
+    for pattern in _CALLS_AT_END:
+        match = pattern.search(sentence)
+        if match is not None:
+            kept = sentence[: match.end(1)]
+            return sentence if ends_in_abbreviation(kept) else kept
+    return sentence
+
+
 def readable(span: str) -> str:
-    """A span as an answer says it: on one line, its own bracketed numbers in round brackets
-    (see unmarked), and a table row `Label | value | value` reads `Label: value; value.`, one
-    whose cells carry their headers (`Year: 2018 | Outcomes: 11`) reads `Year: 2018;
-    Outcomes: 11.`; anything else is left as it is."""
-    span = unmarked(span.replace("\n", " "))
+    """A span as an answer says it: on one line, without the footnote's call that ends it
+    (see without_call), its own bracketed numbers in round brackets (see unmarked), and a
+    table row `Label | value | value` reads `Label: value; value.`, one whose cells carry
+    their headers (`Year: 2018 | Outcomes: 11`) reads `Year: 2018; Outcomes: 11.`; anything
+    else is left as it is."""
+    span = unmarked(without_call(span.replace("\n", " ").rstrip()))
     if " | " not in span:
         return span
     label, *cells = [c.strip() for c in span.split(" | ")]
@@ -318,6 +346,18 @@ def readable(span: str) -> str:
     else:
         text = f"{label}: {'; '.join(cells)}" if cells else label
     return text if text.endswith((".", "!", "?")) else text + "."
+
+
+# A year and the footnote's call glued to its stop ("by 2025.18 Veteran"), as PLAIN_CALL
+# reads them.
+_YEAR_CALLED = re.compile(r"(?<![\d.,\u00a3$\u20ac])((?:19|20)\d\d)\.\d{1,3}(?![\d.,%])")
+
+
+def numbers_stated(evidence: str) -> set[str]:
+    """The figures a passage states (numbers_in), a year among them where a call is glued to
+    its stop: a claim that says the sentence without its call (see without_call) says the
+    year alone."""
+    return numbers_in(evidence) | {m.group(1) for m in _YEAR_CALLED.finditer(evidence)}
 
 
 def numbers_in(text: str) -> set[str]:
@@ -472,7 +512,7 @@ class Verifier:
         # A passage's title and section are part of what it says ("[the Commissioner] ...").
         evidence = " ".join(f"{p.title} {p.section} {p.text}" for p in cited)
         folded = re.sub(r"\s+", " ", evidence).casefold()
-        missing_numbers = (numbers_in(claim) - numbers_in(evidence)) | rescaled(claim, evidence)
+        missing_numbers = (numbers_in(claim) - numbers_stated(evidence)) | rescaled(claim, evidence)
         if missing_numbers:
             return Check(
                 sentence,
@@ -507,7 +547,7 @@ class Verifier:
         # million", though "14 metres" is two sentences on.
         resting = [quote, *(f"{p.title} {p.section}" for p in cited)]
         resting += [x for x, y in zip(spans, similarities, strict=True) if y >= self.threshold]
-        astray = numbers_in(claim) - numbers_in(" ".join(resting))
+        astray = numbers_in(claim) - numbers_stated(" ".join(resting))
         astray |= rescaled(claim, " ".join(resting))
         if astray:
             return Check(

@@ -418,3 +418,32 @@ def test_a_list_goes_on_while_its_items_share_their_mark_or_numbering(before, li
     from assistant.citations import continues_list
 
     assert continues_list(before, line) is follows
+
+
+def test_an_answer_says_its_sentences_without_the_footnote_calls_that_end_them(embedder):
+    """`for the consumer.292` is said `for the consumer [1].`: the call points into the
+    document, not into the answer, and glued to the citation it read as part of a figure.
+    The claim is still found word for word in its passage, which keeps the call."""
+    from assistant.citations import Verifier, without_call
+    from assistant.generation import ExtractiveComposer
+
+    said = [
+        "Calorie information should be displayed clearly for the consumer.292",
+        "The harbour board said so in its report of 2024.14",
+        "The board described it as \u201cthe health lens\u201d.191",
+        "Oban asked the board to meet more often.\u00b9\u00b2",
+    ]
+    ranked = _alone(embedder, *((s, 0.9 - i / 10) for i, s in enumerate(said)))
+    text = ExtractiveComposer(embedder).compose(ranked).text
+    assert "consumer [1]." in text and "2024 [2]." in text
+    assert "lens\u201d [3]." in text and "often [4]." in text
+    verifier = Verifier(embedder, threshold=0.6)
+    for n in (1, 2):
+        claim = f"{said[n - 1].rsplit('.', 1)[0]} [{n}]."  # as the answer says it
+        assert claim in text
+        check = verifier.check(claim, [ranked[n - 1][0].passage])
+        assert check.supported and check.reason == "quoted exactly"
+        assert check.quote == said[n - 1]  # the source is quoted as it is, call and all
+    # what is no call stays: an abbreviation's number, a decimal, a price, a bare figure
+    for kept in ("See fig.3", "as on p.4", "It was 3.5", "It cost \u00a32019.50", "in Q 332"):
+        assert without_call(kept) == kept
