@@ -320,7 +320,7 @@ _CALLS_AT_END = tuple(
 )
 
 
-def without_call(sentence: str) -> str:
+def without_end_call(sentence: str) -> str:
     """A sentence without the footnote's call that ends it: "for the consumer.292" says "for
     the consumer." (the call points into the document, not into the answer)."""
     for pattern in _CALLS_AT_END:
@@ -333,11 +333,11 @@ def without_call(sentence: str) -> str:
 
 def readable(span: str) -> str:
     """A span as an answer says it: on one line, without the footnote's call that ends it
-    (see without_call), its own bracketed numbers in round brackets (see unmarked), and a
+    (see without_end_call), its own bracketed numbers in round brackets (see unmarked), and a
     table row `Label | value | value` reads `Label: value; value.`, one whose cells carry
     their headers (`Year: 2018 | Outcomes: 11`) reads `Year: 2018; Outcomes: 11.`; anything
     else is left as it is."""
-    span = unmarked(without_call(span.replace("\n", " ").rstrip()))
+    span = unmarked(without_end_call(span.replace("\n", " ").rstrip()))
     if " | " not in span:
         return span
     label, *cells = [c.strip() for c in span.split(" | ")]
@@ -355,7 +355,7 @@ _YEAR_CALLED = re.compile(r"(?<![\d.,\u00a3$\u20ac])((?:19|20)\d\d)\.\d{1,3}(?![
 
 def numbers_stated(evidence: str) -> set[str]:
     """The figures a passage states (numbers_in), a year among them where a call is glued to
-    its stop: a claim that says the sentence without its call (see without_call) says the
+    its stop: a claim that says the sentence without its call (see without_end_call) says the
     year alone."""
     return numbers_in(evidence) | {m.group(1) for m in _YEAR_CALLED.finditer(evidence)}
 

@@ -424,7 +424,7 @@ def test_an_answer_says_its_sentences_without_the_footnote_calls_that_end_them(e
     """`for the consumer.292` is said `for the consumer [1].`: the call points into the
     document, not into the answer, and glued to the citation it read as part of a figure.
     The claim is still found word for word in its passage, which keeps the call."""
-    from assistant.citations import Verifier, without_call
+    from assistant.citations import Verifier, without_end_call
     from assistant.generation import ExtractiveComposer
 
     said = [
@@ -446,4 +446,4 @@ def test_an_answer_says_its_sentences_without_the_footnote_calls_that_end_them(e
         assert check.quote == said[n - 1]  # the source is quoted as it is, call and all
     # what is no call stays: an abbreviation's number, a decimal, a price, a bare figure
     for kept in ("See fig.3", "as on p.4", "It was 3.5", "It cost \u00a32019.50", "in Q 332"):
-        assert without_call(kept) == kept
+        assert without_end_call(kept) == kept
