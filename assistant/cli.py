@@ -408,6 +408,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise UsageError(
             "--reliability measures the shipped selector on one set, every question of it"
         )
+    if args.reliability and args.questions and _trained_on(args.questions):
+        raise UsageError(
+            "--reliability: the shipped selector was trained on these questions (train-selector "
+            "--with-training-questions), so they cannot say how often it is right on questions "
+            "it never saw"
+        )
     results = {}
     for name, eval_set in chosen.items():
         if not args.json:
@@ -460,6 +466,17 @@ def _write_reliability(path: Path, results: dict, source: str) -> None:
     say(f"how often answers were right, by P: {_display(str(path))}", file=sys.stderr)
     for band in bands:
         say(f"  {band.said()}", file=sys.stderr)
+
+
+def _trained_on(questions: Path) -> bool:
+    """Whether the shipped selector was trained on these questions: the real-document ones
+    written for training only, where it was trained with them."""
+    from .selector import default_selector
+    from .selector_training import REALDOCS_TRAINING
+
+    if not default_selector().data.get("training", {}).get("training_questions"):
+        return False
+    return questions.resolve() == REALDOCS_TRAINING.resolve()
 
 
 def _cross_fitted(args: argparse.Namespace):
@@ -661,7 +678,10 @@ def cmd_train_selector(args: argparse.Namespace) -> int:
     settings = get_settings().model_copy(update={"progress": False})
     if args.cross_fitted:
         path = run_cross_fitted(
-            settings, lambda line: say(line, file=sys.stderr, flush=True), reuse=args.reuse
+            settings,
+            lambda line: say(line, file=sys.stderr, flush=True),
+            reuse=args.reuse,
+            with_training=args.with_training_questions,
         )
         say(f"wrote the five folds' selectors to {_display(str(path))}; the model is unchanged")
         return EXIT_OK
@@ -670,6 +690,7 @@ def cmd_train_selector(args: argparse.Namespace) -> int:
         args.out,
         lambda line: say(line, file=sys.stderr, flush=True),
         reuse=args.reuse,
+        with_training=args.with_training_questions,
     )
     say(f"wrote {_display(str(args.out))} and its model card; threshold {data['threshold']:.2f}")
     for source, m in data["held_out"].items():
@@ -890,6 +911,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="reuse the examples the last run collected (same questions, signals and reading) "
         "and ask only new or changed questions",
+    )
+    trainer.add_argument(
+        "--with-training-questions",
+        action="store_true",
+        help="train on the real-document questions written for training only as well; they "
+        "are then no longer questions it never saw, and make reliability cannot measure it",
     )
     trainer.add_argument(
         "--cross-fitted",

@@ -380,12 +380,16 @@ def run_training(
     say: Callable[[str], None] = print,
     squad_held_out: int = 600,
     reuse: bool = False,
+    with_training: bool = False,
 ) -> dict[str, Any]:
     """Collects the examples (or, with reuse, reads those the last run kept), trains, measures
-    on held-out questions, writes the model file and its card; returns the file's content."""
+    on held-out questions, writes the model file and its card; returns the file's content.
+    `with_training`: the questions written for training only are trained on too (see
+    _collected)."""
     work = settings.index_dir / "train-selector"
-    examples, test = _collected(settings, work, say, squad_held_out, reuse)
+    examples, test = _collected(settings, work, say, squad_held_out, reuse, with_training)
     data = train(examples, say)
+    data["training"]["training_questions"] = with_training
     data["held_out"] = held_out(AnswerSelector(data), test)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
@@ -397,7 +401,10 @@ CROSS_FITTED = "cross-fitted.json"
 
 
 def run_cross_fitted(
-    settings: Settings, say: Callable[[str], None] = print, reuse: bool = False
+    settings: Settings,
+    say: Callable[[str], None] = print,
+    reuse: bool = False,
+    with_training: bool = False,
 ) -> Path:
     """Writes the selectors of the five folds (see train) to the index's training folder, and
     leaves the shipped model alone; returns the file's path. For a tuning question, the
@@ -406,7 +413,7 @@ def run_cross_fitted(
     will be for a user. Careful mode's weighing is fitted on those (cli: --careful-sweep
     --cross-fitted)."""
     work = settings.index_dir / "train-selector"
-    examples, _ = _collected(settings, work, say, 600, reuse)
+    examples, _ = _collected(settings, work, say, 600, reuse, with_training)
     folds: list[dict[str, Any]] = []
     train(examples, say, folds)
     path = work / CROSS_FITTED
@@ -452,10 +459,14 @@ def _reading(settings: Settings) -> str:
     return f"{scheme(settings)} {settings.embedding_backend} {settings.chunk_tokens}"
 
 
-def _collected(settings, work: Path, say, squad_held_out: int, reuse: bool):
+def _collected(
+    settings, work: Path, say, squad_held_out: int, reuse: bool, with_training: bool = False
+):
     """The training and held-out examples; kept in the work folder. With reuse, a question
     whose example was kept (the same question, signals and reading) is not asked again: only
-    new or changed questions are."""
+    new or changed questions are. The questions written for training only are trained on
+    only `with_training`: otherwise they stay questions the selector never saw, on which
+    `make reliability` measures how often its answers are right."""
     import pickle
 
     cache = work / "examples.pickle"
@@ -481,7 +492,7 @@ def _collected(settings, work: Path, say, squad_held_out: int, reuse: bool):
     real_questions = load_questions(ROOT / "evals/realdocs/questions")
     # Questions written for training only, on the tuning part's documents (not in the eval).
     real_training = [q for q in real_questions if q.split == "tuning"]
-    if any(REALDOCS_TRAINING.glob("*.yaml")):
+    if with_training and any(REALDOCS_TRAINING.glob("*.yaml")):
         real_training += load_questions(REALDOCS_TRAINING)
     starter = [q for q in load_questions(ROOT / "evals/questions.yaml") if q.split == "tuning"]
     # SQuAD is asked of its whole corpus in training (what retrieval brings), and of its own
@@ -523,6 +534,7 @@ def model_card(data: dict[str, Any]) -> str:
     scores on questions it never saw."""
     held = data.get("held_out", {})
     fold = data["out_of_fold"]
+    with_training = data["training"].get("training_questions", False)
     lines = [
         "# Model card: the answer selector",
         "",
@@ -555,9 +567,21 @@ def model_card(data: dict[str, Any]) -> str:
         "each question asked of a corpus of all those articles' paragraphs.",
         "- The tuning part of the real-document questions (`evals/realdocs/`, written for this "
         "project over public documents under the Open Government, Open Parliament and other "
-        "licences listed in its NOTICE) and the questions written on the same documents for "
-        "training only (`evals/realdocs/training/`, never asked by the eval), weighted "
-        f"{REALDOCS_WEIGHT:g} times a SQuAD question.",
+        "licences listed in its NOTICE)"
+        + (
+            " and the questions written on the same documents for training only "
+            "(`evals/realdocs/training/`, never asked by the eval)"
+            if with_training
+            else ""
+        )
+        + f", weighted {REALDOCS_WEIGHT:g} times a SQuAD question."
+        + (
+            ""
+            if with_training
+            else " The questions written on the same documents for training only "
+            "(`evals/realdocs/training/`) are not trained on: they are the questions it never "
+            "saw, on which `make reliability` measures how often its answers are right."
+        ),
         f"- {PARAGRAPH_QUESTIONS} of the SQuAD training questions asked again of their own "
         "paragraph (as the eval suite asks SQuAD), and the tuning questions of the starter "
         f"corpus (the project's own summaries, weighted {WEIGHTS['starter']:g}; its held-out "
@@ -569,7 +593,12 @@ def model_card(data: dict[str, Any]) -> str:
         "## Rebuild",
         "",
         "```sh",
-        ".venv/bin/assistant train-selector      # a few minutes on two cores",
+        ".venv/bin/assistant train-selector"
+        + (" --with-training-questions" if with_training else "")
+        + "      # a few minutes on two cores",
+        "make reliability                        # then how often its answers are right, by P"
+        if not with_training
+        else "# (make reliability measures on the training-only questions: not for this model)",
         "```",
         "",
         "## Out of fold, on the training data",

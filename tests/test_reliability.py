@@ -101,3 +101,24 @@ def test_the_table_is_measured_on_one_whole_set_only(tmp_path):
         assert result.returncode == 2, result.stderr
         assert "--reliability measures the shipped selector on one set" in result.stderr
         assert not out.exists()
+
+
+def test_the_table_is_not_measured_on_questions_the_selector_was_trained_on(
+    tmp_path, monkeypatch, capsys
+):
+    """A selector trained with the training-only questions (train-selector
+    --with-training-questions) has seen them: measured on them, its table would say how often
+    it is right on its own training questions. Refused before any question is asked."""
+    from assistant import cli, selector
+    from assistant.selector import AnswerSelector
+
+    trained = json.loads(selector.MODEL_PATH.read_text(encoding="utf-8"))
+    trained["training"]["training_questions"] = True
+    monkeypatch.setattr(selector, "default_selector", lambda: AnswerSelector(trained))
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
+    out = tmp_path / "reliability.json"
+    realdocs = Path(__file__).resolve().parents[1] / "evals/realdocs"
+    args = ["eval", "--corpus", str(realdocs / "documents"), "--questions"]
+    code = cli.main([*args, str(realdocs / "training"), "--reliability", str(out)])
+    assert code == 2 and "trained on these questions" in capsys.readouterr().err
+    assert not out.exists() and not (tmp_path / "index").exists()

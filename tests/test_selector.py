@@ -184,14 +184,23 @@ def test_a_rerun_asks_only_the_questions_it_has_no_kept_example_for(tmp_path, mo
     monkeypatch.setattr(training, "_assistant", assistant)
     work = tmp_path / "work"
     settings = Settings(index_dir=tmp_path / "index", progress=False)
-    train, test = training._collected(settings, work, lambda line: None, 20, reuse=False)
+    written = {q.id for q in training.load_questions(training.REALDOCS_TRAINING)}
+    # By default the training-only questions are not trained on: they stay questions the
+    # selector never saw, for `make reliability`; asked for, they are.
+    alone, _ = training._collected(settings, work, lambda line: None, 20, reuse=False)
+    assert written and not written & {e.question.id for e in alone if e.source == "realdocs"}
+    asked.clear()
+    train, test = training._collected(
+        settings, work, lambda line: None, 20, reuse=False, with_training=True
+    )
     assert len(asked) == len(train) + len(test)
     real = [e.question.id for e in train if e.source == "realdocs"]
-    written = [q.id for q in training.load_questions(training.REALDOCS_TRAINING)]
-    assert written and set(written) <= set(real)  # the training-only questions are trained on
+    assert written <= set(real)
     asked.clear()
     built.clear()
-    again, _ = training._collected(settings, work, lambda line: None, 20, reuse=True)
+    again, _ = training._collected(
+        settings, work, lambda line: None, 20, reuse=True, with_training=True
+    )
     assert asked == [] and built == []
     assert [(e.source, e.question.id) for e in again] == [(e.source, e.question.id) for e in train]
     cache = work / "examples.pickle"
@@ -207,7 +216,9 @@ def test_a_rerun_asks_only_the_questions_it_has_no_kept_example_for(tmp_path, mo
         changed, question=replace(changed.question, answerable=False)
     )
     cache.write_bytes(pickle.dumps(kept))
-    third, _ = training._collected(settings, work, lambda line: None, 20, reuse=True)
+    third, _ = training._collected(
+        settings, work, lambda line: None, 20, reuse=True, with_training=True
+    )
     assert asked == [("realdocs", gone), ("realdocs", changed.question.id)]
     assert built == [training.ROOT / "evals/realdocs/documents"]
     assert [(e.source, e.question.id) for e in third] == order
@@ -215,7 +226,7 @@ def test_a_rerun_asks_only_the_questions_it_has_no_kept_example_for(tmp_path, mo
     # Documents read another way (footnotes set apart): nothing kept is reused.
     asked.clear()
     noted = settings.model_copy(update={"pdf_footnotes": not settings.pdf_footnotes})
-    training._collected(noted, work, lambda line: None, 20, reuse=True)
+    training._collected(noted, work, lambda line: None, 20, reuse=True, with_training=True)
     assert len(asked) == len(train) + len(test)
 
 
