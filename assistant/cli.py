@@ -909,8 +909,8 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.add_argument(
         "--reuse",
         action="store_true",
-        help="reuse the examples the last run collected (same questions, signals and reading) "
-        "and ask only new or changed questions",
+        help="reuse the examples the last run collected (same questions, signals, reading and "
+        "code) and ask only new or changed questions",
     )
     trainer.add_argument(
         "--with-training-questions",

@@ -12,6 +12,7 @@ real-document test part. scikit-learn is needed here only, not to answer.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -452,6 +453,15 @@ def _key(part: str, source: str, question: Question) -> tuple[str, str, str]:
     return (part, source, repr(question))
 
 
+def _code() -> str:
+    """The SHA-256 of the package's code: a signal can change and keep its name, so examples
+    collected by other code are not reused."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def _reading(settings: Settings) -> str:
     """How the documents were read and chunked: examples read otherwise are not reused."""
     from .ingest import scheme
@@ -474,14 +484,18 @@ def _collected(
     if reuse and cache.is_file():
         with cache.open("rb") as handle:
             stored = pickle.load(handle)  # written by this function, in this index folder
-        if stored.get("features") == list(FEATURES) and stored.get("reading") == _reading(settings):
+        if (
+            stored.get("features") == list(FEATURES)
+            and stored.get("reading") == _reading(settings)
+            and stored.get("code") == _code()
+        ):
             for part in ("train", "test"):
                 for example in stored[part]:
                     example.matrix = fill_alone(example.matrix)
                     kept[_key(part, example.source, example.question)] = example
             say(f"reusing the {len(kept)} examples collected in {cache}")
         else:
-            say("the kept examples are of other signals or another reading: collecting afresh")
+            say("the kept examples are of other signals, code or reading: collecting afresh")
     squad_train, squad_questions = squad_set(
         ROOT / "evals/external/squad2/train.json", work / "train"
     )
@@ -519,7 +533,8 @@ def _collected(
         parts[part] += [kept[_key(part, source, q)] for q in questions]
     work.mkdir(parents=True, exist_ok=True)
     with cache.open("wb") as handle:
-        pickle.dump({"features": list(FEATURES), "reading": _reading(settings), **parts}, handle)
+        kept_as = {"features": list(FEATURES), "reading": _reading(settings), "code": _code()}
+        pickle.dump({**kept_as, **parts}, handle)
     return parts["train"], parts["test"]
 
 

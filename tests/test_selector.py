@@ -228,6 +228,12 @@ def test_a_rerun_asks_only_the_questions_it_has_no_kept_example_for(tmp_path, mo
     noted = settings.model_copy(update={"pdf_footnotes": not settings.pdf_footnotes})
     training._collected(noted, work, lambda line: None, 20, reuse=True, with_training=True)
     assert len(asked) == len(train) + len(test)
+    # Other code (a signal that keeps its name and changes): nothing kept is reused either.
+    training._collected(settings, work, lambda line: None, 20, reuse=False, with_training=True)
+    asked.clear()
+    monkeypatch.setattr(training, "_code", lambda: "other code")
+    training._collected(settings, work, lambda line: None, 20, reuse=True, with_training=True)
+    assert len(asked) == len(train) + len(test)
 
 
 def test_a_training_sentence_holds_an_answer_as_the_eval_finds_it():
