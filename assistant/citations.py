@@ -45,9 +45,9 @@ _ABBREVIATIONS = (
 # the next paragraph's number too (`work.67 4.15. We`); not a decimal's (`3.2 The`). A call
 # set one space after a stop (`inquiries. 125 However`) is one where a word in capitals and
 # lower case follows on the same line; a number opening a line is a paragraph's or a note's.
-# After a year's stop, digits before a word are a call (`by 2050.255 What`, `in summer
-# 2018.7 Hearings`): a decimal of four figures before its point is written with a comma or
-# a currency sign (`2,019.5`, `\u00a32019.50`), never so.
+# After a year's stop, digits before a word in capitals are a call (`by 2050.255 What`, `in
+# summer 2018.7 Hearings`): prose rarely ends a sentence on a decimal of four figures before
+# its point, and writes one with a comma or a currency sign (`2,019.5`, `\u00a32019.50`).
 PLAIN_CALL = (
     r"(?:(?:(?<=[A-Za-z%\"'\u201d\u2019)\]][.!?]|[.!?][\"'\u201d\u2019)\]])"
     r"|(?<=(?<![\d.,\u00a3$\u20ac])(?:19|20)\d\d\.))\d{1,3}"
@@ -305,16 +305,17 @@ def unmarked(text: str) -> str:
 
 
 # A footnote's call that ends a sentence, after its stop and any closing quote or bracket
-# (the stop is kept): in plain digits where the stop follows a word, a figure's sign or a
-# year, or closes a quote, or one space after a stop that follows a word (as PLAIN_CALL reads
-# them); or in superscript. "fig.3" and "p.4" are an abbreviation's (ends_in_abbreviation).
+# (the stop is kept): in plain digits where the stop follows a word of three letters or
+# more in lower case or a figure's sign, or closes a quote, or one space after a stop that
+# follows such a word (as PLAIN_CALL reads them); or in superscript. "fig.3", "ch. 5" and
+# "Part II.3" are an abbreviation's or a section's. After a year the digits stay: alone, a
+# sentence cannot tell "by 2025.18" from a decimal, and a figure is never changed.
 _CALLS_AT_END = tuple(
     re.compile(pattern)
     for pattern in (
-        r"(?<=[A-Za-z%\"'\u201d\u2019)\]])([.!?][\"'\u201d\u2019)\]]*)\d{1,3}$",
+        r"(?:(?<=[a-z]{3})|(?<=[%\"'\u201d\u2019)\]]))([.!?][\"'\u201d\u2019)\]]*)\d{1,3}$",
         r"([.!?][\"'\u201d\u2019)\]]+)\d{1,3}$",
-        r"(?<=(?<![\d.,\u00a3$\u20ac])(?:19|20)\d\d)(\.)\d{1,3}$",
-        r"(?<=[a-z%)\u201d\u2019\"'])([.!?]) \d{1,3}$",
+        r"(?:(?<=[a-z]{3})|(?<=[%)\u201d\u2019\"']))([.!?]) \d{1,3}$",
         rf"([.!?][\"'\u201d\u2019)\]]*)[{CALLS}]+$",
     )
 )
@@ -322,7 +323,10 @@ _CALLS_AT_END = tuple(
 
 def without_end_call(sentence: str) -> str:
     """A sentence without the footnote's call that ends it: "for the consumer.292" says "for
-    the consumer." (the call points into the document, not into the answer)."""
+    the consumer." (the call points into the document, not into the answer). A table's row
+    is left as it is: its last cell is a figure, not a call."""
+    if " | " in sentence:
+        return sentence
     for pattern in _CALLS_AT_END:
         match = pattern.search(sentence)
         if match is not None:
@@ -346,18 +350,6 @@ def readable(span: str) -> str:
     else:
         text = f"{label}: {'; '.join(cells)}" if cells else label
     return text if text.endswith((".", "!", "?")) else text + "."
-
-
-# A year and the footnote's call glued to its stop ("by 2025.18 Veteran"), as PLAIN_CALL
-# reads them.
-_YEAR_CALLED = re.compile(r"(?<![\d.,\u00a3$\u20ac])((?:19|20)\d\d)\.\d{1,3}(?![\d.,%])")
-
-
-def numbers_stated(evidence: str) -> set[str]:
-    """The figures a passage states (numbers_in), a year among them where a call is glued to
-    its stop: a claim that says the sentence without its call (see without_end_call) says the
-    year alone."""
-    return numbers_in(evidence) | {m.group(1) for m in _YEAR_CALLED.finditer(evidence)}
 
 
 def numbers_in(text: str) -> set[str]:
@@ -512,7 +504,7 @@ class Verifier:
         # A passage's title and section are part of what it says ("[the Commissioner] ...").
         evidence = " ".join(f"{p.title} {p.section} {p.text}" for p in cited)
         folded = re.sub(r"\s+", " ", evidence).casefold()
-        missing_numbers = (numbers_in(claim) - numbers_stated(evidence)) | rescaled(claim, evidence)
+        missing_numbers = (numbers_in(claim) - numbers_in(evidence)) | rescaled(claim, evidence)
         if missing_numbers:
             return Check(
                 sentence,
@@ -547,7 +539,7 @@ class Verifier:
         # million", though "14 metres" is two sentences on.
         resting = [quote, *(f"{p.title} {p.section}" for p in cited)]
         resting += [x for x, y in zip(spans, similarities, strict=True) if y >= self.threshold]
-        astray = numbers_in(claim) - numbers_stated(" ".join(resting))
+        astray = numbers_in(claim) - numbers_in(" ".join(resting))
         astray |= rescaled(claim, " ".join(resting))
         if astray:
             return Check(

@@ -476,7 +476,7 @@ def _trained_on(questions: Path) -> bool:
 
     if not default_selector().data.get("training", {}).get("training_questions"):
         return False
-    return questions.resolve() == REALDOCS_TRAINING.resolve()
+    return questions.resolve().is_relative_to(REALDOCS_TRAINING.resolve())
 
 
 def _cross_fitted(args: argparse.Namespace):
@@ -916,7 +916,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--with-training-questions",
         action="store_true",
         help="train on the real-document questions written for training only as well; they "
-        "are then no longer questions it never saw, and make reliability cannot measure it",
+        "are then no longer questions it never saw, and `make reliability` cannot measure it",
     )
     trainer.add_argument(
         "--cross-fitted",

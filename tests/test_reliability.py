@@ -119,6 +119,7 @@ def test_the_table_is_not_measured_on_questions_the_selector_was_trained_on(
     out = tmp_path / "reliability.json"
     realdocs = Path(__file__).resolve().parents[1] / "evals/realdocs"
     args = ["eval", "--corpus", str(realdocs / "documents"), "--questions"]
-    code = cli.main([*args, str(realdocs / "training"), "--reliability", str(out)])
-    assert code == 2 and "trained on these questions" in capsys.readouterr().err
-    assert not out.exists() and not (tmp_path / "index").exists()
+    for questions in (realdocs / "training", next((realdocs / "training").glob("*.yaml"))):
+        code = cli.main([*args, str(questions), "--reliability", str(out)])
+        assert code == 2 and "trained on these questions" in capsys.readouterr().err
+        assert not out.exists() and not (tmp_path / "index").exists()
