@@ -307,7 +307,8 @@ def unmarked(text: str) -> str:
 # A footnote's call that ends a sentence, after its stop and any closing quote or bracket
 # (the stop is kept): in plain digits where the stop follows a word of three letters or
 # more in lower case or a figure's sign, or closes a quote, or one space after a stop that
-# follows such a word (as PLAIN_CALL reads them); or in superscript. "fig.3", "ch. 5" and
+# follows such a word (fewer than PLAIN_CALL reads: a sentence alone shows nothing of the
+# word that followed it); or in superscript. "fig.3", "ch. 5" and
 # "Part II.3" are an abbreviation's or a section's. After a year the digits stay: alone, a
 # sentence cannot tell "by 2025.18" from a decimal, and a figure is never changed.
 _CALLS_AT_END = tuple(
