@@ -75,6 +75,7 @@ h1 {font-size: 2rem; margin: 0 0 8px 0}
 .ok {background: #cce2d8; color: #005a30} .not {background: #f4cdc6; color: #942514}
 .notice {color: #505a5f; font-size: 14px}
 #chat a.cite {text-decoration: underline; font-size: 0.85em; vertical-align: super}
+#chat .user-row {scroll-margin-top: 2.5em}
 .index-list {list-style: none; padding: 0; margin: 0; font-size: 14px}
 .index-list li {padding: 6px 0; border-bottom: 1px solid #b1b4b6}
 .index-list .title {font-weight: 600}
@@ -90,7 +91,8 @@ footer {display: none !important}
 """
 # In the page: [n] in an answer becomes a link to its source (the message itself stays plain
 # text, so that copying an answer, or a screen reader, gets words rather than markup), a new
-# question is brought into view even when the reader had scrolled up, the sources panel
+# question is brought to the top even when the reader had scrolled up, and held there while
+# its answer comes in until the reader scrolls, clicks or types, the sources panel
 # starts at its top when it changes, and copying an answer gives rich text where it can.
 HEAD = """
 <script>
@@ -123,9 +125,15 @@ HEAD = """
     }
   }
   let seen = 0;
+  let pinned = null;  // the newest question, held at the top while its answer comes in
   function watch() {
     const chat = document.getElementById("chat");
     if (!chat) return setTimeout(watch, 200);
+    // Until the reader scrolls, touches, clicks or types anywhere on the page.
+    const unpin = () => { pinned = null; };
+    for (const kind of ["wheel", "touchstart", "keydown", "mousedown"]) {
+      document.addEventListener(kind, unpin, {passive: true, capture: true});
+    }
     const tidy = () => {
       chat.querySelectorAll(".bot .message-content, .bot.message").forEach(linkify);
       // The example questions are buttons, not list items: a group of them.
@@ -134,10 +142,13 @@ HEAD = """
         group.setAttribute("aria-label", "Example questions");
       });
       const questions = chat.querySelectorAll(".user-row, .message-row.user-row");
-      if (questions.length > seen) {
-        questions[questions.length - 1].scrollIntoView({block: "start", behavior: "instant"});
-      }
+      if (questions.length > seen) pinned = questions[questions.length - 1];
       seen = questions.length;
+      // Brought to the top as the answer grows: at first there may be too little below the
+      // question for it to reach the top.
+      if (pinned && pinned.isConnected) {
+        pinned.scrollIntoView({block: "start", behavior: "instant"});
+      }
     };
     tidy();
     new MutationObserver(tidy).observe(chat, {childList: true, subtree: true, characterData: true});

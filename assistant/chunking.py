@@ -33,6 +33,11 @@ _PARAGRAPH = re.compile(
     r"^(?:(?P<number>\d{1,3}(?:\.\d{1,3}){0,2})\.?\s+(?=[A-Z\u201c\"'(])"
     r"|(?P<named>(?:Recommendation|Conclusion)\s+\d{1,3}[a-z]?)\b)"
 )
+# A paragraph's number set on a line of its own, its text in the block after ("2.9." / "In our
+# view, ..."): in parts, or with its stop ("117."), as a page's number is not.
+_LONE_PARAGRAPH = re.compile(
+    r"^(?P<number>\d{1,3}(\.\d{1,3}){0,2})(?(2)\.?|\.)$(?P<named>(?!))?"
+)
 _NOTE_AT_FOOT = re.compile(r"^\d{1,4}\s+(?=[^\W\d])")
 _PAGE_NUMBER = re.compile(r"^(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$", re.I)
 _SENTENCE_END = re.compile(rf"[.!?][\"')\]{CALLS}]*{PLAIN_CALL}(\s+)(?=[\"'(\[]?[A-Z0-9])")
@@ -509,22 +514,26 @@ def _units(blocks: list[Block], count: TokenCounter, max_tokens: int):
 def _numbered_paragraphs(blocks: list[Block]) -> dict[int, re.Match]:
     """The blocks that open a numbered paragraph, by id: those named so ("Recommendation 7"),
     and those whose numbers make the document's longest run in order (26, 27, 28 ...; 2.3,
-    2.4, 3.1 ...), and any other long run clear of it (an annex numbered afresh). A numbered
-    list, a question's number in a survey or a numbered heading starts again or jumps, and is
-    left out."""
+    2.4, 3.1 ...), any other long run clear of it (an annex numbered afresh), and those that
+    fall in order between two numbers of these runs (see _between). A numbered list, a
+    question's number in a survey or a numbered heading starts again or jumps, and is left
+    out."""
     found = []
     for block in blocks:
-        match = None if block.continues else _PARAGRAPH.match(block.text)
+        match = _LONE_PARAGRAPH.match(block.text) if block.continues else _opening(block.text)
         if match and (match.group("named") or not _numbered_title(block.text)):
             found.append((block, match))
     named = {id(b): m for b, m in found if m.group("named")}
+    # A bare number with no stop after it opens a note at a page's foot ("10 Infected Blood
+    # Inquiry, ..."); a paragraph's bare number has its stop ("26. Ports told us").
     numbered = [
         (b, m, tuple(int(x) for x in m.group("number").split(".")))
         for b, m in found
-        if m.group("number")
+        if m.group("number") and not _NOTE_AT_FOOT.match(b.text)
     ]
     chain: dict[int, re.Match] = {}
     taken: list[tuple[int, int]] = []  # the spans (first and last place) of the runs kept
+    kept: list[int] = []  # the places of the numbers kept
     left = list(range(len(numbered)))
     for _ in range(20):  # runs enough for any annexes; each pass costs a look over all numbers
         if len(left) < 3:
@@ -538,10 +547,57 @@ def _numbered_paragraphs(blocks: list[Block]) -> dict[int, re.Match]:
             break
         if not any(span[0] <= b and a <= span[1] for a, b in taken):
             taken.append(span)
-            chain.update((id(numbered[i][0]), numbered[i][1]) for i in places)
+            kept += places
         used = set(places)
         left = [i for i in left if i not in used]
+    kept = sorted(kept + _between([n for _, _, n in numbered], sorted(kept)))
+    chain.update((id(numbered[i][0]), numbered[i][1]) for i in kept)
     return {**chain, **named}
+
+
+def _between(numbers: list[tuple[int, ...]], kept: list[int]) -> list[int]:
+    """The places of numbers that fall in order between two neighbours of the runs kept, at
+    the depth of either (4.23 and 4.24 between 4.19 and 5.1, where 4.20 to 4.22 were not read
+    as paragraphs of their own and the run leapt to the next chapter): a note's bare number
+    there (5, 70) is not of that depth, and a list's starts again below its neighbour."""
+    found = []
+    for before, after in zip(kept, kept[1:], strict=False):
+        last = numbers[before]
+        depths = {len(last), len(numbers[after])}
+        for place in range(before + 1, after):
+            n = numbers[place]
+            if len(n) in depths and last < n < numbers[after]:
+                found.append(place)
+                last = n
+    return found
+
+
+# A paragraph's number after the stop (and call) that ends the paragraph before it, in the
+# same block: "... at the moment”.79 4.21. Professor Marteau ..." (no line ended between them).
+_INSIDE = re.compile(
+    rf"[.!?][\"')\]\u201d\u2019{CALLS}]*\d{{0,3}}\s+(?P<number>\d{{1,3}}(?:\.\d{{1,3}}){{1,2}})\."
+    r"(\s+(?=[A-Z\u201c\"'(])|$)"
+)
+
+
+def _starting_inside(text: str, number: str) -> list[tuple[int, str]]:
+    """The paragraphs that start inside a block of paragraph `number`, where its text holds
+    their numbers after a sentence's end, each the next in order after the one before (4.20,
+    then 4.21): (offset, number). A number written with its stop only, as such paragraphs
+    are ("4.21."), not a figure ("in 2019. 2.3 million")."""
+    found = []
+    last = tuple(int(x) for x in number.split(".")) if number[0].isdigit() else None
+    for match in _INSIDE.finditer(text):
+        n = tuple(int(x) for x in match.group("number").split("."))
+        if last is not None and _follows(last, n):
+            found.append((match.start("number"), match.group("number")))
+            last = n
+    return found
+
+
+def _opening(text: str) -> re.Match | None:
+    """The number a block opens with as a paragraph's: before its text, or alone."""
+    return _PARAGRAPH.match(text) or _LONE_PARAGRAPH.match(text)
 
 
 def _numbered_title(text: str) -> bool:
@@ -574,6 +630,8 @@ def _longest_run(numbers: list[tuple[int, ...]]) -> list[int]:
 def _follows(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
     """Whether paragraph number b can come next after a: a little further on at the first
     place they differ, and starting low below it (2.4 -> 2.5, 2.9 -> 3.1, 5.1 -> 5.1.1)."""
+    if len(b) == 1 < len(a):
+        return False  # after 4.19 a bare number is a note's or a list's (5, 70), not a paragraph
     for k, (x, y) in enumerate(zip(a, b, strict=False)):
         if x != y:
             return 0 < y - x <= 3 and all(z <= 3 for z in b[k + 1 :])
@@ -590,6 +648,7 @@ def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: in
     chunks: list[Chunk] = []
     current: list[Block] = []
     numbers: dict[int, str] = {}  # id(block) -> the numbered paragraph it belongs to
+    inside: dict[int, list[tuple[int, str]]] = {}  # id(block) -> paragraphs starting in it
     used = 0
     current_section = ""
     labels = document.page_labels
@@ -612,7 +671,11 @@ def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: in
             start = len(text)
             text += b.text
             if numbers.get(id(b)):
-                spans.append((start, len(text), numbers[id(b)]))
+                # a paragraph whose number stands inside the block starts there
+                starts = [(start, numbers[id(b)])]
+                starts += [(start + at, number) for at, number in inside.get(id(b), ())]
+                ends = [at for at, _ in starts[1:]] + [len(text)]
+                spans += [(a, z, n) for (a, n), z in zip(starts, ends, strict=True)]
             pages.append((start, b.page_start, b.page_end, label(b.page_start), label(b.page_end)))
         start_page, end_page = current[0].page_start, max(b.page_end for b in current)
         chunks.append(
@@ -685,6 +748,10 @@ def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: in
             # a note at the page's foot: the paragraph above it runs on past it, not into it.
             noted = not found and bool(_NOTE_AT_FOOT.match(block.text))
             numbers[id(block)] = "" if noted else paragraph
+            starting = _starting_inside(block.text, paragraph) if paragraph and not noted else []
+            if starting:
+                inside[id(block)] = starting
+                paragraph, numbered_on = starting[-1][1], block.page_start
         current.append(block)
         used += n + 1
     flush()

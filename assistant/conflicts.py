@@ -13,6 +13,7 @@ import numpy as np
 from .citations import numbers_in, query_terms
 from .lexical import without_named_paragraphs
 from .models import Citation, Passage
+from .readability import labelled
 
 SIMILAR = 0.8  # cosine of the two sentences: they speak of the same thing
 SAME_WORDS = 0.6  # share of their words, figures aside, that the two have in common
@@ -63,6 +64,20 @@ def _differ(a: set[str], b: set[str]) -> bool:
     return bool(a) and bool(b) and not (a <= b or b <= a)
 
 
+def _same_subject(quote: str, passage: Passage, span: str, other: Passage) -> bool:
+    """Whether two alike sentences can speak of one thing. A table's row or a field names its
+    subject in the heading it stands under, not in itself: "Engagement index | 2015: 61%"
+    under "Department for Transport" and under "Department for Work and Pensions" are two
+    departments' figures, however alike the rows. Where both headings are given, they must
+    share as many words as the rows do."""
+    if not (labelled(quote) and labelled(span)):
+        return True
+    ours, theirs = _words(passage.section), _words(other.section)
+    if not ours or not theirs:
+        return True
+    return len(ours & theirs) / len(ours | theirs) >= SAME_WORDS
+
+
 def find_disagreements(
     citations: Sequence[Citation], passages: Sequence[Passage], sentences: Sentences
 ) -> list[Disagreement]:
@@ -94,7 +109,11 @@ def find_disagreements(
                 theirs = _words(span)
                 shared = len(words & theirs) / max(1, len(words | theirs))
                 key = (citation.quote, span)
-                if shared >= SAME_WORDS and key not in seen:
+                if (
+                    shared >= SAME_WORDS
+                    and key not in seen
+                    and _same_subject(citation.quote, passage, span, other)
+                ):
                     seen.add(key)
                     found.append(Disagreement(citation.n, citation.quote, other.n, span))
     return found

@@ -78,7 +78,11 @@ from .store import Store, StoreError, record_meta
 # capitals ends no sentence ("U.S. DEPARTMENT OF LABOR").
 # chunks-33: a call after a year's stop ends its sentence ("by 2050.255 What do we know"),
 # where the sentence had run on into the next.
-SCHEME = "chunks-33"
+# chunks-35: paragraph numbers read where a run of them leaps (4.19 to 4.23) and where a number
+# stands on a line of its own or inside the block before; a note's bare number ("10 Infected
+# Blood Inquiry, ...") numbers no paragraph. The text is as in chunks-33. (chunks-34 names
+# another reading, on the branch wip/initialism-before-name.)
+SCHEME = "chunks-35"
 
 
 def scheme(settings: Settings) -> str:

@@ -62,3 +62,37 @@ def test_two_documents_naming_different_paragraphs_do_not_disagree(tmp_path, emb
     assert "ferry pilot did not wholly reflect" in answer.answer
     assert "disagree" not in answer.answer
     assert not [note for note in answer.notes if "disagree" in note]
+
+
+def _tables(tmp_path, embedder, theirs: str):
+    """Two survey reports, each with a row of scores under its department's heading."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    rows = "| Measure | 2014 | 2015 |\n|---|---|---|\n| Staff engagement index | {} | {} |\n"
+    (corpus / "scores.md").write_text(
+        "# Staff survey scores by department\n\n## Department for Transport\n\n"
+        + rows.format("57%", "61%"),
+        encoding="utf-8",
+    )
+    (corpus / "summary.md").write_text(
+        f"# Staff survey summary of findings\n\n## {theirs}\n\n" + rows.format("55%", "56%"),
+        encoding="utf-8",
+    )
+    settings = Settings(index_dir=tmp_path / "index", progress=False)
+    assert Ingester(settings, embedder=embedder).ingest([corpus]).ok
+    return Assistant(settings).ask(f"What was the {theirs}'s staff engagement index in 2015?")
+
+
+def test_rows_under_other_headings_are_other_subjects_not_a_disagreement(tmp_path, embedder):
+    """One department's row and another's read alike but for their figures: the heading each
+    stands under names whose they are."""
+    answer = _tables(tmp_path, embedder, "Department for Work and Pensions")
+    assert "56%" in answer.answer
+    assert "disagree" not in answer.answer
+    assert not [note for note in answer.notes if "disagree" in note]
+
+
+def test_rows_under_one_heading_with_other_figures_disagree(tmp_path, embedder):
+    answer = _tables(tmp_path, embedder, "Department for Transport")
+    assert "The documents disagree" in answer.answer
+    assert any("disagree" in note for note in answer.notes)

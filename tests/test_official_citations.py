@@ -116,6 +116,84 @@ def test_a_numbered_list_inside_a_paragraph_is_not_taken_for_paragraphs():
     assert [t for t, n in spans if n == "25"][-1].startswith("3. Staff")
 
 
+def test_paragraphs_keep_their_own_numbers_where_the_run_leaps_and_notes_stand_between():
+    """4.20 to 4.22 not read as paragraphs of their own: 4.23 and 4.24 are still 4.23 and 4.24,
+    not more of 4.19, though a run could leap from 4.19 to 5.1 over them; the notes' bare
+    numbers between them number no paragraph."""
+    pages = [
+        "4.17. The committee heard from the ports.\n4.18. Councils gave evidence on dues.\n"
+        "4.19. Ferry crews spoke about their pay.\n70 Written evidence from the ports.\n"
+        "71 Q 12.",
+        "4.23. Government scientists have a role in the review of harbour dues.\n"
+        "4.24. We recommend that the review report within a year.\n72 Q 14.\n73 Ibid.",
+        "5.1. The next chapter turns to the islands and their berths.\n"
+        "5.2. Berths on the islands are too short.\n5.3. Staff are hard to find.",
+    ]
+    chunks = chunk_document(read_lines(pages), count_tokens, 60)
+    spans = {c.text[a:b]: n for c in chunks for a, b, n in c.paragraphs}
+    assert spans["4.23. Government scientists have a role in the review of harbour dues."] == (
+        "4.23"
+    )
+    assert spans["4.24. We recommend that the review report within a year."] == "4.24"
+    assert not any(n in {"70", "71", "72", "73"} for n in spans.values())
+    assert spans["5.1. The next chapter turns to the islands and their berths."] == "5.1"
+
+
+def test_notes_in_order_at_the_pages_feet_number_no_paragraphs():
+    """A briefing with no numbered paragraphs: its notes' numbers run in order down the pages
+    (10, 11, 12 ...), but a bare number with no stop opens a note, and the text after a note
+    is no paragraph of its number."""
+    said = [
+        ("Patients described how they learned of their infection.", "Hearing transcript, day 4."),
+        ("Clinicians explained the treatments of the 1970s.", "Written statement of Dr Rees."),
+        ("The government set up a compensation scheme in 2024.", "HC Deb 14 May 2024 c381."),
+        ("Support schemes in each nation paid interim sums.", "Cabinet Office, Interim report."),
+        (
+            "Campaigners asked for a statutory duty of candour.",
+            "The Haemophilia Society, Statement.",
+        ),
+        (
+            "The authority began making payments by the end of 2024.",
+            "Compensation Authority, Update.",
+        ),
+    ]
+    pages = [f"{text}\n{n} {note}" for n, (text, note) in enumerate(said, start=10)]
+    chunks = chunk_document(read_lines(pages), count_tokens, 200)
+    assert not [n for c in chunks for *_, n in c.paragraphs if n]
+
+
+def test_a_paragraph_numbered_on_a_line_of_its_own_or_inside_the_one_before_has_its_number():
+    """A report's paragraph numbers as a PDF may give them: "2.9." alone on its line, its
+    text in the next block; and "4.21." run on after the call that ends paragraph 4.20, with
+    no line ended between them."""
+    pages = [
+        "2.7. The committee heard from the ports.\n2.8. Councils gave evidence on dues.\n2.9.",
+        "In our view the dues have not kept pace with the costs of dredging.\n"
+        "2.10. The ports told us that berths were too short for the new ferries.79 "
+        "2.11. Professor Marteau was critical of the harbour boards.\n"
+        "2.12. We recommend a review of harbour dues.",
+    ]
+    document = read_lines(pages)
+    chunks = chunk_document(document, count_tokens, 200)
+    [chunk] = [c for c in chunks if "Marteau" in c.text]
+    by_sentence = {
+        s: chunk.paragraphs
+        and next(n for a, b, n in chunk.paragraphs if a <= chunk.text.find(s) < b)
+        for s in (
+            "In our view the dues have not kept pace",
+            "the new ferries",
+            "Professor Marteau was critical",
+            "We recommend a review",
+        )
+    }
+    assert by_sentence == {
+        "In our view the dues have not kept pace": "2.9",
+        "the new ferries": "2.10",
+        "Professor Marteau was critical": "2.11",
+        "We recommend a review": "2.12",
+    }
+
+
 def test_a_numbered_paragraph_runs_over_a_page_and_no_further():
     pages = [
         "Our aims are these:\n1. Opportunity for all.\n2. Safe workplaces.\n"

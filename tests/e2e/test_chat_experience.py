@@ -83,9 +83,15 @@ def test_a_new_answer_is_brought_into_view_after_scrolling_up(app_url, browser):
         f"""() => {{ const area = {_scroller(page)}.getBoundingClientRect();
         const rows = document.querySelectorAll('#chat .user-row');
         const asked = rows[rows.length - 1].getBoundingClientRect();
-        return asked.top >= area.top - 1 && asked.top < area.bottom; }}"""
+        const answer = {LAST}.getBoundingClientRect();
+        const shown = Math.min(answer.bottom, area.bottom) - Math.max(answer.top, area.top);
+        return {{asked: asked.top >= area.top - 1 && asked.top < area.bottom,
+                 shown: shown, wanted: Math.min(answer.height, area.height / 2)}}; }}"""
     )
-    assert seen, "the new question and its answer are out of view"
+    assert seen["asked"], "the new question is out of view"
+    # The question stays at the top while its answer comes in: the answer is read from its
+    # first words, not left below the fold under the question.
+    assert seen["shown"] >= seen["wanted"] - 2, seen
     page.close()
 
 
