@@ -35,9 +35,7 @@ _PARAGRAPH = re.compile(
 )
 # A paragraph's number set on a line of its own, its text in the block after ("2.9." / "In our
 # view, ..."): in parts, or with its stop ("117."), as a page's number is not.
-_LONE_PARAGRAPH = re.compile(
-    r"^(?P<number>\d{1,3}(\.\d{1,3}){0,2})(?(2)\.?|\.)$(?P<named>(?!))?"
-)
+_LONE_PARAGRAPH = re.compile(r"^(?P<number>\d{1,3}(\.\d{1,3}){0,2})(?(2)\.?|\.)$(?P<named>(?!))?")
 _NOTE_AT_FOOT = re.compile(r"^\d{1,4}\s+(?=[^\W\d])")
 _PAGE_NUMBER = re.compile(r"^(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$", re.I)
 _SENTENCE_END = re.compile(rf"[.!?][\"')\]{CALLS}]*{PLAIN_CALL}(\s+)(?=[\"'(\[]?[A-Z0-9])")
