@@ -125,12 +125,21 @@ HEAD = """
     }
   }
   let seen = 0;
-  let pinned = null;  // the newest question, held at the top while its answer comes in
+  let pinning = false;  // the newest question is held at the top while its answer comes in
+  function scroller(element) {
+    for (let up = element.parentElement; up; up = up.parentElement) {
+      const overflow = getComputedStyle(up).overflowY;
+      if (up.scrollHeight > up.clientHeight && (overflow === "auto" || overflow === "scroll")) {
+        return up;
+      }
+    }
+    return null;
+  }
   function watch() {
     const chat = document.getElementById("chat");
     if (!chat) return setTimeout(watch, 200);
     // Until the reader scrolls, touches, clicks or types anywhere on the page.
-    const unpin = () => { pinned = null; };
+    const unpin = () => { pinning = false; };
     for (const kind of ["wheel", "touchstart", "keydown", "mousedown"]) {
       document.addEventListener(kind, unpin, {passive: true, capture: true});
     }
@@ -142,13 +151,21 @@ HEAD = """
         group.setAttribute("aria-label", "Example questions");
       });
       const questions = chat.querySelectorAll(".user-row, .message-row.user-row");
-      if (questions.length > seen) pinned = questions[questions.length - 1];
-      seen = questions.length;
-      // Brought to the top as the answer grows: at first there may be too little below the
-      // question for it to reach the top.
-      if (pinned && pinned.isConnected) {
-        pinned.scrollIntoView({block: "start", behavior: "instant"});
+      const last = questions[questions.length - 1];
+      if (questions.length > seen) {
+        pinning = true;
+        last.scrollIntoView({block: "start", behavior: "instant"});
+      } else if (pinning && last) {
+        // At first there may be too little below the question for it to reach the top: it
+        // is brought there as the answer grows, by moving the chat alone, not the page.
+        const area = scroller(last);
+        const margin = parseFloat(getComputedStyle(last).scrollMarginTop) || 0;
+        if (area) {
+          area.scrollTop += last.getBoundingClientRect().top
+            - area.getBoundingClientRect().top - margin;
+        }
       }
+      seen = questions.length;
     };
     tidy();
     new MutationObserver(tidy).observe(chat, {childList: true, subtree: true, characterData: true});

@@ -33,9 +33,10 @@ _PARAGRAPH = re.compile(
     r"^(?:(?P<number>\d{1,3}(?:\.\d{1,3}){0,2})\.?\s+(?=[A-Z\u201c\"'(])"
     r"|(?P<named>(?:Recommendation|Conclusion)\s+\d{1,3}[a-z]?)\b)"
 )
-# A paragraph's number set on a line of its own, its text in the block after ("2.9." / "In our
-# view, ..."): in parts, or with its stop ("117."), as a page's number is not.
-_LONE_PARAGRAPH = re.compile(r"^(?P<number>\d{1,3}(\.\d{1,3}){0,2})(?(2)\.?|\.)$(?P<named>(?!))?")
+# A paragraph's number set on a line of its own with its stop, its text in the block after
+# ("2.9." / "In our view, ..."; "117."): a page's number, a chart's scale ("2.5") or a
+# heading's number has none. (`named` never matches: the match reads as _PARAGRAPH's does.)
+_LONE_PARAGRAPH = re.compile(r"^(?P<number>\d{1,3}(?:\.\d{1,3}){0,2})\.$(?P<named>(?!))?")
 _NOTE_AT_FOOT = re.compile(r"^\d{1,4}\s+(?=[^\W\d])")
 _PAGE_NUMBER = re.compile(r"^(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$", re.I)
 _SENTENCE_END = re.compile(rf"[.!?][\"')\]{CALLS}]*{PLAIN_CALL}(\s+)(?=[\"'(\[]?[A-Z0-9])")
@@ -586,6 +587,8 @@ def _starting_inside(text: str, number: str) -> list[tuple[int, str]]:
     found = []
     last = tuple(int(x) for x in number.split(".")) if number[0].isdigit() else None
     for match in _INSIDE.finditer(text):
+        if ends_in_abbreviation(text[: match.start("number")].rstrip()):
+            continue  # a reference: "as set out at para. 4.21. The committee", "Fig. 4.20."
         n = tuple(int(x) for x in match.group("number").split("."))
         if last is not None and _follows(last, n):
             found.append((match.start("number"), match.group("number")))
@@ -628,8 +631,6 @@ def _longest_run(numbers: list[tuple[int, ...]]) -> list[int]:
 def _follows(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
     """Whether paragraph number b can come next after a: a little further on at the first
     place they differ, and starting low below it (2.4 -> 2.5, 2.9 -> 3.1, 5.1 -> 5.1.1)."""
-    if len(b) == 1 < len(a):
-        return False  # after 4.19 a bare number is a note's or a list's (5, 70), not a paragraph
     for k, (x, y) in enumerate(zip(a, b, strict=False)):
         if x != y:
             return 0 < y - x <= 3 and all(z <= 3 for z in b[k + 1 :])
@@ -749,7 +750,7 @@ def chunk_document(document: LoadedDocument, count: TokenCounter, max_tokens: in
             starting = _starting_inside(block.text, paragraph) if paragraph and not noted else []
             if starting:
                 inside[id(block)] = starting
-                paragraph, numbered_on = starting[-1][1], block.page_start
+                paragraph, numbered_on = starting[-1][1], block.page_end
         current.append(block)
         used += n + 1
     flush()

@@ -13,7 +13,6 @@ import numpy as np
 from .citations import numbers_in, query_terms
 from .lexical import without_named_paragraphs
 from .models import Citation, Passage
-from .readability import labelled
 
 SIMILAR = 0.8  # cosine of the two sentences: they speak of the same thing
 SAME_WORDS = 0.6  # share of their words, figures aside, that the two have in common
@@ -65,15 +64,15 @@ def _differ(a: set[str], b: set[str]) -> bool:
 
 
 def _same_subject(quote: str, passage: Passage, span: str, other: Passage) -> bool:
-    """Whether two alike sentences can speak of one thing. A table's row or a field names its
-    subject in the heading it stands under, not in itself: "Engagement index | 2015: 61%"
-    under "Department for Transport" and under "Department for Work and Pensions" are two
-    departments' figures, however alike the rows. Where both headings are given, they must
-    share as many words as the rows do."""
-    if not (labelled(quote) and labelled(span)):
+    """Whether two alike sentences can speak of one thing. A table's row names its subject
+    in the heading it stands under, not in itself: "Engagement index | 2015: 61%" under
+    "Department for Transport" and under "Department for Work and Pensions" are two
+    departments' figures, however alike the rows. Where both rows' headings are given, one
+    holds the other's words or they share a SAME_WORDS share of their words."""
+    if " | " not in quote or " | " not in span:
         return True
     ours, theirs = _words(passage.section), _words(other.section)
-    if not ours or not theirs:
+    if not ours or not theirs or ours <= theirs or theirs <= ours:
         return True
     return len(ours & theirs) / len(ours | theirs) >= SAME_WORDS
 

@@ -139,6 +139,34 @@ def test_paragraphs_keep_their_own_numbers_where_the_run_leaps_and_notes_stand_b
     assert spans["5.1. The next chapter turns to the islands and their berths."] == "5.1"
 
 
+def test_whole_numbers_and_their_parts_number_paragraphs_in_turn_but_not_a_reference():
+    """ "1.", "1.1", "1.2", then "2.": the second chapter's opening paragraph is 2, not more of
+    1.2; a paragraph's reference to another ("as set out at para. 2.2.") starts none; and a
+    chart's scale, its figures alone on their lines, numbers nothing."""
+    pages = [
+        "1. The committee was appointed to look at harbour dues.\n"
+        "1.1 It took evidence from ports and councils.\n"
+        "1.2 It visited three islands in the spring.\n"
+        "2. The committee's findings are set out in this chapter.\n"
+        "2.1 Dredging costs have doubled, as set out at para. 2.2. The councils agree.\n"
+        "2.2 Dues have not risen for ten years.\n"
+        "Figure 1: dues per tonne\n2.5\n2.75\n3.0\n"
+        "3.1 The next chapter turns to the islands.",
+    ]
+    chunks = chunk_document(read_lines(pages), count_tokens, 200)
+    [chunk] = chunks
+
+    def cited(words: str) -> str:
+        at = chunk.text.find(words)
+        return next((n for a, b, n in chunk.paragraphs if a <= at < b), "")
+
+    assert cited("The committee's findings") == "2"
+    assert cited("The councils agree") == "2.1"
+    assert cited("Dues have not risen") == "2.2"
+    assert not {"2.5", "2.75", "3.0"} & {n for *_, n in chunk.paragraphs}
+    assert cited("The next chapter") == "3.1"
+
+
 def test_notes_in_order_at_the_pages_feet_number_no_paragraphs():
     """A briefing with no numbered paragraphs: its notes' numbers run in order down the pages
     (10, 11, 12 ...), but a bare number with no stop opens a note, and the text after a note
