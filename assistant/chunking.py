@@ -584,13 +584,15 @@ def _starting_inside(text: str, number: str) -> list[tuple[int, str]]:
     their numbers after a sentence's end, each the next in order after the one before (4.20,
     then 4.21): (offset, number). A number written with its stop only, as such paragraphs
     are ("4.21."), not a figure ("in 2019. 2.3 million")."""
+    if not number[0].isdigit():
+        return []  # "Recommendation 7": no number in parts for the next to follow
     found = []
-    last = tuple(int(x) for x in number.split(".")) if number[0].isdigit() else None
+    last = tuple(int(x) for x in number.split("."))
     for match in _INSIDE.finditer(text):
         if ends_in_abbreviation(text[: match.start("number")].rstrip()):
             continue  # a reference: "as set out at para. 4.21. The committee", "Fig. 4.20."
         n = tuple(int(x) for x in match.group("number").split("."))
-        if last is not None and _follows(last, n):
+        if _follows(last, n):
             found.append((match.start("number"), match.group("number")))
             last = n
     return found
